@@ -1,0 +1,62 @@
+// Package auth works out who a /connect request comes from: a verified JWT,
+// the app's own session (forward auth) or a trusted proxy's headers.
+package auth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Identity is an authenticated caller.
+type Identity struct {
+	// Subject identifies the user for per-user rate limits and session reuse
+	// (the JWT "sub", or the equivalent claim in other modes).
+	Subject string
+	// Claims feed the consumer mapping. Never log them.
+	Claims map[string]any
+}
+
+// Reasons label vaultgate_auth_failures_total.
+const (
+	ReasonMissing       = "missing"
+	ReasonInvalid       = "invalid"
+	ReasonExpired       = "expired"
+	ReasonUntrustedPeer = "untrusted_peer"
+	ReasonUnavailable   = "unavailable"
+)
+
+// ErrUnauthenticated and ErrUnavailable are the two classes of failure:
+// 401 and 503 auth_unavailable.
+var (
+	ErrUnauthenticated = errors.New("unauthenticated")
+	ErrUnavailable     = errors.New("authentication unavailable")
+)
+
+// Error is every failure an authenticator returns. Reason is one of the
+// Reason constants; Err is a cause safe to log (it never holds a token,
+// a cookie or a claim value).
+type Error struct {
+	Class  error // ErrUnauthenticated or ErrUnavailable
+	Reason string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%v (%s): %v", e.Class, e.Reason, e.Err)
+	}
+	return fmt.Sprintf("%v (%s)", e.Class, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrUnauthenticated) and errors.Is(err, ErrUnavailable) work.
+func (e *Error) Is(target error) bool { return target == e.Class }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func unauthenticated(reason string, err error) error {
+	return &Error{Class: ErrUnauthenticated, Reason: reason, Err: err}
+}
+
+func unavailable(err error) error {
+	return &Error{Class: ErrUnavailable, Reason: ReasonUnavailable, Err: err}
+}
