@@ -1,0 +1,170 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Fault is a misbehaviour of POST /vault/sessions, for testing how a client
+// copes with an upstream that fails in ways Apideck's documentation does
+// not promise it never will.
+type Fault int
+
+// The faults. Those that alter a session (FaultForeignOrigin,
+// FaultMissingToken, FaultHugeBody) apply only to requests that pass
+// validation; the others apply to every call.
+const (
+	FaultNone          Fault = iota // answer normally
+	FaultHang                       // never answer; hold the request until the client goes away
+	FaultHTML200                    // 200 with an HTML page instead of JSON
+	FaultResetMidBody               // send the headers and half the body, then close the connection
+	FaultTrickle                    // send the body one byte per trickleInterval
+	FaultHugeBody                   // a valid session padded past hugeBodyBytes
+	FaultForeignOrigin              // session_uri on https://evil.example
+	FaultMissingToken               // success without session_token
+	FaultRetryAfter429              // 429 with Retry-After: 2 and retry-after-ms: 2000
+)
+
+const (
+	trickleInterval = 100 * time.Millisecond
+	// hugeBodyBytes exceeds the 2 MiB a careful client reads of a session answer.
+	hugeBodyBytes = 3 << 20
+	foreignOrigin = "https://evil.example"
+)
+
+// String names the fault for test output.
+func (f Fault) String() string {
+	switch f {
+	case FaultNone:
+		return "none"
+	case FaultHang:
+		return "hang"
+	case FaultHTML200:
+		return "html_200"
+	case FaultResetMidBody:
+		return "reset_mid_body"
+	case FaultTrickle:
+		return "trickle"
+	case FaultHugeBody:
+		return "huge_body"
+	case FaultForeignOrigin:
+		return "foreign_origin"
+	case FaultMissingToken:
+		return "missing_token"
+	case FaultRetryAfter429:
+		return "retry_after_429"
+	}
+	return fmt.Sprintf("fault(%d)", int(f))
+}
+
+// QueueStatuses makes the next len(codes) calls of POST /vault/sessions
+// answer these statuses, in order, before any fault or validation: 4xx in
+// Apideck's error shape, 5xx (and 3xx) with an HTML body as a load balancer
+// would send. A code below 300 lets that call be handled normally.
+func (s *Simulator) QueueStatuses(codes ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue = append(s.queue, codes...)
+}
+
+// SetLatency delays every answer of POST /vault/sessions by d. The delay
+// ends early when the client goes away.
+func (s *Simulator) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = max(d, 0)
+}
+
+// SetFault makes POST /vault/sessions misbehave until the next SetFault or
+// Reset.
+func (s *Simulator) SetFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fault = f
+}
+
+// statusResponse is the answer for a queued status.
+func statusResponse(code int) response {
+	if code >= 400 && code < 500 {
+		return (&apiError{status: code, detail: "Simulated error"}).response()
+	}
+	body := fmt.Sprintf("<html><head><title>%d %s</title></head><body><h1>%d %s</h1></body></html>\n",
+		code, http.StatusText(code), code, http.StatusText(code))
+	return response{status: code, contentType: "text/html; charset=utf-8", body: []byte(body)}
+}
+
+// html200 looks like a captive portal or a maintenance page answering
+// with 200: the status alone must not convince a client it got a session.
+func html200() response {
+	return response{
+		status:      http.StatusOK,
+		contentType: "text/html; charset=utf-8",
+		body:        []byte("<!doctype html><html><head><title>Maintenance</title></head><body><h1>We'll be right back</h1></body></html>\n"),
+	}
+}
+
+func retryAfter429() response {
+	resp := (&apiError{status: http.StatusTooManyRequests, detail: "Rate limit exceeded"}).response()
+	resp.header = http.Header{"Retry-After": {"2"}, "Retry-After-Ms": {"2000"}}
+	return resp
+}
+
+// resetMidBody announces the full body, sends half of it and closes the
+// connection, so the client sees a truncated body.
+func resetMidBody(w http.ResponseWriter, resp response) {
+	half := resp.body[:len(resp.body)/2]
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// HTTP/2 cannot be hijacked: send part of the body, then abort
+		// the stream, which the client sees the same way.
+		w.Header().Set("Content-Type", resp.contentType)
+		w.Header().Set("Content-Length", fmt.Sprint(len(resp.body)))
+		w.WriteHeader(resp.status)
+		_, _ = w.Write(half)
+		_ = http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler)
+	}
+	defer conn.Close()
+	_, _ = fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+		resp.status, http.StatusText(resp.status), resp.contentType, len(resp.body))
+	_, _ = buf.Write(half)
+	_ = buf.Flush()
+}
+
+// trickle sends the headers at once and then the body one byte per
+// trickleInterval, stopping when the client goes away.
+func trickle(ctx context.Context, w http.ResponseWriter, resp response) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", resp.contentType)
+	w.Header().Set("Content-Length", fmt.Sprint(len(resp.body)))
+	w.WriteHeader(resp.status)
+	for i := range resp.body {
+		if _, err := w.Write(resp.body[i : i+1]); err != nil {
+			return
+		}
+		if rc.Flush() != nil {
+			return
+		}
+		if i == len(resp.body)-1 {
+			return
+		}
+		t := time.NewTimer(trickleInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// abortConnection drops the connection without an answer.
+func abortConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
