@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/vaultgate/vaultgate/internal/secret"
@@ -22,4 +23,20 @@ type JWTConfig struct {
 	// UnknownKIDInterval is the minimum time between refetches triggered by an
 	// unknown kid (default 30s).
 	UnknownKIDInterval time.Duration
+}
+
+// ForwardConfig configures forward auth: the app's own "who am I" endpoint
+// decides, given the request's Cookie and Authorization headers.
+type ForwardConfig struct {
+	URL      string        // AUTH_FORWARD_URL
+	Timeout  time.Duration // AUTH_FORWARD_TIMEOUT, default 3s
+	CacheTTL time.Duration // AUTH_FORWARD_CACHE_TTL, default 0 (no cache)
+}
+
+// HeaderConfig configures identity from a trusted proxy's headers.
+type HeaderConfig struct {
+	UserHeader     string         // AUTH_HEADER_USER, default X-Forwarded-User
+	EmailHeader    string         // AUTH_HEADER_EMAIL, default X-Forwarded-Email
+	GroupsHeader   string         // AUTH_HEADER_GROUPS, default X-Forwarded-Groups
+	TrustedProxies []netip.Prefix // AUTH_TRUSTED_PROXIES, required in header mode
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
-// Config is the validated configuration.
+// Config is the validated configuration, built by Load or FromLookup.
 type Config struct {
 	HTTPAddr  string // HTTP_ADDR
 	AdminAddr string // ADMIN_ADDR
@@ -20,16 +20,19 @@ type Config struct {
 	Upstream upstream.Config
 	Connect  handler.ConnectConfig
 
-	AuthMode string // "jwt", "forward" or "header"
+	AuthMode string // ModeJWT, ModeForward or ModeHeader; only that mode's struct below is filled
 	JWT      auth.JWTConfig
+	Forward  auth.ForwardConfig
+	Header   auth.HeaderConfig
 
 	RateLimitPerMinute      int // 0 disables
 	RateLimitPerIPPerMinute int // 0 disables
 
-	RedisURL        string
+	RedisURL        string // REDIS_URL; may hold a password: log it only through LogSafe
 	SessionReuseTTL time.Duration
 
 	LogLevel        zerolog.Level
 	LogFormat       string // "json" or "console"
 	ShutdownTimeout time.Duration
+	AdminPprof      bool // ADMIN_PPROF
 }

@@ -20,6 +20,7 @@ type Metrics struct {
 	CircuitState     prometheus.Gauge         // 0 closed, 1 half-open, 2 open
 	UpstreamInFlight prometheus.Gauge
 	SessionReuse     *prometheus.CounterVec // result: hit, miss, shared
+	ForwardAuth      *prometheus.CounterVec // result: ok, unauthenticated, error, cache_hit
 	BuildInfo        *prometheus.GaugeVec   // version, commit, goversion
 }
 
@@ -73,6 +74,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "vaultgate_session_reuse_total",
 			Help: "Session lookups before calling Apideck, by result (hit, miss, shared).",
 		}, []string{"result"}),
+		ForwardAuth: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_forward_auth_total",
+			Help: "Forward-auth lookups at the app's own endpoint, by result (ok, unauthenticated, error, cache_hit).",
+		}, []string{"result"}),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "vaultgate_build_info",
 			Help: "Always 1; labels carry the build's version, commit and Go version.",
@@ -81,7 +86,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(
 		m.HTTPRequests, m.HTTPDuration, m.UpstreamRequests, m.UpstreamDuration,
 		m.AuthFailures, m.RateLimited, m.RateLimitErrors, m.JWKSFetches,
-		m.CircuitState, m.UpstreamInFlight, m.SessionReuse, m.BuildInfo,
+		m.CircuitState, m.UpstreamInFlight, m.SessionReuse, m.ForwardAuth, m.BuildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
