@@ -12,7 +12,9 @@ type Identity struct {
 	// Subject identifies the user for per-user rate limits and session reuse
 	// (the JWT "sub", or the equivalent claim in other modes).
 	Subject string
-	// Claims feed the consumer mapping. Never log them.
+	// Claims feed the consumer mapping. Never log them. Decoded JSON keeps
+	// numbers as json.Number, so integer ids survive exactly; objects are
+	// map[string]any and arrays []any.
 	Claims map[string]any
 }
 

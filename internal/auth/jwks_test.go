@@ -1,0 +1,291 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/rs/zerolog"
+)
+
+func TestKeyRotationWorksOnFirstRequest(t *testing.T) {
+	old, rotated := newTestKeys(t), newTestKeys(t)
+	srv := newIDServer(t, old.jwks()[:1])
+	h := startJWT(t, jwksConfig(srv.url()), nil)
+	if !h.v.Ready() {
+		t.Fatal("not ready after a successful start-up fetch")
+	}
+	if _, err := h.v.Verify(context.Background(), sign(t, jose.RS256, old.rsa, "rsa-1", claimsAt(time.Now(), nil))); err != nil {
+		t.Fatalf("old key: %v", err)
+	}
+
+	srv.setKeys([]jose.JSONWebKey{{Key: rotated.rsa.Public(), KeyID: "rsa-2", Algorithm: "RS256", Use: "sig"}})
+	id, err := h.v.Verify(context.Background(), sign(t, jose.RS256, rotated.rsa, "rsa-2", claimsAt(time.Now(), nil)))
+	if err != nil {
+		t.Fatalf("rotated key, first request: %v", err)
+	}
+	if id.Subject != testSubject {
+		t.Errorf("Subject = %q", id.Subject)
+	}
+	if got := srv.jwksFetches.Load(); got != 2 {
+		t.Errorf("JWKS fetches = %d, want 2 (start-up + one for the new kid)", got)
+	}
+	if got := h.fetches(triggerStartup, resultOK); got != 1 {
+		t.Errorf("startup/ok = %v, want 1", got)
+	}
+	if got := h.fetches(triggerUnknownKID, resultOK); got != 1 {
+		t.Errorf("unknown_kid/ok = %v, want 1", got)
+	}
+	// The old key left the JWKS, so it no longer verifies.
+	_, err = h.v.Verify(context.Background(), sign(t, jose.RS256, old.rsa, "rsa-1", claimsAt(time.Now(), nil)))
+	if reasonOf(err) != ReasonInvalid {
+		t.Errorf("retired key: err = %v, want invalid", err)
+	}
+}
+
+func TestUnknownKIDFloodIsThrottled(t *testing.T) {
+	keys := newTestKeys(t)
+	srv := newIDServer(t, keys.jwks())
+	clock := newFakeClock(time.Now())
+	h := startJWT(t, jwksConfig(srv.url()), func(v *JWT) { v.now = clock.Now })
+	before := srv.jwksFetches.Load()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for range 200 {
+		wg.Go(func() {
+			kid := make([]byte, 8)
+			_, _ = rand.Read(kid)
+			_, err := h.v.Verify(context.Background(), sign(t, jose.ES256, keys.ec, hex.EncodeToString(kid), claimsAt(time.Now(), nil)))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, ErrUnauthenticated) || reasonOf(err) != ReasonInvalid {
+			t.Fatalf("made-up kid: err = %v, want unauthenticated/invalid", err)
+		}
+	}
+	if extra := srv.jwksFetches.Load() - before; extra > 1 {
+		t.Errorf("200 made-up kids caused %d JWKS fetches, want at most 1", extra)
+	}
+
+	// Within the interval even a real rotation waits; once it has passed,
+	// the next unknown kid refetches again.
+	rotated := newTestKeys(t)
+	srv.setKeys(append(keys.jwks(), jose.JSONWebKey{Key: rotated.ec.Public(), KeyID: "ec-2", Use: "sig"}))
+	tok := sign(t, jose.ES256, rotated.ec, "ec-2", claimsAt(time.Now(), nil))
+	clock.Add(29 * time.Second)
+	if _, err := h.v.Verify(context.Background(), tok); reasonOf(err) != ReasonInvalid {
+		t.Fatalf("within the interval: err = %v, want invalid", err)
+	}
+	clock.Add(2 * time.Second)
+	if _, err := h.v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("after the interval: %v", err)
+	}
+}
+
+func TestPeriodicRefreshDoesNotThrottleUnknownKID(t *testing.T) {
+	keys, rotated := newTestKeys(t), newTestKeys(t)
+	srv := newIDServer(t, keys.jwks())
+	h := startJWT(t, jwksConfig(srv.url()), nil)
+	// What the refresh loop does on its timer, run here so no timer races
+	// the rotation below.
+	if err := h.v.fetch(context.Background(), triggerRefresh); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.setKeys([]jose.JSONWebKey{{Key: rotated.ed.Public(), KeyID: "ed-2"}})
+	if _, err := h.v.Verify(context.Background(), sign(t, jose.EdDSA, rotated.ed, "ed-2", claimsAt(time.Now(), nil))); err != nil {
+		t.Fatalf("rotated key right after start-up and refresh fetches: %v", err)
+	}
+	if got := h.fetches(triggerUnknownKID, resultOK); got != 1 {
+		t.Errorf("unknown_kid/ok = %v, want 1", got)
+	}
+	if got := h.fetches(triggerRefresh, resultOK); got != 1 {
+		t.Errorf("refresh/ok = %v, want 1", got)
+	}
+}
+
+func TestRefreshLoopRefetches(t *testing.T) {
+	keys, rotated := newTestKeys(t), newTestKeys(t)
+	srv := newIDServer(t, keys.jwks())
+	cfg := jwksConfig(srv.url())
+	cfg.RefreshInterval = 10 * time.Millisecond
+	h := startJWT(t, cfg, nil)
+	srv.setKeys([]jose.JSONWebKey{{Key: rotated.ed.Public(), KeyID: "ed-2"}})
+	eventually(t, "a periodic refresh to load the new key", func() bool {
+		return len(h.v.keys.Load().candidates(jose.EdDSA, "ed-2")) == 1
+	})
+	if got := h.fetches(triggerUnknownKID, resultOK) + h.fetches(triggerUnknownKID, resultError); got != 0 {
+		t.Errorf("unknown_kid fetches = %v, want 0", got)
+	}
+}
+
+func TestKnownKeysSurviveJWKSOutage(t *testing.T) {
+	keys := newTestKeys(t)
+	for _, outage := range []string{"503", "connection refused"} {
+		t.Run(outage, func(t *testing.T) {
+			srv := newIDServer(t, keys.jwks())
+			cfg := jwksConfig(srv.url())
+			cfg.RefreshInterval = 10 * time.Millisecond
+			h := startJWT(t, cfg, func(v *JWT) { v.retryBase = 5 * time.Millisecond })
+			if outage == "503" {
+				srv.setDown(true)
+			} else {
+				srv.srv.Close()
+			}
+			eventually(t, "a failed refresh", func() bool { return h.fetches(triggerRefresh, resultError) >= 2 })
+
+			if !h.v.Ready() {
+				t.Error("Ready() = false with known keys")
+			}
+			for kid, tok := range map[string]string{
+				"rsa-1": sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil)),
+				"ed-1":  sign(t, jose.EdDSA, keys.ed, "ed-1", claimsAt(time.Now(), nil)),
+			} {
+				if _, err := h.v.Verify(context.Background(), tok); err != nil {
+					t.Errorf("%s during outage: %v", kid, err)
+				}
+			}
+			// An unknown kid during the outage is a bad token, not an outage.
+			_, err := h.v.Verify(context.Background(), sign(t, jose.RS256, keys.rsa, "nope", claimsAt(time.Now(), nil)))
+			if reasonOf(err) != ReasonInvalid {
+				t.Errorf("unknown kid during outage: err = %v, want invalid", err)
+			}
+		})
+	}
+}
+
+func TestJWKSDownAtStart(t *testing.T) {
+	keys := newTestKeys(t)
+	srv := newIDServer(t, keys.jwks())
+	srv.setDown(true)
+	h := startJWT(t, jwksConfig(srv.url()), func(v *JWT) { v.retryBase = 5 * time.Millisecond })
+
+	if h.v.Ready() {
+		t.Fatal("Ready() = true without keys")
+	}
+	tok := sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil))
+	_, err := h.v.Verify(context.Background(), tok)
+	if !errors.Is(err, ErrUnavailable) || reasonOf(err) != ReasonUnavailable {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	assertNoLeak(t, err.Error(), tok)
+	// A token that cannot be one is still a 401, not a 503.
+	if _, err := h.v.Verify(context.Background(), "garbage"); reasonOf(err) != ReasonInvalid {
+		t.Errorf("garbage while unavailable: err = %v, want invalid", err)
+	}
+	eventually(t, "start-up retries", func() bool { return h.fetches(triggerStartup, resultError) >= 3 })
+
+	srv.setDown(false)
+	eventually(t, "Ready() after the JWKS came back", h.v.Ready)
+	if _, err := h.v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+	if got := h.fetches(triggerStartup, resultOK); got != 1 {
+		t.Errorf("startup/ok = %v, want 1", got)
+	}
+}
+
+func TestJWKSUnreachableAtStart(t *testing.T) {
+	srv := newIDServer(t, nil)
+	url := srv.url()
+	srv.srv.Close()
+	v, err := NewJWT(t.Context(), jwksConfig(url), nil, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatalf("NewJWT must not fail on an unreachable JWKS: %v", err)
+	}
+	if v.Ready() {
+		t.Error("Ready() = true")
+	}
+	keys := newTestKeys(t)
+	_, err = v.Verify(context.Background(), sign(t, jose.ES256, keys.ec, "ec-1", claimsAt(time.Now(), nil)))
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("err = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestJWKSRejectedDocuments(t *testing.T) {
+	big := `{"keys":[],"pad":"` + strings.Repeat("x", maxFetchBody) + `"}`
+	tests := []struct{ name, body string }{
+		{"not JSON", "<html>hello</html>"},
+		{"no keys", `{"keys":[]}`},
+		{"only unusable keys", `{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"h"},{"kty":"XYZ","kid":"x"}]}`},
+		{"larger than 1 MiB", big},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newIDServer(t, nil)
+			srv.setRaw([]byte(tt.body))
+			h := startJWT(t, jwksConfig(srv.url()), nil)
+			if h.v.Ready() {
+				t.Error("Ready() = true")
+			}
+			if got := h.fetches(triggerStartup, resultError); got != 1 {
+				t.Errorf("startup/error = %v, want 1", got)
+			}
+		})
+	}
+}
+
+func TestFetchBodyLimit(t *testing.T) {
+	keys := newTestKeys(t)
+	srv := newIDServer(t, nil)
+	// Valid JSON a byte over the limit: it must be refused for its size,
+	// not parsed.
+	head := `{"keys":[` + string(mustJSON(t, jose.JSONWebKey{Key: keys.ed.Public(), KeyID: "ed-1"})) + `],"pad":"`
+	srv.setRaw([]byte(head + strings.Repeat("x", maxFetchBody+1-len(head)-2) + `"}`))
+	h := startJWT(t, jwksConfig(srv.url()), nil)
+	if h.v.Ready() {
+		t.Error("Ready() = true after an oversized JWKS")
+	}
+	if _, err := h.v.get(context.Background(), srv.url()); !errors.Is(err, errFetchTooLarge) {
+		t.Errorf("get: err = %v, want errFetchTooLarge", err)
+	}
+	srv.setRaw([]byte(head + strings.Repeat("x", maxFetchBody-len(head)-2) + `"}`))
+	if err := h.v.fetch(context.Background(), triggerRefresh); err != nil {
+		t.Errorf("a JWKS of exactly 1 MiB: %v", err)
+	}
+}
+
+func TestParseJWKSSkipsUnusableKeys(t *testing.T) {
+	keys := newTestKeys(t)
+	private := jose.JSONWebKey{Key: keys.ec, KeyID: "ec-private", Use: "sig"}
+	enc := jose.JSONWebKey{Key: keys.rsa.Public(), KeyID: "rsa-enc", Use: "enc"}
+	good := jose.JSONWebKey{Key: keys.ed.Public(), KeyID: "ed-1"}
+	kidless := jose.JSONWebKey{Key: keys.rsa.Public()}
+	body := fmt.Sprintf(`{"keys":[%s,%s,{"kty":"oct","k":"c2VjcmV0"},{"kty":"EC","crv":"P-256","x":"AA","y":"AA"},%s,%s]}`,
+		mustJSON(t, private), mustJSON(t, enc), mustJSON(t, good), mustJSON(t, kidless))
+	set, skipped, err := parseJWKS([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skipped != 4 {
+		t.Errorf("skipped = %d, want 4", skipped)
+	}
+	var kids []string
+	for _, k := range set.keys {
+		kids = append(kids, k.kid)
+	}
+	if got, want := strings.Join(kids, ","), ",ed-1"; got != want {
+		t.Errorf("kept kids %q, want %q (kid-less first)", got, want)
+	}
+	if got := set.candidates(jose.ES256, "ec-private"); len(got) != 0 {
+		t.Error("a private key from a JWKS must not be used")
+	}
+	if got := set.candidates(jose.RS256, ""); len(got) != 1 {
+		t.Errorf("no-kid RS256 candidates = %d, want 1", len(got))
+	}
+	if got := set.candidates(jose.HS256, ""); len(got) != 0 {
+		t.Error("no key of a JWKS may serve HS256")
+	}
+}

@@ -1,0 +1,294 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
+
+	"github.com/vaultgate/vaultgate/internal/metrics"
+)
+
+const (
+	testIssuer   = "https://issuer.test"
+	testAudience = "vaultgate-test"
+	testSubject  = "user-4711"
+)
+
+// testKeys are signing keys generated for one test.
+type testKeys struct {
+	rsa *rsa.PrivateKey
+	ec  *ecdsa.PrivateKey
+	ed  ed25519.PrivateKey
+}
+
+func newTestKeys(t testing.TB) testKeys {
+	t.Helper()
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ek, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dk, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testKeys{rsa: rk, ec: ek, ed: dk}
+}
+
+// jwks publishes the public halves under kids "rsa-1", "ec-1" and "ed-1".
+func (k testKeys) jwks() []jose.JSONWebKey {
+	return []jose.JSONWebKey{
+		{Key: k.rsa.Public(), KeyID: "rsa-1", Algorithm: "RS256", Use: "sig"},
+		{Key: k.ec.Public(), KeyID: "ec-1", Algorithm: "ES256", Use: "sig"},
+		{Key: k.ed.Public(), KeyID: "ed-1", Use: "sig"},
+	}
+}
+
+// idServer is an in-test identity provider: a JWKS at /jwks and an OIDC
+// discovery document at /.well-known/openid-configuration.
+type idServer struct {
+	srv         *httptest.Server
+	mu          sync.Mutex
+	keys        []jose.JSONWebKey
+	rawJWKS     []byte // served instead of keys when set
+	docIssuer   string // "issuer" of the discovery document; srv.URL when empty
+	docJWKSURI  string // "jwks_uri"; srv.URL+"/jwks" when empty
+	status      atomic.Int32
+	jwksFetches atomic.Int64
+	discoveries atomic.Int64
+}
+
+func newIDServer(t testing.TB, keys []jose.JSONWebKey) *idServer {
+	t.Helper()
+	s := &idServer{keys: keys}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /jwks", s.serveJWKS)
+	mux.HandleFunc("GET /.well-known/openid-configuration", s.serveDiscovery)
+	mux.HandleFunc("GET /sub/.well-known/openid-configuration", s.serveDiscovery)
+	s.srv = httptest.NewServer(mux)
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *idServer) url() string { return s.srv.URL + "/jwks" }
+
+func (s *idServer) setKeys(keys []jose.JSONWebKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = keys
+}
+
+func (s *idServer) setRaw(body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rawJWKS = body
+}
+
+// setDown makes every answer a 503 (down=true) or normal again.
+func (s *idServer) setDown(down bool) {
+	if down {
+		s.status.Store(http.StatusServiceUnavailable)
+	} else {
+		s.status.Store(0)
+	}
+}
+
+func (s *idServer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
+	s.jwksFetches.Add(1)
+	if code := s.status.Load(); code != 0 {
+		http.Error(w, "down", int(code))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if s.rawJWKS != nil {
+		_, _ = w.Write(s.rawJWKS)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: s.keys})
+}
+
+func (s *idServer) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	s.discoveries.Add(1)
+	if code := s.status.Load(); code != 0 {
+		http.Error(w, "down", int(code))
+		return
+	}
+	s.mu.Lock()
+	issuer, jwksURI := s.docIssuer, s.docJWKSURI
+	s.mu.Unlock()
+	if issuer == "" {
+		issuer = s.srv.URL + strings.TrimSuffix(r.URL.Path, "/.well-known/openid-configuration")
+	}
+	if jwksURI == "" {
+		jwksURI = s.url()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"issuer": issuer, "jwks_uri": jwksURI})
+}
+
+// fakeClock is a settable clock for the verifier.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// harness is a started verifier with its metrics and log.
+type harness struct {
+	v   *JWT
+	m   *metrics.Metrics
+	log *syncBuffer
+}
+
+// syncBuffer is a log sink safe for the background refresh goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func jwksConfig(url string) JWTConfig {
+	return JWTConfig{
+		JWKSURL:    url,
+		Issuer:     testIssuer,
+		Audience:   testAudience,
+		Algorithms: []string{"RS256", "ES256", "EdDSA"},
+		ClockSkew:  30 * time.Second,
+	}
+}
+
+// startJWT builds a verifier like NewJWT does, applies adjust (clock, retry
+// delay) before anything runs, and starts it until the test ends.
+func startJWT(t testing.TB, cfg JWTConfig, adjust func(*JWT)) harness {
+	t.Helper()
+	m := metrics.New(prometheus.NewRegistry())
+	buf := &syncBuffer{}
+	v, err := newJWT(cfg, &http.Client{Timeout: 5 * time.Second}, m, zerolog.New(buf).Level(zerolog.DebugLevel))
+	if err != nil {
+		t.Fatalf("newJWT: %v", err)
+	}
+	if adjust != nil {
+		adjust(v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	v.start(ctx)
+	return harness{v: v, m: m, log: buf}
+}
+
+func (h harness) fetches(trigger, result string) float64 {
+	return testutil.ToFloat64(h.m.JWKSFetches.WithLabelValues(trigger, result))
+}
+
+// sign makes a compact JWT; kid is left out of the header when empty.
+func sign(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) string {
+	t.Helper()
+	opts := (&jose.SignerOptions{}).WithType("JWT")
+	if kid != "" {
+		opts = opts.WithHeader(jose.HeaderKey("kid"), kid)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+	if err != nil {
+		t.Fatalf("signer: %v", err)
+	}
+	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatalf("sign: %v", err)
+	}
+	return tok
+}
+
+// rawToken assembles a token from literal header and payload JSON and a
+// signature segment, for tokens no honest signer would produce.
+func rawToken(header, payload, sig string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(header)) + "." + enc([]byte(payload)) + "." + sig
+}
+
+// claimsAt returns valid claims for a token issued at now; edit mutates them.
+func claimsAt(now time.Time, edit func(map[string]any)) map[string]any {
+	c := map[string]any{
+		"iss":   testIssuer,
+		"aud":   testAudience,
+		"sub":   testSubject,
+		"iat":   now.Unix(),
+		"exp":   now.Add(time.Hour).Unix(),
+		"org":   map[string]any{"id": 9007199254740993},
+		"email": "ada@example.test",
+	}
+	if edit != nil {
+		edit(c)
+	}
+	return c
+}
+
+// eventually polls cond until it holds or 10 s pass. It waits for
+// background work to happen; it does not measure how fast it happens.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// reasonOf returns the Reason of an *Error, or "" for anything else.
+func reasonOf(err error) string {
+	var ae *Error
+	if !errors.As(err, &ae) {
+		return ""
+	}
+	return ae.Reason
+}

@@ -1,0 +1,123 @@
+package auth
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/vaultgate/vaultgate/internal/secret"
+)
+
+func TestAuthenticateTokenSources(t *testing.T) {
+	cfg := JWTConfig{
+		HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience,
+		Algorithms: []string{"HS256"}, CookieName: "app_jwt",
+	}
+	withCookie := startJWT(t, cfg, nil).v
+	cfg.CookieName = ""
+	noCookie := startJWT(t, cfg, nil).v
+	good := sign(t, jose.HS256, []byte(testHMACSecret), "", claimsAt(time.Now(), nil))
+
+	tests := []struct {
+		name    string
+		v       *JWT
+		auth    []string // Authorization header values
+		cookie  *http.Cookie
+		reason  string // "" = authenticated
+		ambient bool
+	}{
+		{name: "bearer", v: withCookie, auth: []string{"Bearer " + good}},
+		{name: "scheme lower case", v: withCookie, auth: []string{"bearer " + good}},
+		{name: "scheme upper case, padded", v: withCookie, auth: []string{"  BEARER   " + good + " "}},
+		{name: "cookie", v: withCookie, cookie: &http.Cookie{Name: "app_jwt", Value: good}, ambient: true},
+		{name: "nothing", v: withCookie, reason: ReasonMissing},
+		{name: "empty cookie", v: withCookie, cookie: &http.Cookie{Name: "app_jwt", Value: ""}, reason: ReasonMissing, ambient: true},
+		{name: "other cookie", v: withCookie, cookie: &http.Cookie{Name: "session", Value: good}, reason: ReasonMissing},
+		{name: "cookie ignored without CookieName", v: noCookie, cookie: &http.Cookie{Name: "app_jwt", Value: good}, reason: ReasonMissing},
+		{name: "basic scheme", v: withCookie, auth: []string{"Basic dXNlcjpwYXNz"}, reason: ReasonInvalid},
+		{name: "other scheme with a valid token", v: withCookie, auth: []string{"Token " + good}, reason: ReasonInvalid},
+		{name: "bearer without token", v: withCookie, auth: []string{"Bearer"}, reason: ReasonInvalid},
+		{name: "bearer with blank token", v: withCookie, auth: []string{"Bearer    "}, reason: ReasonInvalid},
+		{name: "token without scheme", v: withCookie, auth: []string{good}, reason: ReasonInvalid},
+		{name: "two tokens", v: withCookie, auth: []string{"Bearer " + good + " " + good}, reason: ReasonInvalid},
+		{name: "two headers", v: withCookie, auth: []string{"Bearer " + good, "Bearer " + good}, reason: ReasonInvalid},
+		{name: "garbage bearer", v: withCookie, auth: []string{"Bearer a.b.c"}, reason: ReasonInvalid},
+		{
+			name: "a bad header never falls back to the cookie", v: withCookie,
+			auth: []string{"Basic x"}, cookie: &http.Cookie{Name: "app_jwt", Value: good}, reason: ReasonInvalid,
+		},
+		{
+			name: "header wins over a bad cookie", v: withCookie,
+			auth: []string{"Bearer " + good}, cookie: &http.Cookie{Name: "app_jwt", Value: "junk"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/connect", nil)
+			for _, a := range tt.auth {
+				r.Header.Add("Authorization", a)
+			}
+			if tt.cookie != nil {
+				r.AddCookie(tt.cookie)
+			}
+			if got := tt.v.Ambient(r); got != tt.ambient {
+				t.Errorf("Ambient() = %v, want %v", got, tt.ambient)
+			}
+			id, err := tt.v.Authenticate(r)
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatalf("Authenticate: %v", err)
+				}
+				if id.Subject != testSubject {
+					t.Errorf("Subject = %q", id.Subject)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUnauthenticated) || reasonOf(err) != tt.reason {
+				t.Fatalf("err = %v, want unauthenticated/%s", err, tt.reason)
+			}
+			assertNoLeak(t, err.Error(), good)
+		})
+	}
+}
+
+func TestNewJWTRejectsUnusableConfig(t *testing.T) {
+	base := func() JWTConfig {
+		return JWTConfig{JWKSURL: "http://127.0.0.1:1/jwks", Issuer: testIssuer, Audience: testAudience, Algorithms: []string{"RS256"}}
+	}
+	tests := []struct {
+		name string
+		edit func(*JWTConfig)
+	}{
+		{"no key source", func(c *JWTConfig) { c.JWKSURL = "" }},
+		{"two key sources", func(c *JWTConfig) { c.HS256Secret = secret.New(testHMACSecret) }},
+		{"no issuer", func(c *JWTConfig) { c.Issuer = "" }},
+		{"no audience", func(c *JWTConfig) { c.Audience = "" }},
+		{"no algorithms", func(c *JWTConfig) { c.Algorithms = nil }},
+		{"alg none", func(c *JWTConfig) { c.Algorithms = []string{"RS256", "none"} }},
+		{"unknown alg", func(c *JWTConfig) { c.Algorithms = []string{"RS257"} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := base()
+			tt.edit(&cfg)
+			if _, err := NewJWT(t.Context(), cfg, nil, nil, zerolog.Nop()); err == nil {
+				t.Fatal("NewJWT accepted an unusable config")
+			}
+		})
+	}
+	v, err := NewJWT(t.Context(), JWTConfig{
+		HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience, Algorithms: []string{"HS256"},
+	}, nil, nil, zerolog.Nop())
+	if err != nil {
+		t.Fatalf("valid HS256 config: %v", err)
+	}
+	if !v.Ready() {
+		t.Error("HS256 verifier must always be ready")
+	}
+}

@@ -1,0 +1,265 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vaultgate/vaultgate/internal/secret"
+)
+
+const testHMACSecret = "test-hs256-secret-0123456789abcdef"
+
+func TestVerify(t *testing.T) {
+	keys := newTestKeys(t)
+	srv := newIDServer(t, keys.jwks())
+	now := time.Unix(1_800_000_000, 0)
+	clock := func(v *JWT) { v.now = func() time.Time { return now } }
+
+	verifiers := map[string]*JWT{
+		"jwks": startJWT(t, jwksConfig(srv.url()), clock).v,
+		"hs": startJWT(t, JWTConfig{
+			HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience,
+			Algorithms: []string{"HS256"}, ClockSkew: 30 * time.Second,
+		}, clock).v,
+		// A JWKS verifier whose allow-list wrongly includes HS256 (config
+		// refuses this; the verifier must still resist alg confusion).
+		"mixed": startJWT(t, func() JWTConfig {
+			c := jwksConfig(srv.url())
+			c.Algorithms = []string{"RS256", "HS256"}
+			return c
+		}(), clock).v,
+	}
+
+	rsaDER, err := x509.MarshalPKIXPublicKey(keys.rsa.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: rsaDER})
+	otherEC, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(edit func(map[string]any)) map[string]any { return claimsAt(now, edit) }
+	payloadOf := func(c map[string]any) string {
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	segments := func(tok string) []string { return strings.Split(tok, ".") }
+
+	tests := []struct {
+		name     string
+		verifier string
+		token    func(t *testing.T) string
+		reason   string // "" = valid
+	}{
+		{"RS256", "jwks", func(t *testing.T) string { return sign(t, jose.RS256, keys.rsa, "rsa-1", at(nil)) }, ""},
+		{"ES256", "jwks", func(t *testing.T) string { return sign(t, jose.ES256, keys.ec, "ec-1", at(nil)) }, ""},
+		{"EdDSA", "jwks", func(t *testing.T) string { return sign(t, jose.EdDSA, keys.ed, "ed-1", at(nil)) }, ""},
+		{"HS256", "hs", func(t *testing.T) string { return sign(t, jose.HS256, []byte(testHMACSecret), "", at(nil)) }, ""},
+		{"no kid tries the keys that fit", "jwks", func(t *testing.T) string { return sign(t, jose.ES256, keys.ec, "", at(nil)) }, ""},
+		{"aud array containing ours", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["aud"] = []string{"other", testAudience} }))
+		}, ""},
+		{"expired", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["exp"] = now.Add(-31 * time.Second).Unix() }))
+		}, ReasonExpired},
+		{"expired within skew", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["exp"] = now.Add(-29 * time.Second).Unix() }))
+		}, ""},
+		{"nbf beyond skew", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["nbf"] = now.Add(31 * time.Second).Unix() }))
+		}, ReasonInvalid},
+		{"nbf within skew", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["nbf"] = now.Add(29 * time.Second).Unix() }))
+		}, ""},
+		{"iat beyond skew", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["iat"] = now.Add(31 * time.Second).Unix() }))
+		}, ReasonInvalid},
+		{"iat within skew", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["iat"] = now.Add(29 * time.Second).Unix() }))
+		}, ""},
+		{"wrong iss", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["iss"] = "https://evil.test" }))
+		}, ReasonInvalid},
+		{"missing iss", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { delete(c, "iss") }))
+		}, ReasonInvalid},
+		{"wrong aud", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["aud"] = "someone-else" }))
+		}, ReasonInvalid},
+		{"aud array without ours", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["aud"] = []string{"a", "b"} }))
+		}, ReasonInvalid},
+		{"aud array with a number", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["aud"] = []any{testAudience, 1} }))
+		}, ReasonInvalid},
+		{"missing exp", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { delete(c, "exp") }))
+		}, ReasonInvalid},
+		{"exp as string", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["exp"] = strconv.FormatInt(now.Add(time.Hour).Unix(), 10) }))
+		}, ReasonInvalid},
+		{"exp absurdly large", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["exp"] = 1e300 }))
+		}, ReasonInvalid},
+		{"missing sub", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { delete(c, "sub") }))
+		}, ReasonInvalid},
+		{"empty sub", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["sub"] = "" }))
+		}, ReasonInvalid},
+		{"numeric sub", "jwks", func(t *testing.T) string {
+			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["sub"] = 42 }))
+		}, ReasonInvalid},
+		{"alg none", "jwks", func(t *testing.T) string {
+			return rawToken(`{"alg":"none","typ":"JWT"}`, string(mustJSON(t, at(nil))), "")
+		}, ReasonInvalid},
+		{"alg none with kid", "jwks", func(t *testing.T) string {
+			return rawToken(`{"alg":"none","kid":"rsa-1"}`, string(mustJSON(t, at(nil))), "")
+		}, ReasonInvalid},
+		{"alg not in allow-list", "jwks", func(t *testing.T) string { return sign(t, jose.RS384, keys.rsa, "rsa-1", at(nil)) }, ReasonInvalid},
+		{"RS256 to the HS256 verifier", "hs", func(t *testing.T) string { return sign(t, jose.RS256, keys.rsa, "", at(nil)) }, ReasonInvalid},
+		{"HS256 with wrong secret", "hs", func(t *testing.T) string {
+			return sign(t, jose.HS256, []byte("another-secret-0123456789abcdefgh"), "", at(nil))
+		}, ReasonInvalid},
+		{"HS256 signed with RSA public key PEM", "jwks", func(t *testing.T) string { return sign(t, jose.HS256, rsaPEM, "rsa-1", at(nil)) }, ReasonInvalid},
+		{"HS256 signed with RSA public key PEM, HS256 allowed", "mixed", func(t *testing.T) string { return sign(t, jose.HS256, rsaPEM, "rsa-1", at(nil)) }, ReasonInvalid},
+		{"HS256 signed with RSA public key DER, HS256 allowed", "mixed", func(t *testing.T) string { return sign(t, jose.HS256, rsaDER, "rsa-1", at(nil)) }, ReasonInvalid},
+		{"HS256 signed with RSA public key PEM, no kid", "mixed", func(t *testing.T) string { return sign(t, jose.HS256, rsaPEM, "", at(nil)) }, ReasonInvalid},
+		{"unknown kid", "jwks", func(t *testing.T) string { return sign(t, jose.RS256, keys.rsa, "rsa-unknown", at(nil)) }, ReasonInvalid},
+		{"kid of a key of another type", "jwks", func(t *testing.T) string { return sign(t, jose.ES256, keys.ec, "rsa-1", at(nil)) }, ReasonInvalid},
+		{"signed by a stranger's key", "jwks", func(t *testing.T) string { return sign(t, jose.ES256, otherEC, "ec-1", at(nil)) }, ReasonInvalid},
+		{"tampered payload", "jwks", func(t *testing.T) string {
+			s := segments(sign(t, jose.RS256, keys.rsa, "rsa-1", at(nil)))
+			s[1] = payloadOf(at(func(c map[string]any) { c["sub"] = "admin" }))
+			return strings.Join(s, ".")
+		}, ReasonInvalid},
+		{"tampered signature", "jwks", func(t *testing.T) string {
+			s := segments(sign(t, jose.ES256, keys.ec, "ec-1", at(nil)))
+			other := segments(sign(t, jose.ES256, keys.ec, "ec-1", at(func(c map[string]any) { c["sub"] = "x" })))
+			s[2] = other[2]
+			return strings.Join(s, ".")
+		}, ReasonInvalid},
+		{"payload is an array", "hs", func(t *testing.T) string {
+			return signRaw(t, jose.HS256, []byte(testHMACSecret), []byte(`["sub"]`))
+		}, ReasonInvalid},
+		{"payload with trailing data", "hs", func(t *testing.T) string {
+			return signRaw(t, jose.HS256, []byte(testHMACSecret), append(mustJSON(t, at(nil)), []byte(` {}`)...))
+		}, ReasonInvalid},
+		{"garbage", "jwks", func(*testing.T) string { return "not-a-jwt" }, ReasonInvalid},
+		{"empty", "jwks", func(*testing.T) string { return "" }, ReasonInvalid},
+		{"JSON serialization", "jwks", func(*testing.T) string { return `{"payload":"e30","signatures":[]}` }, ReasonInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok := tt.token(t)
+			id, err := verifiers[tt.verifier].Verify(context.Background(), tok)
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				if id.Subject != testSubject {
+					t.Errorf("Subject = %q, want %q", id.Subject, testSubject)
+				}
+				org, _ := id.Claims["org"].(map[string]any)
+				if diff := cmp.Diff(json.Number("9007199254740993"), org["id"]); diff != "" {
+					t.Errorf("integer claim not exact (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUnauthenticated) {
+				t.Fatalf("err = %v, want ErrUnauthenticated", err)
+			}
+			if got := reasonOf(err); got != tt.reason {
+				t.Errorf("reason = %q, want %q (err %v)", got, tt.reason, err)
+			}
+			assertNoLeak(t, err.Error(), tok)
+		})
+	}
+}
+
+func TestVerifyClaimsExact(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	h := startJWT(t, JWTConfig{
+		HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience,
+		Algorithms: []string{"HS256"},
+	}, func(v *JWT) { v.now = func() time.Time { return now } })
+	tok := signRaw(t, jose.HS256, []byte(testHMACSecret), []byte(`{"iss":"`+testIssuer+`","aud":"`+testAudience+
+		`","sub":"u1","exp":1800003600,"org":{"id":12345678901234567890,"tags":["a",1.5]},"admin":false,"n":null}`))
+	id, err := h.v.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	want := Identity{Subject: "u1", Claims: map[string]any{
+		"iss": testIssuer, "aud": testAudience, "sub": "u1", "exp": json.Number("1800003600"),
+		"org":   map[string]any{"id": json.Number("12345678901234567890"), "tags": []any{"a", json.Number("1.5")}},
+		"admin": false, "n": nil,
+	}}
+	if diff := cmp.Diff(want, id); diff != "" {
+		t.Errorf("identity (-want +got):\n%s", diff)
+	}
+}
+
+// signRaw signs an arbitrary payload, for payloads jwt.Signed will not build.
+func signRaw(t *testing.T, alg jose.SignatureAlgorithm, key any, payload []byte) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// assertNoLeak fails when s holds the token, one of its segments, or a
+// claim value used in these tests.
+func assertNoLeak(t *testing.T, s, token string) {
+	t.Helper()
+	needles := []string{testSubject, "ada@example.test", "9007199254740993", testHMACSecret}
+	if token != "" {
+		needles = append(needles, token)
+		for _, seg := range strings.Split(token, ".") {
+			if len(seg) >= 8 {
+				needles = append(needles, seg)
+			}
+		}
+	}
+	for _, n := range needles {
+		if strings.Contains(s, n) {
+			t.Errorf("%q leaks %q", s, n)
+		}
+	}
+}
