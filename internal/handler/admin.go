@@ -1,0 +1,127 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/pprof"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Check is one readiness probe.
+type Check struct {
+	Name string
+	// Critical checks fail readiness; the others are only reported.
+	Critical bool
+	// Fn returns nil when healthy. Its error's first line is shown on
+	// /readyz, so it must not hold secrets.
+	Fn func(ctx context.Context) error
+}
+
+const (
+	// checkTimeout bounds every readiness check, so a hung dependency
+	// fails the probe instead of hanging it.
+	checkTimeout = 2 * time.Second
+	// maxCheckMessage keeps /readyz bodies short.
+	maxCheckMessage = 200
+)
+
+// errCheckTimeout stands for a check that had not answered by the deadline.
+var errCheckTimeout = errors.New("timed out")
+
+// readyzBody is the /readyz answer.
+type readyzBody struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_ = writeJSON(w, http.StatusOK, contentTypeJSON, map[string]string{"status": "ok"})
+	})
+}
+
+// handleReadyz runs every check concurrently and answers 503 when a
+// critical one fails. A check still running at the deadline counts as
+// failed, so a hung dependency cannot hang the probe.
+func handleReadyz(checks []Check) http.Handler {
+	type result struct {
+		i   int
+		err error
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
+		defer cancel()
+		results := make(chan result, len(checks)) // buffered: late checks never block
+		for i, c := range checks {
+			go func() { results <- result{i, c.Fn(ctx)} }()
+		}
+		errs := make([]error, len(checks))
+		for i := range errs {
+			errs[i] = errCheckTimeout
+		}
+	collect:
+		for range checks {
+			select {
+			case res := <-results:
+				errs[res.i] = res.err
+			case <-ctx.Done():
+				break collect
+			}
+		}
+		body := readyzBody{Status: "ready", Checks: make(map[string]string, len(checks))}
+		status := http.StatusOK
+		for i, c := range checks {
+			if errs[i] == nil {
+				body.Checks[c.Name] = "ok"
+				continue
+			}
+			body.Checks[c.Name] = shortMessage(errs[i])
+			if c.Critical {
+				body.Status, status = "not ready", http.StatusServiceUnavailable
+			}
+		}
+		_ = writeJSON(w, status, contentTypeJSON, body)
+	})
+}
+
+// shortMessage is err's first line, cut to maxCheckMessage bytes.
+func shortMessage(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	if len(msg) > maxCheckMessage {
+		msg = strings.ToValidUTF8(msg[:maxCheckMessage], "") + "…"
+	}
+	if msg == "" {
+		msg = "failed"
+	}
+	return msg
+}
+
+func handleMetrics(g prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
+}
+
+// addPprof registers the profiling handlers on mux explicitly: importing
+// net/http/pprof also registers them on http.DefaultServeMux, which is
+// never served.
+func addPprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+}
+
+// noStore marks every admin answer uncacheable: health and metrics are
+// only meaningful live.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,191 @@
+package handler
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestConnectAnswerForm(t *testing.T) {
+	const wantJSON = `{"session_uri":"` + testSessionURI + `","session_token":"` + testSessionToken +
+		`","consumer_id":"org_42","expires_at":"2026-11-26T12:30:00Z"}` + "\n"
+	tests := []struct {
+		name     string
+		method   string
+		accept   string
+		wantCode int
+	}{
+		{"GET without Accept redirects", http.MethodGet, "", http.StatusFound},
+		{"GET browser navigation redirects", http.MethodGet, "text/html,application/xhtml+xml,*/*;q=0.8", http.StatusFound},
+		{"GET axios gets JSON", http.MethodGet, "application/json, text/plain, */*", http.StatusOK},
+		{"GET json only gets JSON", http.MethodGet, "application/json", http.StatusOK},
+		{"POST without Accept gets JSON", http.MethodPost, "", http.StatusOK},
+		{"POST with html Accept still JSON", http.MethodPost, "text/html", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			r := authed(tt.method, "/connect", "")
+			if tt.accept != "" {
+				r.Header.Set("Accept", tt.accept)
+			}
+			w := e.do(t, r)
+			if w.Code != tt.wantCode {
+				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantCode, w.Body)
+			}
+			switch tt.wantCode {
+			case http.StatusFound:
+				if loc := w.Header().Get("Location"); loc != testSessionURI {
+					t.Errorf("Location = %q, want the session URI", loc)
+				}
+				if w.Body.Len() != 0 {
+					t.Errorf("302 has a body: %q", w.Body)
+				}
+			case http.StatusOK:
+				if ct := w.Header().Get("Content-Type"); ct != contentTypeJSON {
+					t.Errorf("Content-Type = %q", ct)
+				}
+				if diff := cmp.Diff(wantJSON, w.Body.String()); diff != "" {
+					t.Errorf("body (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+func TestConnectExpiresAt(t *testing.T) {
+	tests := []struct {
+		name    string
+		length  time.Duration
+		created time.Time
+		want    string
+	}{
+		{"configured length", 2 * time.Hour, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "2026-01-02T05:04:05Z"},
+		{"unset is one hour", 0, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "2026-01-02T04:04:05Z"},
+		{"non-UTC creation rendered in UTC", time.Hour, time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 2*3600)), "2026-01-02T02:04:05Z"},
+		{"fractions cut to seconds", time.Hour, time.Date(2026, 1, 2, 3, 4, 5, 999_000_000, time.UTC), "2026-01-02T04:04:05Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &connectHandler{cfg: ConnectConfig{SessionLength: tt.length}}
+			got := h.response(sessionAt(tt.created), "c", connectOptions{})
+			if got.ExpiresAt != tt.want {
+				t.Errorf("expires_at = %q, want %q", got.ExpiresAt, tt.want)
+			}
+		})
+	}
+}
+
+func TestConnectDeepLink(t *testing.T) {
+	tests := []struct {
+		name        string
+		configured  []string
+		method      string
+		target      string
+		body        string
+		accept      string
+		wantCode    int
+		wantURI     string
+		wantProblem string
+	}{
+		{
+			name: "GET redirect to deep link", method: http.MethodGet,
+			target:   "/connect?unified_apis=crm&service_id=salesforce",
+			wantCode: http.StatusFound,
+			wantURI:  "https://vault.apideck.com/integrations/crm/salesforce?jwt=" + testSessionToken,
+		},
+		{
+			name: "JSON carries deep link", method: http.MethodGet, accept: "application/json",
+			target:   "/connect?unified_apis=hris&service_id=bamboohr",
+			wantCode: http.StatusOK,
+			wantURI:  "https://vault.apideck.com/integrations/hris/bamboohr?jwt=" + testSessionToken,
+		},
+		{
+			name: "POST body service id", method: http.MethodPost,
+			target: "/connect", body: `{"unified_apis":["accounting"],"service_id":"xero"}`,
+			wantCode: http.StatusOK,
+			wantURI:  "https://vault.apideck.com/integrations/accounting/xero?jwt=" + testSessionToken,
+		},
+		{
+			name: "single configured API suffices", configured: []string{"crm"}, method: http.MethodGet,
+			target: "/connect?service_id=hubspot", wantCode: http.StatusFound,
+			wantURI: "https://vault.apideck.com/integrations/crm/hubspot?jwt=" + testSessionToken,
+		},
+		{
+			name: "two requested APIs", method: http.MethodGet,
+			target: "/connect?unified_apis=crm,hris&service_id=x", wantCode: http.StatusBadRequest, wantProblem: codeInvalidRequest,
+		},
+		{
+			name: "no API requested, several configured", method: http.MethodGet,
+			target: "/connect?service_id=x", wantCode: http.StatusBadRequest, wantProblem: codeInvalidRequest,
+		},
+		{
+			name: "all APIs configured, none requested", configured: []string{}, method: http.MethodGet,
+			target: "/connect?service_id=x", wantCode: http.StatusBadRequest, wantProblem: codeInvalidRequest,
+		},
+		{
+			name: "upper case service id", method: http.MethodGet,
+			target: "/connect?unified_apis=crm&service_id=Salesforce", wantCode: http.StatusBadRequest, wantProblem: codeInvalidRequest,
+		},
+		{
+			name: "service id with slash", method: http.MethodGet,
+			target: "/connect?unified_apis=crm&service_id=a%2Fb", wantCode: http.StatusBadRequest, wantProblem: codeInvalidRequest,
+		},
+		{
+			name: "empty service id", method: http.MethodGet,
+			target: "/connect?unified_apis=crm&service_id=", wantCode: http.StatusBadRequest, wantProblem: codeInvalidRequest,
+		},
+		{
+			name: "65 chars", method: http.MethodGet,
+			target: "/connect?unified_apis=crm&service_id=" + strings.Repeat("a", 65), wantCode: http.StatusBadRequest, wantProblem: codeInvalidRequest,
+		},
+		{
+			name: "64 chars", method: http.MethodGet, accept: "application/json",
+			target: "/connect?unified_apis=crm&service_id=" + strings.Repeat("a", 64), wantCode: http.StatusOK,
+			wantURI: "https://vault.apideck.com/integrations/crm/" + strings.Repeat("a", 64) + "?jwt=" + testSessionToken,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tt.configured != nil {
+				e.deps.Connect.UnifiedAPIs = tt.configured
+			}
+			r := authed(tt.method, tt.target, tt.body, "Content-Type", "application/json")
+			if tt.accept != "" {
+				r.Header.Set("Accept", tt.accept)
+			}
+			w := e.do(t, r)
+			if w.Code != tt.wantCode {
+				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantCode, w.Body)
+			}
+			if tt.wantProblem != "" {
+				if p := decodeProblem(t, w); p.Code != tt.wantProblem {
+					t.Errorf("code = %q, want %q", p.Code, tt.wantProblem)
+				}
+				if n := len(e.sessions.Calls()); n != 0 {
+					t.Errorf("%d sessions created for a refused request", n)
+				}
+				return
+			}
+			got := w.Header().Get("Location")
+			if w.Code == http.StatusOK {
+				got = decodeConnect(t, w).SessionURI
+			}
+			if got != tt.wantURI {
+				t.Errorf("session URI = %q, want %q", got, tt.wantURI)
+			}
+		})
+	}
+}
+
+func TestDeepLinkEscapesToken(t *testing.T) {
+	got := deepLink("https://vault.example.com/", "crm", "pipedrive", "a+b/c=&d")
+	const want = "https://vault.example.com/integrations/crm/pipedrive?jwt=a%2Bb%2Fc%3D%26d"
+	if got != want {
+		t.Errorf("deepLink = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,278 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/rs/zerolog"
+
+	"github.com/vaultgate/vaultgate/internal/auth"
+	"github.com/vaultgate/vaultgate/internal/consumer"
+	"github.com/vaultgate/vaultgate/internal/metrics"
+	"github.com/vaultgate/vaultgate/internal/ratelimit"
+	"github.com/vaultgate/vaultgate/internal/redirect"
+	"github.com/vaultgate/vaultgate/internal/upstream"
+)
+
+// Values no log line and no problem body may ever contain.
+const (
+	testToken        = "eyJhbGciOiJIUzI1NiJ9.user-jwt-do-not-log.sig"
+	testSessionToken = "vault-session-token-do-not-log"
+	testSessionURI   = "https://vault.apideck.com/session/" + testSessionToken
+	testEmail        = "ann@example.com"
+)
+
+// testCreatedAt is when the fake sessions were created.
+func testCreatedAt() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+
+// fakeAuth authenticates "Authorization: Bearer <testToken>" unless its
+// function fields say otherwise.
+type fakeAuth struct {
+	authenticate func(r *http.Request) (auth.Identity, error)
+	ambient      func(r *http.Request) bool
+}
+
+func (f *fakeAuth) Authenticate(r *http.Request) (auth.Identity, error) {
+	if f.authenticate != nil {
+		return f.authenticate(r)
+	}
+	if r.Header.Get("Authorization") != "Bearer "+testToken {
+		return auth.Identity{}, &auth.Error{Class: auth.ErrUnauthenticated, Reason: auth.ReasonMissing}
+	}
+	return testIdentity(), nil
+}
+
+func (f *fakeAuth) Ambient(r *http.Request) bool {
+	if f.ambient != nil {
+		return f.ambient(r)
+	}
+	return false
+}
+
+func testIdentity() auth.Identity {
+	return auth.Identity{Subject: "user-1", Claims: map[string]any{
+		"sub": "user-1", "org_id": "42", "org_name": "Acme Corp", "name": "Ann", "email": testEmail,
+	}}
+}
+
+// fakeSessions records every request and answers with a fixed session
+// unless create says otherwise.
+type fakeSessions struct {
+	create func(ctx context.Context, subject, consumerID string, req upstream.SessionRequest) (upstream.Session, upstream.Result, error)
+
+	mu    sync.Mutex
+	calls []sessionCall
+}
+
+type sessionCall struct {
+	Subject, ConsumerID string
+	Req                 upstream.SessionRequest
+}
+
+func (f *fakeSessions) Create(ctx context.Context, subject, consumerID string, req upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, sessionCall{subject, consumerID, req})
+	f.mu.Unlock()
+	if f.create != nil {
+		return f.create(ctx, subject, consumerID, req)
+	}
+	return upstream.Session{URI: testSessionURI, Token: testSessionToken, CreatedAt: testCreatedAt()},
+		upstream.Result{Status: http.StatusOK, Attempts: 1, Duration: 42 * time.Millisecond}, nil
+}
+
+func (f *fakeSessions) Calls() []sessionCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sessionCall(nil), f.calls...)
+}
+
+// fakeLimiter answers through allow and records the keys it was asked for.
+type fakeLimiter struct {
+	allow func(key string) (ratelimit.Decision, error)
+
+	mu   sync.Mutex
+	keys []string
+}
+
+func (f *fakeLimiter) Allow(_ context.Context, key string) (ratelimit.Decision, error) {
+	f.mu.Lock()
+	f.keys = append(f.keys, key)
+	f.mu.Unlock()
+	return f.allow(key)
+}
+
+func (f *fakeLimiter) Keys() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.keys...)
+}
+
+// logBuffer is a goroutine-safe sink for zerolog.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Lines decodes every log line.
+func (b *logBuffer) Lines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for line := range strings.SplitSeq(strings.TrimSpace(b.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// AccessLines returns the "request" lines.
+func (b *logBuffer) AccessLines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range b.Lines(t) {
+		if l["message"] == "request" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// env is a public router over fakes; tests adjust the fields before do.
+type env struct {
+	deps     Deps
+	auth     *fakeAuth
+	sessions *fakeSessions
+	logs     *logBuffer
+	reg      *prometheus.Registry
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	logs := &logBuffer{}
+	reg := prometheus.NewRegistry()
+	e := &env{auth: &fakeAuth{}, sessions: &fakeSessions{}, logs: logs, reg: reg}
+	e.deps = Deps{
+		Log:      zerolog.New(logs).Level(zerolog.DebugLevel),
+		Metrics:  metrics.New(reg),
+		Auth:     e.auth,
+		Sessions: e.sessions,
+		Connect:  testConnectConfig(t),
+	}
+	return e
+}
+
+func testConnectConfig(t testing.TB) ConnectConfig {
+	t.Helper()
+	allow, err := redirect.New([]string{"https://app.example.com/settings/", "https://app.example.com/done"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	return ConnectConfig{
+		Mapping: consumer.Mapping{
+			IDClaim: "org_id", IDPrefix: "org_", AccountNameClaim: "org_name",
+			UserNameClaim: "name", EmailClaim: "email", ImageClaim: "picture",
+			BaseSettings: map[string]any{"plan": "pro"},
+		},
+		Redirects:          allow,
+		DefaultRedirectURI: "https://app.example.com/done",
+		UnifiedAPIs:        []string{"crm", "accounting", "hris"},
+		Settings:           upstream.Settings{SandboxMode: &yes, AllowActions: []string{}, SessionLength: "30m"},
+		Theme:              &upstream.Theme{PrimaryColor: "#286efa", VaultName: "Acme"},
+		SessionLength:      30 * time.Minute,
+		VaultOrigin:        "https://vault.apideck.com",
+		CORSOrigins:        []string{"https://app.example.com"},
+	}
+}
+
+// do serves r through a freshly built public router.
+func (e *env) do(t *testing.T, r *http.Request) *httptest.ResponseRecorder {
+	t.Helper()
+	w := httptest.NewRecorder()
+	NewPublic(e.deps).ServeHTTP(w, r)
+	return w
+}
+
+// request builds a request with headers given as name, value pairs.
+func request(method, target, body string, headers ...string) *http.Request {
+	var r *http.Request
+	if body == "" {
+		r = httptest.NewRequest(method, target, nil)
+	} else {
+		r = httptest.NewRequest(method, target, strings.NewReader(body))
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		r.Header.Add(headers[i], headers[i+1])
+	}
+	return r
+}
+
+// authed builds a request carrying the test bearer token.
+func authed(method, target, body string, headers ...string) *http.Request {
+	return request(method, target, body, append([]string{"Authorization", "Bearer " + testToken}, headers...)...)
+}
+
+// decodeProblem checks the problem media type and decodes the body.
+func decodeProblem(t *testing.T, w *httptest.ResponseRecorder) problemBody {
+	t.Helper()
+	if ct := w.Header().Get("Content-Type"); ct != contentTypeProblem {
+		t.Fatalf("Content-Type = %q, want %q (status %d, body %s)", ct, contentTypeProblem, w.Code, w.Body)
+	}
+	var p problemBody
+	dec := json.NewDecoder(w.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("problem body: %v", err)
+	}
+	return p
+}
+
+func sessionAt(created time.Time) upstream.Session {
+	return upstream.Session{URI: testSessionURI, Token: testSessionToken, CreatedAt: created}
+}
+
+// decodeConnect decodes a JSON success body strictly.
+func decodeConnect(t *testing.T, w *httptest.ResponseRecorder) connectResponse {
+	t.Helper()
+	var c connectResponse
+	dec := json.NewDecoder(w.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		t.Fatalf("connect body: %v", err)
+	}
+	return c
+}
+
+// counterValue reads one counter.
+func counterValue(t *testing.T, c prometheus.Collector) float64 {
+	t.Helper()
+	return testutil.ToFloat64(c)
+}
+
+func httptestRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

@@ -1,0 +1,185 @@
+package handler
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vaultgate/vaultgate/internal/ratelimit"
+	"github.com/vaultgate/vaultgate/internal/upstream"
+)
+
+// TestSecurityHeadersOnEveryResponse covers every kind of answer the
+// public listener gives.
+func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	tests := []struct {
+		name       string
+		setup      func(e *env)
+		req        func() *http.Request
+		wantStatus int
+	}{
+		{"302", nil, func() *http.Request { return authed("GET", "/connect", "") }, 302},
+		{"200 JSON", nil, func() *http.Request { return authed("POST", "/connect", "") }, 200},
+		{"400", nil, func() *http.Request { return authed("GET", "/connect?unified_apis=nope", "") }, 400},
+		{"401", nil, func() *http.Request { return request("GET", "/connect", "") }, 401},
+		{"login 302", func(e *env) { e.deps.Connect.LoginURL = "https://app.example.com/login" },
+			func() *http.Request { return request("GET", "/connect", "", "Accept", "text/html") }, 302},
+		{"404", nil, func() *http.Request { return request("GET", "/nope", "") }, 404},
+		{"405", nil, func() *http.Request { return request("DELETE", "/connect", "") }, 405},
+		{"preflight", nil, func() *http.Request {
+			return request("OPTIONS", "/connect", "", "Origin", "https://app.example.com", "Access-Control-Request-Method", "POST")
+		}, 204},
+		{"preflight refused origin", nil, func() *http.Request {
+			return request("OPTIONS", "/connect", "", "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
+		}, 204},
+		{"429", func(e *env) { e.deps.IPLimit = &fakeLimiter{allow: refuse} },
+			func() *http.Request { return authed("GET", "/connect", "") }, 429},
+		{"502", func(e *env) {
+			e.sessions.create = failWith(&upstream.Error{Kind: upstream.KindUnavailable})
+		}, func() *http.Request { return authed("GET", "/connect", "") }, 502},
+		{"500 panic", func(e *env) {
+			e.sessions.create = func(context.Context, string, string, upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+				panic("boom")
+			}
+		}, func() *http.Request { return authed("GET", "/connect", "") }, 500},
+	}
+	want := map[string]string{
+		"Cache-Control":          "no-store",
+		"Referrer-Policy":        "no-referrer",
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options":        "DENY",
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tt.setup != nil {
+				tt.setup(e)
+			}
+			w := e.do(t, tt.req())
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantStatus, w.Body)
+			}
+			for k, v := range want {
+				if got := w.Header().Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+			if !validRequestID(w.Header().Get(headerRequestID)) {
+				t.Errorf("X-Request-Id = %q", w.Header().Get(headerRequestID))
+			}
+		})
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	tests := []struct {
+		name     string
+		given    []string
+		wantEcho bool
+	}{
+		{"none", nil, false},
+		{"simple", []string{"abc-123"}, true},
+		{"all allowed chars", []string{"AZaz09._-"}, true},
+		{"128 chars", []string{strings.Repeat("a", 128)}, true},
+		{"129 chars", []string{strings.Repeat("a", 129)}, false},
+		{"empty", []string{""}, false},
+		{"space", []string{"a b"}, false},
+		{"slash", []string{"a/b"}, false},
+		{"newline-ish", []string{"a\tb"}, false},
+		{"non-ASCII", []string{"ä"}, false},
+		{"json breaking", []string{`a"}`}, false},
+		{"first of several", []string{"first", "second"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			r := request("GET", "/connect", "")
+			for _, v := range tt.given {
+				r.Header.Add(headerRequestID, v)
+			}
+			w := e.do(t, r)
+			got := w.Header().Get(headerRequestID)
+			if tt.wantEcho {
+				if got != tt.given[0] {
+					t.Errorf("X-Request-Id = %q, want %q", got, tt.given[0])
+				}
+			} else {
+				if len(got) != 32 || !validRequestID(got) || (len(tt.given) > 0 && got == tt.given[0]) {
+					t.Errorf("X-Request-Id = %q, want a fresh 32-char hex id", got)
+				}
+			}
+			if p := decodeProblem(t, w); p.RequestID != got {
+				t.Errorf("problem request_id = %q, header %q", p.RequestID, got)
+			}
+			lines := e.logs.AccessLines(t)
+			if len(lines) != 1 || lines[0]["request_id"] != got {
+				t.Errorf("access log request_id: %v, want %q", lines, got)
+			}
+		})
+	}
+	e := newEnv(t)
+	a := e.do(t, request("GET", "/connect", "")).Header().Get(headerRequestID)
+	b := e.do(t, request("GET", "/connect", "")).Header().Get(headerRequestID)
+	if a == b {
+		t.Errorf("generated ids repeat: %q", a)
+	}
+}
+
+func TestPanicRecovery(t *testing.T) {
+	e := newEnv(t)
+	e.sessions.create = func(context.Context, string, string, upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+		panic("secret-panic-detail")
+	}
+	w := e.do(t, authed("GET", "/connect", "", headerRequestID, "panic-1"))
+	if w.Code != http.StatusInternalServerError {
+		t.Fatalf("status = %d", w.Code)
+	}
+	p := decodeProblem(t, w)
+	if p.Code != codeInternal || p.RequestID != "panic-1" {
+		t.Errorf("problem = %+v", p)
+	}
+	if strings.Contains(w.Body.String(), "secret-panic-detail") {
+		t.Error("panic value leaked to the client")
+	}
+	var sawStack bool
+	for _, l := range e.logs.Lines(t) {
+		if l["level"] == "error" && strings.Contains(l["stack"].(string), "TestPanicRecovery") {
+			sawStack = l["request_id"] == "panic-1"
+		}
+	}
+	if !sawStack {
+		t.Errorf("no error line with the stack and request id: %s", e.logs)
+	}
+	lines := e.logs.AccessLines(t)
+	if len(lines) != 1 || lines[0]["status"] != float64(500) || lines[0]["code"] != codeInternal {
+		t.Errorf("access lines = %v", lines)
+	}
+}
+
+func TestPanicAfterHeadersAborts(t *testing.T) {
+	e := newEnv(t)
+	mux := NewPublic(e.deps)
+	mux.Get("/late", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		panic("late")
+	})
+	defer func() {
+		if v := recover(); v != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", v)
+		}
+	}()
+	mux.ServeHTTP(httptest.NewRecorder(), request("GET", "/late", ""))
+}
+
+func refuse(string) (ratelimit.Decision, error) {
+	return ratelimit.Decision{RetryAfter: 2500 * time.Millisecond}, nil
+}
+
+func failWith(err error) func(context.Context, string, string, upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+	return func(context.Context, string, string, upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+		return upstream.Session{}, upstream.Result{}, err
+	}
+}

@@ -1,0 +1,214 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vaultgate/vaultgate/internal/auth"
+	"github.com/vaultgate/vaultgate/internal/upstream"
+)
+
+// leakyCause is a cause whose text must never reach a client.
+const leakyCause = "cause-text-with-sk_live_key-and-" + testSessionToken
+
+func TestConnectUpstreamProblems(t *testing.T) {
+	cause := errors.New(leakyCause)
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantCode   string
+		wantRetry  string // "" = no Retry-After
+	}{
+		{"auth", &upstream.Error{Kind: upstream.KindAuth, Status: 401, Err: cause}, 502, codeUpstreamAuth, ""},
+		{"payment", &upstream.Error{Kind: upstream.KindPaymentRequired, Status: 402, Err: cause}, 502, codeUpstreamPaymentRequired, ""},
+		{"rejected", &upstream.Error{Kind: upstream.KindRejected, Status: 422, Err: cause}, 502, codeUpstreamRejected, ""},
+		{"busy with hint", &upstream.Error{Kind: upstream.KindBusy, Status: 429, RetryAfter: 1500 * time.Millisecond}, 503, codeUpstreamBusy, "2"},
+		{"busy without hint", &upstream.Error{Kind: upstream.KindBusy}, 503, codeUpstreamBusy, "1"},
+		{"unavailable", &upstream.Error{Kind: upstream.KindUnavailable, Status: 503, Err: cause}, 502, codeUpstreamUnavailable, ""},
+		{"circuit open", &upstream.Error{Kind: upstream.KindCircuitOpen, RetryAfter: 4 * time.Second}, 503, codeUpstreamUnavailable, "4"},
+		{"timeout", &upstream.Error{Kind: upstream.KindTimeout, Err: context.DeadlineExceeded}, 504, codeUpstreamTimeout, ""},
+		{"invalid response", &upstream.Error{Kind: upstream.KindInvalidResponse, Status: 200, Err: cause}, 502, codeUpstreamInvalidResponse, ""},
+		{"wrapped", errors.Join(errors.New("outer"), &upstream.Error{Kind: upstream.KindRejected, Status: 404}), 502, codeUpstreamRejected, ""},
+		{"bare deadline", context.DeadlineExceeded, 504, codeUpstreamTimeout, ""},
+		{"anything else", cause, 500, codeInternal, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.sessions.create = func(context.Context, string, string, upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+				return upstream.Session{}, upstream.Result{Status: 418, Attempts: 3, Duration: time.Second}, tt.err
+			}
+			r := authed("GET", "/connect", "", headerRequestID, "req-1")
+			w := e.do(t, r)
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d", w.Code, tt.wantStatus)
+			}
+			if got := w.Header().Get("Retry-After"); got != tt.wantRetry {
+				t.Errorf("Retry-After = %q, want %q", got, tt.wantRetry)
+			}
+			if strings.Contains(w.Body.String(), leakyCause) || strings.Contains(w.Body.String(), "sk_live") {
+				t.Errorf("cause leaked into the body: %s", w.Body)
+			}
+			got := decodeProblem(t, w)
+			want := problemBody{
+				Type: problemTypePrefix + tt.wantCode, Title: title(tt.wantCode), Status: tt.wantStatus,
+				Detail: got.Detail, Code: tt.wantCode, RequestID: "req-1",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("problem (-want +got):\n%s", diff)
+			}
+			if got.Detail == "" || got.Title == "" {
+				t.Error("detail and title must be set")
+			}
+		})
+	}
+}
+
+func TestUpstreamAuthLoggedAtError(t *testing.T) {
+	e := newEnv(t)
+	e.sessions.create = func(context.Context, string, string, upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+		return upstream.Session{}, upstream.Result{Status: 401}, &upstream.Error{Kind: upstream.KindAuth, Status: 401}
+	}
+	e.do(t, authed("GET", "/connect", ""))
+	for _, l := range e.logs.Lines(t) {
+		if l["message"] == "Apideck refused our API key or app id" {
+			if l["level"] != "error" {
+				t.Errorf("level = %v, want error", l["level"])
+			}
+			return
+		}
+	}
+	t.Errorf("no error line for upstream_auth in %s", e.logs)
+}
+
+func TestAuthProblems(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantCode   string
+		wantBearer bool
+		wantReason string
+	}{
+		{"missing", &auth.Error{Class: auth.ErrUnauthenticated, Reason: auth.ReasonMissing}, 401, codeUnauthenticated, true, auth.ReasonMissing},
+		{"expired", &auth.Error{Class: auth.ErrUnauthenticated, Reason: auth.ReasonExpired, Err: errors.New(leakyCause)}, 401, codeUnauthenticated, true, auth.ReasonExpired},
+		{"untrusted peer", &auth.Error{Class: auth.ErrUnauthenticated, Reason: auth.ReasonUntrustedPeer}, 401, codeUnauthenticated, true, auth.ReasonUntrustedPeer},
+		{"unavailable", &auth.Error{Class: auth.ErrUnavailable, Reason: auth.ReasonUnavailable, Err: errors.New(leakyCause)}, 503, codeAuthUnavailable, false, auth.ReasonUnavailable},
+		{"bare sentinel", auth.ErrUnauthenticated, 401, codeUnauthenticated, true, auth.ReasonInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.auth.authenticate = func(*http.Request) (auth.Identity, error) { return auth.Identity{}, tt.err }
+			w := e.do(t, request("GET", "/connect", ""))
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d", w.Code, tt.wantStatus)
+			}
+			if got := w.Header().Get("WWW-Authenticate"); (got == "Bearer") != tt.wantBearer {
+				t.Errorf("WWW-Authenticate = %q, want Bearer: %v", got, tt.wantBearer)
+			}
+			if p := decodeProblem(t, w); p.Code != tt.wantCode {
+				t.Errorf("code = %q, want %q", p.Code, tt.wantCode)
+			}
+			if got := counterValue(t, e.deps.Metrics.AuthFailures.WithLabelValues(tt.wantReason)); got != 1 {
+				t.Errorf("auth failures{reason=%q} = %v, want 1", tt.wantReason, got)
+			}
+			if len(e.sessions.Calls()) != 0 {
+				t.Error("session created without authentication")
+			}
+		})
+	}
+}
+
+func TestNoConsumer(t *testing.T) {
+	e := newEnv(t)
+	e.auth.authenticate = func(*http.Request) (auth.Identity, error) {
+		return auth.Identity{Subject: "u", Claims: map[string]any{"sub": "u"}}, nil // no org_id
+	}
+	w := e.do(t, request("GET", "/connect", ""))
+	if w.Code != http.StatusForbidden {
+		t.Fatalf("status = %d, want 403", w.Code)
+	}
+	if p := decodeProblem(t, w); p.Code != codeNoConsumer {
+		t.Errorf("code = %q", p.Code)
+	}
+	if got := counterValue(t, e.deps.Metrics.AuthFailures.WithLabelValues(reasonNoConsumer)); got != 1 {
+		t.Errorf("auth failures{reason=no_consumer} = %v, want 1", got)
+	}
+}
+
+func TestLoginRedirect(t *testing.T) {
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	tests := []struct {
+		name       string
+		loginURL   string
+		method     string
+		accept     string
+		wantStatus int
+		wantQuery  url.Values // of the Location, when 302
+	}{
+		{"navigation goes to login, query kept", "https://app.example.com/login?next=1", "GET", browser, 302,
+			url.Values{"next": {"1"}, "return_to": {"/connect?unified_apis=crm"}}},
+		{"navigation without login URL", "", "GET", browser, 401, nil},
+		{"fetch gets 401", "https://app.example.com/login", "GET", "*/*", 401, nil},
+		{"missing Accept gets 401", "https://app.example.com/login", "GET", "", 401, nil},
+		{"JSON preferred gets 401", "https://app.example.com/login", "GET", "application/json, text/html", 401, nil},
+		{"POST gets 401", "https://app.example.com/login", "POST", browser, 401, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.deps.Connect.LoginURL = tt.loginURL
+			r := request(tt.method, "/connect?unified_apis=crm", "")
+			if tt.accept != "" {
+				r.Header.Set("Accept", tt.accept)
+			}
+			w := e.do(t, r)
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d", w.Code, tt.wantStatus)
+			}
+			if tt.wantStatus == 401 {
+				if w.Header().Get("WWW-Authenticate") != "Bearer" {
+					t.Error("401 without WWW-Authenticate: Bearer")
+				}
+				return
+			}
+			loc, err := url.Parse(w.Header().Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loc.Scheme != "https" || loc.Host != "app.example.com" || loc.Path != "/login" {
+				t.Errorf("Location = %s", loc)
+			}
+			if diff := cmp.Diff(tt.wantQuery, loc.Query()); diff != "" {
+				t.Errorf("login query (-want +got):\n%s", diff)
+			}
+			if got := counterValue(t, e.deps.Metrics.AuthFailures.WithLabelValues(auth.ReasonMissing)); got != 1 {
+				t.Errorf("auth failures = %v, want 1", got)
+			}
+		})
+	}
+}
+
+func TestRetryAfterSeconds(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "1"}, {-time.Second, "1"}, {time.Millisecond, "1"}, {time.Second, "1"},
+		{time.Second + time.Nanosecond, "2"}, {59 * time.Second, "59"}, {90 * time.Second, "90"},
+	}
+	for _, tt := range tests {
+		if got := retryAfterSeconds(tt.d); got != tt.want {
+			t.Errorf("retryAfterSeconds(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
