@@ -64,7 +64,7 @@ type Session struct {
 type Result struct {
 	Status   int           // HTTP status of the last attempt; 0 if none was received
 	Attempts int           // attempts made, retries included
-	Duration time.Duration // wall time of all attempts
+	Duration time.Duration // wall time of the call: slot wait, attempts and backoff
 }
 
 // UnifiedAPIs lists the unified API ids Apideck documents for

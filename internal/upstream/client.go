@@ -1,0 +1,200 @@
+package upstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/vaultgate/vaultgate/internal/metrics"
+)
+
+// userAgent names us to Apideck (and to whoever reads their logs).
+const userAgent = "vaultgate"
+
+// maxConsumerIDLen matches the contract's consumer id bound.
+const maxConsumerIDLen = 255
+
+var (
+	// errDeadline is the cause of the call's own deadline, told apart from
+	// the caller's context ending.
+	errDeadline          = fmt.Errorf("no answer within the upstream deadline: %w", context.DeadlineExceeded)
+	errCallerGone        = errors.New("caller went away")
+	errNoSlot            = errors.New("no upstream slot free")
+	errInvalidConsumerID = errors.New("consumer id is not 1-255 printable ASCII characters without spaces")
+	errEncodeRequest     = errors.New("encode session request")
+)
+
+// Client creates Vault sessions at Apideck. It is safe for concurrent use.
+type Client struct {
+	cfg      Config
+	endpoint string
+	vault    origin
+	http     *http.Client
+	m        *metrics.Metrics
+	log      zerolog.Logger
+	breaker  *breaker
+	slots    *slots
+
+	// Tests shorten these; production uses the constants.
+	backoffBase time.Duration
+	slotWait    time.Duration
+}
+
+// New checks cfg and builds a client. m may be nil (metrics then go to a
+// private registry nobody scrapes).
+func New(cfg Config, m *metrics.Metrics, log zerolog.Logger) (*Client, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("upstream config: %w", err)
+	}
+	vault, _ := parseOrigin(cfg.VaultOrigin) // validated above
+	if m == nil {
+		m = metrics.New(prometheus.NewRegistry())
+	}
+	log = log.With().Str("component", "upstream").Logger()
+	return &Client{
+		cfg:         cfg,
+		endpoint:    strings.TrimRight(cfg.BaseURL, "/") + "/vault/sessions",
+		vault:       vault,
+		http:        newHTTPClient(cfg),
+		m:           m,
+		log:         log,
+		breaker:     newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, m.CircuitState, log),
+		slots:       newSlots(cfg.MaxConcurrency, m.UpstreamInFlight),
+		backoffBase: defaultBackoffBase,
+		slotWait:    slotWait,
+	}, nil
+}
+
+// CircuitState is "closed", "half-open" or "open".
+func (c *Client) CircuitState() string { return c.breaker.state() }
+
+// Close drops pooled idle connections (at shutdown).
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// CreateSession POSTs {BaseURL}/vault/sessions for consumerID with req as
+// the body. The whole call, waiting for a slot and retries included, ends
+// within cfg.Timeout. Every error is an *Error; Result is filled either way.
+func (c *Client) CreateSession(ctx context.Context, consumerID string, req SessionRequest) (Session, Result, error) {
+	start := time.Now()
+	var res Result
+	finish := func(s Session, err *Error) (Session, Result, error) {
+		res.Duration = time.Since(start)
+		if err != nil {
+			return Session{}, res, err
+		}
+		return s, res, nil
+	}
+
+	if !validConsumerID(consumerID) {
+		return finish(Session{}, &Error{Kind: KindRejected, Err: errInvalidConsumerID})
+	}
+	// Marshalled once: every attempt sends the same bytes.
+	body, err := json.Marshal(req)
+	if err != nil {
+		return finish(Session{}, &Error{Kind: KindRejected, Err: errEncodeRequest})
+	}
+	if ctx.Err() != nil {
+		return finish(Session{}, &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))})
+	}
+
+	done, openErr := c.breaker.allow()
+	if openErr != nil {
+		c.m.UpstreamRequests.WithLabelValues(outcomeCircuitOpen).Inc()
+		return finish(Session{}, openErr)
+	}
+
+	callCtx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errDeadline)
+	defer cancel()
+
+	release, ok := c.slots.acquire(callCtx, c.slotWait)
+	if !ok {
+		done(verdictIgnored)
+		if ctx.Err() != nil {
+			return finish(Session{}, &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))})
+		}
+		// Also when the deadline came first: the cause is the missing slot.
+		c.m.UpstreamRequests.WithLabelValues(outcomeBusy).Inc()
+		return finish(Session{}, &Error{Kind: KindBusy, RetryAfter: defaultBusyRetry, Err: errNoSlot})
+	}
+	defer release()
+
+	sess, callErr := c.attempts(callCtx, consumerID, body, &res)
+	done(c.verdict(ctx, callErr))
+	return finish(sess, callErr)
+}
+
+// attempts runs the first attempt and the retries, all within ctx's
+// deadline, recording each attempt in res and the metrics.
+func (c *Client) attempts(ctx context.Context, consumerID string, body []byte, res *Result) (Session, *Error) {
+	log := c.logger(ctx)
+	deadline, _ := ctx.Deadline()
+	for n := 1; ; n++ {
+		t0 := time.Now()
+		a := c.try(ctx, consumerID, body)
+		c.m.UpstreamDuration.Observe(time.Since(t0).Seconds())
+		c.m.UpstreamRequests.WithLabelValues(a.outcome).Inc()
+		res.Attempts, res.Status = n, a.status
+		if a.kind == 0 {
+			return a.session, nil
+		}
+
+		ev := log.Debug().Int("attempt", n).Int("status", a.status).Str("outcome", a.outcome)
+		if a.typeName != "" {
+			ev = ev.Str("type_name", a.typeName)
+		}
+		if !a.retryable || n > c.cfg.MaxRetries {
+			ev.Msg("upstream attempt failed")
+			return Session{}, a.err()
+		}
+		delay, ok := retryDelay(a.hint, a.hasHint, backoff(c.backoffBase, n), time.Until(deadline))
+		if !ok {
+			ev.Msg("upstream attempt failed, no retry fits the deadline")
+			return Session{}, a.err()
+		}
+		ev.Dur("retry_in", delay).Msg("upstream attempt failed, retrying")
+		if sleep(ctx, delay) != nil {
+			failed, _ := ctxFailure(ctx, a.status)
+			return Session{}, failed.err()
+		}
+	}
+}
+
+// verdict tells the breaker what a finished call says about Apideck.
+func (c *Client) verdict(caller context.Context, err *Error) verdict {
+	switch {
+	case err == nil:
+		return verdictHealthy
+	case caller.Err() != nil:
+		// The client went away (or its own deadline passed): not
+		// Apideck's fault, and not evidence it is healthy either.
+		return verdictIgnored
+	case err.Kind == KindUnavailable || err.Kind == KindTimeout:
+		return verdictFailure
+	}
+	return verdictHealthy
+}
+
+// logger prefers the request-scoped logger in ctx (it carries the request
+// id) and falls back to the client's.
+func (c *Client) logger(ctx context.Context) *zerolog.Logger {
+	if l := zerolog.Ctx(ctx); l != nil && l.GetLevel() != zerolog.Disabled {
+		return l
+	}
+	return &c.log
+}
+
+// validConsumerID mirrors the contract's rule; the header must not carry
+// anything net/http would refuse or a proxy could misread.
+func validConsumerID(id string) bool {
+	if id == "" || len(id) > maxConsumerIDLen {
+		return false
+	}
+	return isTokenText(id)
+}

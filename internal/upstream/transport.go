@@ -1,0 +1,78 @@
+package upstream
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+const (
+	// maxBodyBytes bounds every upstream body we read; a session answer is
+	// well under a kilobyte.
+	maxBodyBytes = 1 << 20
+	// maxIdlePerHost caps pooled idle connections however high
+	// APIDECK_MAX_CONCURRENCY is set.
+	maxIdlePerHost = 512
+	// maxConnectTime bounds dialing and the TLS handshake (each) when the
+	// deadline is longer, so a black-holed address leaves time for a retry.
+	maxConnectTime = 5 * time.Second
+)
+
+// newHTTPClient builds the client's own transport; http.DefaultTransport is
+// shared process state and stays untouched.
+func newHTTPClient(cfg Config) *http.Client {
+	idle := min(cfg.MaxConcurrency, maxIdlePerHost)
+	t := &http.Transport{
+		Proxy: http.ProxyFromEnvironment, // egress proxies are common where this runs
+		DialContext: (&net.Dialer{
+			Timeout:   maxConnectTime, // the call's deadline may cut it shorter
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout: maxConnectTime,
+		// With a custom TLS config and dialer, HTTP/2 must be asked for.
+		ForceAttemptHTTP2: true,
+		// No ResponseHeaderTimeout: the call's context deadline bounds the
+		// whole exchange, and a second timer racing it would report a
+		// deadline as a network error.
+		ExpectContinueTimeout:  time.Second,
+		MaxIdleConns:           idle,
+		MaxIdleConnsPerHost:    idle,
+		IdleConnTimeout:        90 * time.Second,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+	return &http.Client{
+		Transport: t,
+		// A session endpoint that redirects is misconfigured or hostile;
+		// following it would replay the API key to a URL we did not choose
+		// (net/http keeps Authorization within the same domain). The 3xx
+		// itself is classified as an invalid response.
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// readBody reads at most maxBodyBytes. A longer body is reported by
+// tooLarge and not read further: closing it costs the connection, which is
+// cheaper than reading an unbounded stream.
+func readBody(r io.Reader) (body []byte, tooLarge bool, err error) {
+	body, err = io.ReadAll(io.LimitReader(r, maxBodyBytes+1))
+	if len(body) > maxBodyBytes {
+		return nil, true, err
+	}
+	return body, false, err
+}
+
+// transportCause strips *url.Error's method and URL from a transport error:
+// the message should name the failure, and a URL does not belong in it.
+func transportCause(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return ue.Err
+	}
+	return err
+}
