@@ -1,0 +1,23 @@
+// Command vaultgate serves /connect: it authenticates a user, maps them to an
+// Apideck consumer and hands the browser a Hosted Vault session.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/vaultgate/vaultgate/internal/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := app.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vaultgate:", err)
+		os.Exit(1)
+	}
+}
