@@ -1,12 +1,16 @@
 package handler
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vaultgate/vaultgate/internal/metrics"
 )
@@ -40,8 +44,11 @@ func accessLog(m *metrics.Metrics) func(http.Handler) http.Handler {
 				m.HTTPDuration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 				// Never the URL query, headers or anything the handler did
 				// not put into st: those can carry tokens.
-				zerolog.Ctx(r.Context()).Info().
-					Str("method", method).
+				ev := zerolog.Ctx(r.Context()).Info()
+				if traceID := annotateSpan(r.Context(), method, route, st); traceID != "" {
+					ev = ev.Str("trace_id", traceID)
+				}
+				ev.Str("method", method).
 					Str("route", route).
 					Int("status", status).
 					Float64("duration_ms", milliseconds(elapsed)).
@@ -68,6 +75,28 @@ func routeLabel(r *http.Request, st *requestState) string {
 		}
 	}
 	return routeOther
+}
+
+// annotateSpan completes the server span that tracing started, when one is
+// recording: named after the route once routing has found it, with the
+// consumer and problem code (never tokens, URIs or claims). It returns the
+// trace id for the access line, or "" without a recording span.
+func annotateSpan(ctx context.Context, method, route string, st *requestState) string {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return ""
+	}
+	if route != routeOther && method != "OTHER" {
+		span.SetName(method + " " + route)
+		span.SetAttributes(semconv.HTTPRoute(route))
+	}
+	if st.consumerID != "" {
+		span.SetAttributes(attribute.String("vaultgate.consumer_id", st.consumerID))
+	}
+	if st.code != "" {
+		span.SetAttributes(attribute.String("vaultgate.problem_code", st.code))
+	}
+	return span.SpanContext().TraceID().String()
 }
 
 // methodLabel keeps the method label set bounded: anything but the

@@ -88,6 +88,9 @@ func readBodyOptions(w http.ResponseWriter, r *http.Request) (requestedOptions, 
 	tooLarge := &requestError{code: codeInvalidRequest, status: http.StatusRequestEntityTooLarge,
 		detail: "The request body is larger than 16 KiB."}
 	if r.ContentLength > maxBodyBytes {
+		// Answer at once and drop the connection: otherwise net/http would
+		// first try to read and discard the declared body.
+		w.Header().Set("Connection", "close")
 		return requestedOptions{}, tooLarge
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))

@@ -3,6 +3,7 @@ package upstream
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -20,6 +21,11 @@ type Config struct {
 	BreakerFailures int           // consecutive failures that open the circuit
 	BreakerCooldown time.Duration // open time before one probe is let through
 	VaultOrigin     string        // scheme://host[:port]; the only origin a session_uri may have
+
+	// WrapTransport, when set, wraps the client's own transport once in New
+	// (tracing adds client spans and trace headers this way). Nil keeps the
+	// plain transport. Not read from the environment.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // Bounds New enforces beyond "positive": a breaker threshold must fit

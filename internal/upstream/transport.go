@@ -45,8 +45,12 @@ func newHTTPClient(cfg Config) *http.Client {
 		IdleConnTimeout:        90 * time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
 	}
+	var rt http.RoundTripper = t
+	if cfg.WrapTransport != nil {
+		rt = cfg.WrapTransport(rt)
+	}
 	return &http.Client{
-		Transport: t,
+		Transport: rt,
 		// A session endpoint that redirects is misconfigured or hostile;
 		// following it would replay the API key to a URL we did not choose
 		// (net/http keeps Authorization within the same domain). The 3xx
