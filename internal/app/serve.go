@@ -13,12 +13,14 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/metrics"
 	"github.com/vaultgate/vaultgate/internal/redisstate"
 	"github.com/vaultgate/vaultgate/internal/sessions"
+	"github.com/vaultgate/vaultgate/internal/tracing"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 	"github.com/vaultgate/vaultgate/internal/version"
 )
@@ -31,6 +33,8 @@ const (
 	// net/http allows 4 KiB beyond MaxHeaderBytes; this keeps the real
 	// limit at 64 KiB, beyond which the server answers 431.
 	maxHeaderBytes = 64<<10 - 4096
+	// tracingFlushTimeout bounds sending the last spans at shutdown.
+	tracingFlushTimeout = 5 * time.Second
 )
 
 // Options adjust Serve for tests and demo mode.
@@ -43,6 +47,9 @@ type Options struct {
 	Mount func(chi.Router)
 	// Registry replaces the fresh Prometheus registry.
 	Registry *prometheus.Registry
+	// TracerProvider, when set, traces with it instead of what the OTEL_*
+	// variables say; the caller shuts it down.
+	TracerProvider trace.TracerProvider
 }
 
 // Serve runs vaultgate until ctx is done, then drains in-flight requests
@@ -64,6 +71,14 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	if err != nil {
 		return err
 	}
+	tracer, err := newTracing(ctx, opt, log)
+	if err != nil {
+		return err
+	}
+	// Deferred before everything that serves requests, so it runs after
+	// the drain: the spans of the last requests are flushed too.
+	defer shutdownTracing(tracer, log)
+	cfg.Upstream.WrapTransport = tracer.WrapTransport()
 	client, err := upstream.New(cfg.Upstream, m, log)
 	if err != nil {
 		return err
@@ -112,7 +127,7 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	admin := handler.NewAdmin(reg, checks, cfg.AdminPprof)
 
 	publicSrv := &http.Server{
-		Handler:           public,
+		Handler:           tracer.Handler(public),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		// Longer than the upstream deadline (and forward auth), so a slow
@@ -188,4 +203,23 @@ func serveUntilClosed(srv *http.Server, l net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// newTracing instruments with opt.TracerProvider, or as the OTEL_*
+// variables say (off unless an OTLP endpoint is set).
+func newTracing(ctx context.Context, opt Options, log zerolog.Logger) (*tracing.Instrumentation, error) {
+	if opt.TracerProvider != nil {
+		return tracing.New(opt.TracerProvider), nil
+	}
+	return tracing.FromEnv(ctx, log)
+}
+
+// shutdownTracing flushes buffered spans with its own time budget: the
+// drain may have used all of SHUTDOWN_TIMEOUT.
+func shutdownTracing(t *tracing.Instrumentation, log zerolog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		log.Warn().Err(err).Msg("tracing: flushing spans at shutdown failed")
+	}
 }

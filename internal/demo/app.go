@@ -2,7 +2,6 @@ package demo
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
@@ -12,8 +11,9 @@ import (
 // JWT verifier must be configured with the same name (AUTH_COOKIE_NAME).
 const CookieName = "vaultgate_demo"
 
-// tokenTTL is how long a demo sign-in lasts.
-const tokenTTL = time.Hour
+// SessionCookieName is the cookie NewSessionApp uses for its opaque session
+// id when none is given.
+const SessionCookieName = "demo_app_session"
 
 // contentSecurityPolicy keeps the pages to their own origin: the only script
 // is the embedded app.js, nothing may frame them, and forms post only here.
@@ -23,7 +23,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // App serves the demo pages: sign in as a demo user, then connect
 // integrations through vaultgate's own /connect.
 type App struct {
-	iss        *Issuer
+	creds      credentials
 	cookieName string
 	log        zerolog.Logger
 	users      []User
@@ -32,13 +32,29 @@ type App struct {
 }
 
 // NewApp builds the demo pages around iss, storing the signed-in user's token
-// in the cookie cookieName (CookieName when empty).
+// in the cookie cookieName (CookieName when empty). vaultgate reads that
+// cookie itself in jwt mode.
 func NewApp(iss *Issuer, cookieName string, log zerolog.Logger) *App {
 	if cookieName == "" {
 		cookieName = CookieName
 	}
+	return newApp(jwtCredentials{iss: iss}, cookieName, log)
+}
+
+// NewSessionApp builds the demo pages for vaultgate's forward mode: sign-in
+// stores an opaque random session id in the cookie cookieName
+// (SessionCookieName when empty), kept in memory, and Me resolves it for
+// vaultgate.
+func NewSessionApp(cookieName string, log zerolog.Logger) *App {
+	if cookieName == "" {
+		cookieName = SessionCookieName
+	}
+	return newApp(newSessionStore(signInTTL), cookieName, log)
+}
+
+func newApp(creds credentials, cookieName string, log zerolog.Logger) *App {
 	a := &App{
-		iss:        iss,
+		creds:      creds,
 		cookieName: cookieName,
 		log:        log,
 		users:      Users(),

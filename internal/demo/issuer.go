@@ -1,8 +1,10 @@
 // Package demo is the demo app served by `vaultgate -demo`: a tiny identity
 // provider that mints ES256 JWTs for a few fixed users, and the pages that
 // let a visitor sign in as one of them and press "Connect integrations".
-// It only mints tokens and sets a cookie; /connect stays the production
-// handler, verifying those tokens through the JWKS like any other issuer's.
+// Sign-in either puts such a JWT in a cookie (NewApp, for vaultgate's jwt
+// mode) or, like a classic server-rendered app, an opaque session id that
+// only the app's "who am I" endpoint can resolve (NewSessionApp and Me, for
+// forward mode). /connect stays the production handler either way.
 package demo
 
 import (

@@ -38,6 +38,8 @@ type homeData struct {
 	Colleagues []User // everyone in the signed-in user's organisation
 	Orgs       []org  // for the sign-in form
 	Stale      bool   // a cookie was sent but no longer verifies
+	AuthNote   string // how vaultgate learns who the user is
+	AuthMode   string // the AUTH_MODE that goes with it
 }
 
 // errorData feeds error.html.
@@ -47,13 +49,14 @@ type errorData struct{ Title, Message string }
 // connect integrations.
 func (a *App) handleHome() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		data := homeData{Orgs: byOrg(a.users)}
-		if c, err := r.Cookie(a.cookieName); err == nil && c.Value != "" {
-			u, exp, err := a.iss.verify(c.Value)
+		data := homeData{Orgs: byOrg(a.users), AuthNote: a.creds.describe(), AuthMode: a.creds.authMode()}
+		if value := a.cookieValue(r); value != "" {
+			u, exp, err := a.creds.resolve(value)
 			switch {
 			case err != nil:
-				// Expired, or minted with the key of an earlier run: drop it so
-				// /connect does not keep answering 401 for it.
+				// Expired, or from an earlier run (another key, an emptied
+				// session table): drop it so /connect does not keep
+				// answering 401 for it.
 				a.log.Debug().Err(err).Msg("demo cookie did not verify")
 				a.clearCookie(w, r)
 				data.Stale = true

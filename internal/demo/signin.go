@@ -7,8 +7,9 @@ import (
 // maxFormBytes bounds the sign-in form; it holds one short user id.
 const maxFormBytes = 4 << 10
 
-// handleSignIn mints a token for the chosen demo user and stores it in the
-// cookie that vaultgate's JWT verifier reads, then goes back home.
+// handleSignIn signs the chosen demo user in (a JWT or an opaque session id,
+// depending on the app's credentials), stores that in the sign-in cookie and
+// goes back home.
 func (a *App) handleSignIn() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -21,20 +22,27 @@ func (a *App) handleSignIn() http.HandlerFunc {
 			a.renderError(w, http.StatusBadRequest, "Unknown demo user", "Pick one of the users listed on the home page.")
 			return
 		}
-		tok, err := a.iss.Mint(u, tokenTTL)
+		// A sign-in replaces the previous one rather than leaving it alive.
+		if old := a.cookieValue(r); old != "" {
+			a.creds.revoke(old)
+		}
+		value, err := a.creds.issue(u)
 		if err != nil {
-			a.log.Error().Err(err).Msg("mint demo token")
+			a.log.Error().Err(err).Msg("demo sign-in")
 			a.renderError(w, http.StatusInternalServerError, "Sign-in failed", "The demo could not sign you in.")
 			return
 		}
-		http.SetCookie(w, a.cookie(r, tok, int(tokenTTL.Seconds())))
+		http.SetCookie(w, a.cookie(r, value, int(signInTTL.Seconds())))
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	}
 }
 
-// handleSignOut clears the cookie and goes back home.
+// handleSignOut ends the sign-in, clears the cookie and goes back home.
 func (a *App) handleSignOut() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if value := a.cookieValue(r); value != "" {
+			a.creds.revoke(value)
+		}
 		a.clearCookie(w, r)
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	}
@@ -45,7 +53,7 @@ func (a *App) clearCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, a.cookie(r, "", -1))
 }
 
-// cookie builds the sign-in cookie. HttpOnly keeps the JWT away from
+// cookie builds the sign-in cookie. HttpOnly keeps the credential away from
 // scripts; SameSite=Lax keeps other sites' subrequests from carrying it;
 // Secure only when the request came over TLS, because on plain HTTP (the
 // demo's default) some browsers would not store a Secure cookie at all.

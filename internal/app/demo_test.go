@@ -1,0 +1,246 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDemoConfig(t *testing.T) {
+	w := demoWiring{
+		appURL: "http://localhost:18080", httpAddr: "127.0.0.1:18080", adminAddr: "127.0.0.1:19090",
+		origin: "http://127.0.0.1:4000", apiKey: "demo_test_key",
+	}
+	type view struct {
+		AuthMode, ForwardURL, JWKSURL, CookieName  string
+		RedirectURI, LoginURL, HTTPAddr, AdminAddr string
+		UnifiedAPIs                                []string
+	}
+	tests := []struct {
+		name string
+		mode string
+		env  map[string]string
+		want view
+	}{
+		{"jwt", demoModeJWT, nil, view{
+			AuthMode: "jwt", JWKSURL: "http://127.0.0.1:4000/demo-idp/jwks.json", CookieName: demoCookieName,
+			RedirectURI: "http://localhost:18080/demo/connected", LoginURL: "http://localhost:18080/",
+			HTTPAddr: "127.0.0.1:18080", AdminAddr: "127.0.0.1:19090",
+			UnifiedAPIs: []string{"crm", "accounting", "hris", "file-storage", "ats"},
+		}},
+		{"forward", demoModeForward, nil, view{
+			AuthMode: "forward", ForwardURL: "http://127.0.0.1:4000/demo-app/api/me",
+			RedirectURI: "http://localhost:18080/demo/connected", LoginURL: "http://localhost:18080/",
+			HTTPAddr: "127.0.0.1:18080", AdminAddr: "127.0.0.1:19090",
+			UnifiedAPIs: []string{"crm", "accounting", "hris", "file-storage", "ats"},
+		}},
+		{"environment overrides defaults but not the wiring", demoModeJWT, map[string]string{
+			"VAULT_UNIFIED_APIS": "crm", "AUTH_LOGIN_URL": "http://localhost:18080/login",
+			"AUTH_MODE": "header", "AUTH_JWKS_URL": "https://evil.example/jwks", "HTTP_ADDR": ":1",
+		}, view{
+			AuthMode: "jwt", JWKSURL: "http://127.0.0.1:4000/demo-idp/jwks.json", CookieName: demoCookieName,
+			RedirectURI: "http://localhost:18080/demo/connected", LoginURL: "http://localhost:18080/login",
+			HTTPAddr: "127.0.0.1:18080", AdminAddr: "127.0.0.1:19090", UnifiedAPIs: []string{"crm"},
+		}},
+		{"forward ignores JWT variables", demoModeForward, map[string]string{"AUTH_FORWARD_URL": "https://evil.example/me"}, view{
+			AuthMode: "forward", ForwardURL: "http://127.0.0.1:4000/demo-app/api/me",
+			RedirectURI: "http://localhost:18080/demo/connected", LoginURL: "http://localhost:18080/",
+			HTTPAddr: "127.0.0.1:18080", AdminAddr: "127.0.0.1:19090",
+			UnifiedAPIs: []string{"crm", "accounting", "hris", "file-storage", "ats"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := w
+			w.mode = tt.mode
+			cfg, err := demoConfig(demoMapEnv(tt.env), w)
+			if err != nil {
+				t.Fatalf("demoConfig: %v", err)
+			}
+			got := view{
+				AuthMode: cfg.AuthMode, ForwardURL: cfg.Forward.URL, JWKSURL: cfg.JWT.JWKSURL, CookieName: cfg.JWT.CookieName,
+				RedirectURI: cfg.Connect.DefaultRedirectURI, LoginURL: cfg.Connect.LoginURL,
+				HTTPAddr: cfg.HTTPAddr, AdminAddr: cfg.AdminAddr, UnifiedAPIs: cfg.Connect.UnifiedAPIs,
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
+			}
+			if cfg.Upstream.BaseURL != w.origin || cfg.Upstream.APIKey.Reveal() != w.apiKey {
+				t.Error("the upstream is not the demo's simulator")
+			}
+		})
+	}
+}
+
+func TestDemoAuthMode(t *testing.T) {
+	tests := []struct {
+		name    string
+		value   string
+		set     bool
+		want    string
+		wantErr bool
+	}{
+		{"unset", "", false, demoModeJWT, false},
+		{"empty", "", true, demoModeJWT, false},
+		{"jwt", "jwt", true, demoModeJWT, false},
+		{"forward", "forward", true, demoModeForward, false},
+		{"case and spaces", " Forward ", true, demoModeForward, false},
+		{"header is not a demo mode", "header", true, demoModeJWT, true},
+		{"unknown", "cookie", true, demoModeJWT, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{}
+			if tt.set {
+				vars["DEMO_AUTH_MODE"] = tt.value
+			}
+			got, err := demoAuthMode(demoMapEnv(vars))
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Errorf("demoAuthMode(%q) = %q, %v; want %q, error %v", tt.value, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// checkDemo reports a bad DEMO_AUTH_MODE together with every other problem.
+func TestCheckDemoReportsEveryProblem(t *testing.T) {
+	var out bytes.Buffer
+	err := checkDemo(demoMapEnv(map[string]string{
+		"DEMO_AUTH_MODE": "saml", "VAULT_UNIFIED_APIS": "crm,telepathy",
+	}), ":8080", &out)
+	if err == nil {
+		t.Fatal("checkDemo accepted a bad configuration")
+	}
+	for _, want := range []string{"DEMO_AUTH_MODE", "VAULT_UNIFIED_APIS"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if err := checkDemo(demoMapEnv(nil), ":8080", &out); err != nil || !strings.Contains(out.String(), "demo configuration OK") {
+		t.Errorf("checkDemo on defaults = %v, output %q", err, out.String())
+	}
+}
+
+// The demo announces the URL of the port it really got, and both modes
+// carry a sign-in to /connect: this runs without a browser, so it covers
+// serveDemo where Chromium is missing.
+func TestDemoOverHTTP(t *testing.T) {
+	for _, mode := range []string{demoModeJWT, demoModeForward} {
+		t.Run(mode, func(t *testing.T) {
+			d := startDemo(t, map[string]string{"DEMO_AUTH_MODE": mode})
+			d.dumpLogsOnFailure(t)
+			u, err := url.Parse(d.appURL)
+			if err != nil || u.Hostname() != "localhost" || u.Port() == "" || u.Port() == "0" || u.Port() == "8080" {
+				t.Fatalf("app URL %q does not name the bound port", d.appURL)
+			}
+			if b := d.banner.String(); !strings.Contains(b, d.appURL+"/") || !strings.Contains(b, "DEMO_AUTH_MODE") {
+				t.Errorf("banner lacks the app URL or DEMO_AUTH_MODE:\n%s", b)
+			}
+			jar, err := cookiejar.New(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+			post := func(path string, form url.Values) {
+				t.Helper()
+				req, err := http.NewRequest(http.MethodPost, d.appURL+path, strings.NewReader(form.Encode()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				res, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+			}
+			connect := func() (int, string) {
+				t.Helper()
+				req, err := http.NewRequest(http.MethodPost, d.appURL+"/connect", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Accept", "application/json")
+				res, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				var body struct {
+					ConsumerID string `json:"consumer_id"`
+					Code       string `json:"code"`
+				}
+				_ = json.NewDecoder(io.LimitReader(res.Body, 1<<16)).Decode(&body)
+				return res.StatusCode, body.ConsumerID + body.Code
+			}
+
+			post("/demo/signin", url.Values{"user": {"linus"}})
+			status, got := connect()
+			if status != http.StatusOK || got != "org_globex" {
+				t.Errorf("signed in: /connect = %d %q, want 200 org_globex", status, got)
+			}
+			post("/demo/signout", nil)
+			status, got = connect()
+			if status != http.StatusUnauthorized || got != "unauthenticated" {
+				t.Errorf("signed out: /connect = %d %q, want 401 unauthenticated", status, got)
+			}
+		})
+	}
+}
+
+// The forward-mode "who am I" endpoint is reachable on the loopback server
+// only, and answers 401 without a session.
+func TestDemoWhoAmIEndpoint(t *testing.T) {
+	d := startDemo(t, map[string]string{"DEMO_AUTH_MODE": demoModeForward})
+	res, err := http.Get(d.upstream + demoMePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("who-am-I without a cookie = %d, want 401", res.StatusCode)
+	}
+	if host, _, _ := net.SplitHostPort(strings.TrimPrefix(d.upstream, "http://")); host != "127.0.0.1" {
+		t.Errorf("the demo's upstream listens on %q, want loopback only", host)
+	}
+	res, err = http.Get(d.appURL + demoMePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("who-am-I on the public listener = %d, want 404", res.StatusCode)
+	}
+}
+
+// serveDemo frees its listeners when the configuration is refused.
+func TestServeDemoRefusesBadConfig(t *testing.T) {
+	public, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := demoTestVars()
+	vars["DEMO_AUTH_MODE"] = "saml"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = serveDemo(ctx, demoRun{env: demoMapEnv(vars), public: public, stdout: io.Discard, stderr: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "DEMO_AUTH_MODE") {
+		t.Fatalf("serveDemo = %v, want a DEMO_AUTH_MODE error", err)
+	}
+	// The port is free again.
+	l, err := net.Listen("tcp", public.Addr().String())
+	if err != nil {
+		t.Fatalf("listener not released: %v", err)
+	}
+	l.Close()
+}

@@ -1,0 +1,252 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vaultgate/vaultgate/internal/config"
+	"github.com/vaultgate/vaultgate/internal/demo"
+	"github.com/vaultgate/vaultgate/internal/simulator"
+)
+
+// startTracedStack is startStack with tracing through tp instead of the
+// environment.
+func startTracedStack(t *testing.T, tp trace.TracerProvider) *stack {
+	t.Helper()
+	sim, err := simulator.New(simulator.Config{APIKey: testAPIKey, AppID: "app-e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	simSrv := httptest.NewServer(mux)
+	t.Cleanup(simSrv.Close)
+	sim.SetVaultOrigin(simSrv.URL)
+	issuer, err := demo.NewIssuer(simSrv.URL+"/idp", "vaultgate-e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/idp/jwks.json", issuer.JWKS())
+	mux.Handle("/", sim)
+
+	vars := map[string]string{
+		"APIDECK_API_KEY":             testAPIKey,
+		"APIDECK_APP_ID":              "app-e2e",
+		"APIDECK_BASE_URL":            simSrv.URL,
+		"APIDECK_TIMEOUT":             "2s",
+		"VAULT_ORIGIN":                simSrv.URL,
+		"AUTH_JWKS_URL":               simSrv.URL + "/idp/jwks.json",
+		"AUTH_ISSUER":                 simSrv.URL + "/idp",
+		"AUTH_AUDIENCE":               "vaultgate-e2e",
+		"AUTH_COOKIE_NAME":            "app_session",
+		"CONSUMER_ID_CLAIM":           "org.id",
+		"VAULT_ALLOWED_REDIRECT_URIS": "https://app.example.com/integrations/",
+		"VAULT_UNIFIED_APIS":          "crm,accounting",
+		"SHUTDOWN_TIMEOUT":            "5s",
+	}
+	cfg, err := config.FromLookup(func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	pl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	al, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &stack{sim: sim, issuer: issuer, logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1), simURL: simSrv.URL,
+		public: "http://" + pl.Addr().String(), admin: "http://" + al.Addr().String(),
+		appUser: demo.User{ID: "u-ada", Name: "Ada", Email: "ada@acme.test", OrgID: "org_acme", OrgName: "Acme"}}
+	go func() {
+		s.done <- Serve(ctx, cfg, zerolog.New(s.logs), Options{Public: pl, Admin: al, TracerProvider: tp})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-s.done:
+		case <-time.After(10 * time.Second):
+			t.Error("server did not stop")
+		}
+	})
+	waitReady(t, s.admin)
+	return s
+}
+
+// waitSpans polls until the exporter holds n spans of kind, which end just
+// around the time the response reaches the client.
+func waitSpans(t *testing.T, exp *tracetest.InMemoryExporter, kind trace.SpanKind, n int) []tracetest.SpanStub {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var out []tracetest.SpanStub
+		for _, s := range exp.GetSpans() {
+			if s.SpanKind == kind {
+				out = append(out, s)
+			}
+		}
+		if len(out) >= n || time.Now().After(deadline) {
+			if len(out) != n {
+				t.Fatalf("%d %v spans, want %d", len(out), kind, n)
+			}
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// accessLines returns the access log lines, decoded.
+func accessLines(t *testing.T, logs string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for line := range strings.Lines(logs) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if m["message"] == "request" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestTracingConnectEndToEnd(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	s := startTracedStack(t, tp)
+	tok := s.token(t)
+
+	// The app's own tracing continues into vaultgate and on to Apideck.
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	redirect := "https://app.example.com/integrations/done-7f3a"
+	h := bearer(tok)
+	h.Set("Accept", "application/json")
+	h.Set("traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
+	h.Set("baggage", "tenant=internal-7")
+	res, b := do(t, "GET", s.public+"/connect?unified_apis=crm&redirect_uri="+url.QueryEscape(redirect), h, "")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", res.StatusCode, b)
+	}
+	var got struct {
+		SessionURI   string `json:"session_uri"`
+		SessionToken string `json:"session_token"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil || got.SessionToken == "" {
+		t.Fatalf("body %s: %v", b, err)
+	}
+	server := waitSpans(t, exp, trace.SpanKindServer, 1)[0]
+	client := waitSpans(t, exp, trace.SpanKindClient, 1)[0]
+
+	if server.Name != "GET /connect" {
+		t.Errorf("server span %q, want \"GET /connect\"", server.Name)
+	}
+	if client.Name != "POST /vault/sessions" {
+		t.Errorf("client span %q, want \"POST /vault/sessions\"", client.Name)
+	}
+	if server.SpanContext.TraceID().String() != callerTrace {
+		t.Errorf("server trace %s, want the caller's %s", server.SpanContext.TraceID(), callerTrace)
+	}
+	if client.SpanContext.TraceID() != server.SpanContext.TraceID() || client.Parent.SpanID() != server.SpanContext.SpanID() {
+		t.Error("the Apideck call is not a child span of the /connect request")
+	}
+	attrs := attrMap(server.Attributes)
+	if attrs["http.route"] != "/connect" || attrs["vaultgate.consumer_id"] != "org_acme" {
+		t.Errorf("server attributes route=%q consumer=%q", attrs["http.route"], attrs["vaultgate.consumer_id"])
+	}
+
+	// Apideck got the client span as its parent, and nothing else of ours.
+	up := s.sim.LastRequest().Header
+	wantParent := "00-" + client.SpanContext.TraceID().String() + "-" + client.SpanContext.SpanID().String() + "-01"
+	if tp := up.Get("traceparent"); tp != wantParent {
+		t.Errorf("traceparent at Apideck %q, want %q", tp, wantParent)
+	}
+	if bg := up.Get("baggage"); bg != "" {
+		t.Errorf("caller's baggage %q forwarded to Apideck", bg)
+	}
+
+	lines := accessLines(t, s.logs.String())
+	if len(lines) != 1 || lines[0]["trace_id"] != callerTrace {
+		t.Errorf("access lines %v, want one with trace_id %s", lines, callerTrace)
+	}
+
+	// A cookie-borne POST and a failing call add their spans too.
+	cookie := http.Header{"Cookie": {"app_session=" + tok}, "Accept": {"application/json"}}
+	if res, b := do(t, "POST", s.public+"/connect", cookie, ""); res.StatusCode != http.StatusOK {
+		t.Fatalf("cookie POST: %d %s", res.StatusCode, b)
+	}
+	s.sim.QueueStatuses(401)
+	do(t, "POST", s.public+"/connect", bearer(tok), "")
+	servers := waitSpans(t, exp, trace.SpanKindServer, 3)
+	failed := attrMap(servers[2].Attributes)
+	if failed["vaultgate.problem_code"] != "upstream_auth" {
+		t.Errorf("problem code on the failed request's span = %q", failed["vaultgate.problem_code"])
+	}
+
+	secrets := map[string]string{
+		"API key": testAPIKey, "bearer token / cookie value": tok,
+		"session token": got.SessionToken, "session URI": got.SessionURI,
+		"query string": "redirect_uri", "redirect target": "done-7f3a",
+	}
+	for _, sp := range exp.GetSpans() {
+		for _, kv := range sp.Attributes {
+			if kv.Key == "url.query" {
+				t.Errorf("span %q records url.query", sp.Name)
+			}
+			for what, sec := range secrets {
+				if strings.Contains(kv.Value.Emit(), sec) {
+					t.Errorf("span %q attribute %s holds the %s", sp.Name, kv.Key, what)
+				}
+			}
+		}
+		for what, sec := range secrets {
+			if strings.Contains(sp.Name, sec) || strings.Contains(sp.Status.Description, sec) {
+				t.Errorf("span %q name or status holds the %s", sp.Name, what)
+			}
+		}
+	}
+}
+
+func TestNoTracingWithoutProvider(t *testing.T) {
+	s := startStack(t, nil)
+	h := bearer(s.token(t))
+	h.Set("Accept", "application/json")
+	h.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	if res, b := do(t, "GET", s.public+"/connect", h, ""); res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", res.StatusCode, b)
+	}
+	if tp := s.sim.LastRequest().Header.Get("traceparent"); tp != "" {
+		t.Errorf("traceparent %q sent to Apideck with tracing off", tp)
+	}
+	for _, line := range accessLines(t, s.logs.String()) {
+		if _, ok := line["trace_id"]; ok {
+			t.Errorf("access line has a trace_id with tracing off: %v", line)
+		}
+	}
+}
+
+func attrMap(kvs []attribute.KeyValue) map[string]string {
+	m := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		m[string(kv.Key)] = kv.Value.Emit()
+	}
+	return m
+}
