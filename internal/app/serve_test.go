@@ -56,6 +56,13 @@ func (s *syncBuffer) String() string {
 // startStack starts the whole service; env overrides the test defaults.
 func startStack(t *testing.T, env map[string]string) *stack {
 	t.Helper()
+	return startStackWith(t, env, Options{})
+}
+
+// startStackWith is startStack with Serve options (listeners are always
+// the test's own).
+func startStackWith(t *testing.T, env map[string]string, opt Options) *stack {
+	t.Helper()
 	sim, err := simulator.New(simulator.Config{APIKey: testAPIKey, AppID: "app-e2e"})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +119,8 @@ func startStack(t *testing.T, env map[string]string) *stack {
 		public: "http://" + pl.Addr().String(), admin: "http://" + al.Addr().String(),
 		appUser: demo.User{ID: "u-ada", Name: "Ada", Email: "ada@acme.test", OrgID: "org_acme", OrgName: "Acme"}}
 	go func() {
-		s.done <- Serve(ctx, cfg, zerolog.New(logs), Options{Public: pl, Admin: al})
+		opt.Public, opt.Admin = pl, al
+		s.done <- Serve(ctx, cfg, zerolog.New(logs), opt)
 	}()
 	t.Cleanup(func() {
 		cancel()

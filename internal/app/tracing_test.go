@@ -3,91 +3,23 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/vaultgate/vaultgate/internal/config"
-	"github.com/vaultgate/vaultgate/internal/demo"
-	"github.com/vaultgate/vaultgate/internal/simulator"
 )
 
 // startTracedStack is startStack with tracing through tp instead of the
 // environment.
 func startTracedStack(t *testing.T, tp trace.TracerProvider) *stack {
 	t.Helper()
-	sim, err := simulator.New(simulator.Config{APIKey: testAPIKey, AppID: "app-e2e"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	simSrv := httptest.NewServer(mux)
-	t.Cleanup(simSrv.Close)
-	sim.SetVaultOrigin(simSrv.URL)
-	issuer, err := demo.NewIssuer(simSrv.URL+"/idp", "vaultgate-e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux.Handle("/idp/jwks.json", issuer.JWKS())
-	mux.Handle("/", sim)
-
-	vars := map[string]string{
-		"APIDECK_API_KEY":             testAPIKey,
-		"APIDECK_APP_ID":              "app-e2e",
-		"APIDECK_BASE_URL":            simSrv.URL,
-		"APIDECK_TIMEOUT":             "2s",
-		"VAULT_ORIGIN":                simSrv.URL,
-		"AUTH_JWKS_URL":               simSrv.URL + "/idp/jwks.json",
-		"AUTH_ISSUER":                 simSrv.URL + "/idp",
-		"AUTH_AUDIENCE":               "vaultgate-e2e",
-		"AUTH_COOKIE_NAME":            "app_session",
-		"CONSUMER_ID_CLAIM":           "org.id",
-		"VAULT_ALLOWED_REDIRECT_URIS": "https://app.example.com/integrations/",
-		"VAULT_UNIFIED_APIS":          "crm,accounting",
-		"SHUTDOWN_TIMEOUT":            "5s",
-	}
-	cfg, err := config.FromLookup(func(name string) (string, bool) {
-		v, ok := vars[name]
-		return v, ok
-	})
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	pl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	al, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &stack{sim: sim, issuer: issuer, logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1), simURL: simSrv.URL,
-		public: "http://" + pl.Addr().String(), admin: "http://" + al.Addr().String(),
-		appUser: demo.User{ID: "u-ada", Name: "Ada", Email: "ada@acme.test", OrgID: "org_acme", OrgName: "Acme"}}
-	go func() {
-		s.done <- Serve(ctx, cfg, zerolog.New(s.logs), Options{Public: pl, Admin: al, TracerProvider: tp})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
-	waitReady(t, s.admin)
-	return s
+	return startStackWith(t, nil, Options{TracerProvider: tp})
 }
 
 // waitSpans polls until the exporter holds n spans of kind, which end just
