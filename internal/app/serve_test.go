@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,8 @@ type stack struct {
 	done    chan error
 	simURL  string
 	appUser demo.User
+	// jwksHits counts requests to the identity provider's JWKS.
+	jwksHits *atomic.Int64
 }
 
 type syncBuffer struct {
@@ -56,12 +59,12 @@ func (s *syncBuffer) String() string {
 // startStack starts the whole service; env overrides the test defaults.
 func startStack(t *testing.T, env map[string]string) *stack {
 	t.Helper()
-	return startStackWith(t, env, Options{})
+	return startStackWith(t, env, Options{}, nil)
 }
 
 // startStackWith is startStack with Serve options (listeners are always
-// the test's own).
-func startStackWith(t *testing.T, env map[string]string, opt Options) *stack {
+// the test's own) and a log sink; nil keeps the logs in s.logs.
+func startStackWith(t testing.TB, env map[string]string, opt Options, logSink io.Writer) *stack {
 	t.Helper()
 	sim, err := simulator.New(simulator.Config{APIKey: testAPIKey, AppID: "app-e2e"})
 	if err != nil {
@@ -75,7 +78,12 @@ func startStackWith(t *testing.T, env map[string]string, opt Options) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idp.Handle("/idp/jwks.json", issuer.JWKS())
+	hits := &atomic.Int64{}
+	jwks := issuer.JWKS()
+	idp.Handle("/idp/jwks.json", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		jwks.ServeHTTP(w, r)
+	}))
 	idp.Handle("/", sim)
 
 	vars := map[string]string{
@@ -114,13 +122,17 @@ func startStackWith(t *testing.T, env map[string]string, opt Options) *stack {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
+	if logSink == nil {
+		logSink = logs
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stack{sim: sim, issuer: issuer, logs: logs, cancel: cancel, done: make(chan error, 1), simURL: simSrv.URL,
 		public: "http://" + pl.Addr().String(), admin: "http://" + al.Addr().String(),
-		appUser: demo.User{ID: "u-ada", Name: "Ada", Email: "ada@acme.test", OrgID: "org_acme", OrgName: "Acme"}}
+		appUser:  demo.User{ID: "u-ada", Name: "Ada", Email: "ada@acme.test", OrgID: "org_acme", OrgName: "Acme"},
+		jwksHits: hits}
 	go func() {
 		opt.Public, opt.Admin = pl, al
-		s.done <- Serve(ctx, cfg, zerolog.New(logs), opt)
+		s.done <- Serve(ctx, cfg, zerolog.New(logSink), opt)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -135,7 +147,7 @@ func startStackWith(t *testing.T, env map[string]string, opt Options) *stack {
 }
 
 // waitReady polls /readyz until the service has its keys.
-func waitReady(t *testing.T, admin string) {
+func waitReady(t testing.TB, admin string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -151,7 +163,7 @@ func waitReady(t *testing.T, admin string) {
 	t.Fatal("service never became ready")
 }
 
-func (s *stack) token(t *testing.T) string {
+func (s *stack) token(t testing.TB) string {
 	t.Helper()
 	tok, err := s.issuer.Mint(s.appUser, time.Hour)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // environment.
 func startTracedStack(t *testing.T, tp trace.TracerProvider) *stack {
 	t.Helper()
-	return startStackWith(t, nil, Options{TracerProvider: tp})
+	return startStackWith(t, nil, Options{TracerProvider: tp}, nil)
 }
 
 // waitSpans polls until the exporter holds n spans of kind, which end just
