@@ -14,7 +14,8 @@ type Identity struct {
 	Subject string
 	// Claims feed the consumer mapping. Never log them. Decoded JSON keeps
 	// numbers as json.Number, so integer ids survive exactly; objects are
-	// map[string]any and arrays []any.
+	// map[string]any and arrays []any. Treat them as read-only: a verified
+	// token's claims may be handed to every request presenting that token.
 	Claims map[string]any
 }
 

@@ -49,6 +49,8 @@ type JWT struct {
 	kidMu       sync.Mutex
 	lastKIDPull time.Time // start of the last fetch triggered by an unknown kid
 	kidFlight   singleflight.Group
+
+	verified *verifiedCache // tokens that verified recently; used by Authenticate
 }
 
 // NewJWT builds a verifier from cfg. With a JWKS or OIDC key source it
@@ -112,6 +114,7 @@ func newJWT(cfg JWTConfig, client *http.Client, m *metrics.Metrics, log zerolog.
 		log:       log.With().Str("component", "jwt").Logger(),
 		now:       time.Now,
 		retryBase: startupRetryDelay,
+		verified:  newVerifiedCache(),
 	}
 	if !cfg.HS256Secret.IsZero() {
 		v.hmacKey = []byte(cfg.HS256Secret.Reveal())
@@ -148,7 +151,7 @@ func (v *JWT) Authenticate(r *http.Request) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
-	return v.Verify(r.Context(), token)
+	return v.verifyCached(r.Context(), token)
 }
 
 // Ambient reports whether the request's credential is one a browser attaches

@@ -2,8 +2,8 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -26,18 +26,33 @@ var (
 // map[string]any and arrays []any. Error causes never contain the token,
 // a claim value or key material.
 func (v *JWT) Verify(ctx context.Context, token string) (Identity, error) {
-	tok, err := jwt.ParseSigned(token, v.algs)
-	if err != nil || len(tok.Headers) != 1 {
-		return Identity{}, unauthenticated(ReasonInvalid, errMalformedToken)
+	id, _, err := v.verify(ctx, token)
+	return id, err
+}
+
+// verified is what a successful verification learnt beyond the identity:
+// enough to decide how long the result may be remembered.
+type verified struct {
+	expiry time.Time // the token's exp
+	keys   *keySet   // the key set that verified it; nil with an HMAC secret
+}
+
+// verify is Verify, also reporting the token's expiry and verifying keys.
+func (v *JWT) verify(ctx context.Context, token string) (Identity, verified, error) {
+	// The compact JWS parser, as jwt.ParseSigned uses; the JWS itself then
+	// hands back the verified payload, with no second decoding of it.
+	tok, err := jose.ParseSignedCompact(token, v.algs)
+	if err != nil || len(tok.Signatures) != 1 {
+		return Identity{}, verified{}, unauthenticated(ReasonInvalid, errMalformedToken)
 	}
-	h := tok.Headers[0]
-	payload, err := v.verifiedPayload(ctx, tok, jose.SignatureAlgorithm(h.Algorithm), h.KeyID)
+	h := tok.Signatures[0].Header
+	payload, keys, err := v.verifiedPayload(ctx, tok, jose.SignatureAlgorithm(h.Algorithm), h.KeyID)
 	if err != nil {
-		return Identity{}, err
+		return Identity{}, verified{}, err
 	}
 	claims, reg, err := decodeClaims(payload)
 	if err != nil {
-		return Identity{}, unauthenticated(ReasonInvalid, err)
+		return Identity{}, verified{}, unauthenticated(ReasonInvalid, err)
 	}
 	err = reg.ValidateWithLeeway(jwt.Expected{
 		Issuer:      v.cfg.Issuer,
@@ -46,52 +61,49 @@ func (v *JWT) Verify(ctx context.Context, token string) (Identity, error) {
 	}, v.cfg.ClockSkew)
 	switch {
 	case errors.Is(err, jwt.ErrExpired):
-		return Identity{}, unauthenticated(ReasonExpired, err)
+		return Identity{}, verified{}, unauthenticated(ReasonExpired, err)
 	case err != nil:
 		// go-jose's validation errors are fixed strings without claim values.
-		return Identity{}, unauthenticated(ReasonInvalid, err)
+		return Identity{}, verified{}, unauthenticated(ReasonInvalid, err)
 	}
-	return Identity{Subject: reg.Subject, Claims: claims}, nil
+	// decodeClaims made exp mandatory, so reg.Expiry is set.
+	return Identity{Subject: reg.Subject, Claims: claims}, verified{expiry: reg.Expiry.Time(), keys: keys}, nil
 }
 
 // verifiedPayload finds the keys that fit the token's alg and kid —
 // refetching the JWKS once for a kid we do not know — and returns the
-// payload of the first one whose signature verifies.
-func (v *JWT) verifiedPayload(ctx context.Context, tok *jwt.JSONWebToken, alg jose.SignatureAlgorithm, kid string) ([]byte, error) {
+// payload of the first one whose signature verifies, with the key set it
+// came from (nil with an HMAC secret).
+func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature, alg jose.SignatureAlgorithm, kid string) ([]byte, *keySet, error) {
 	var candidates []any
+	var set *keySet
 	if v.hmacKey != nil {
 		if keyFits(alg, "", v.hmacKey) {
 			candidates = []any{v.hmacKey}
 		}
 		if len(candidates) == 0 {
-			return nil, unauthenticated(ReasonInvalid, errUnknownKey)
+			return nil, nil, unauthenticated(ReasonInvalid, errUnknownKey)
 		}
 	} else {
-		candidates = v.keys.Load().candidates(alg, kid)
+		set = v.keys.Load()
+		candidates = set.candidates(alg, kid)
 		if len(candidates) == 0 {
-			set := v.refetchForUnknownKey(ctx)
+			set = v.refetchForUnknownKey(ctx)
 			if set == nil {
-				return nil, unavailable(errKeysNotLoaded)
+				return nil, nil, unavailable(errKeysNotLoaded)
 			}
 			candidates = set.candidates(alg, kid)
 		}
 		if len(candidates) == 0 {
-			return nil, unauthenticated(ReasonInvalid, errUnknownKey)
+			return nil, nil, unauthenticated(ReasonInvalid, errUnknownKey)
 		}
 	}
 	for _, key := range candidates {
-		if err := tok.Claims(key); err != nil {
-			continue
+		// Verify returns exactly the bytes whose signature it checked;
+		// decodeClaims does the one real parse of them.
+		if payload, err := tok.Verify(key); err == nil {
+			return payload, set, nil
 		}
-		// The signature over exactly these bytes has just been verified
-		// with key; "unsafe" only means this call does not verify again.
-		// json.RawMessage keeps them as they are: decodeClaims does the one
-		// real parse.
-		var payload json.RawMessage
-		if err := tok.UnsafeClaimsWithoutVerification(&payload); err != nil {
-			return nil, unauthenticated(ReasonInvalid, errClaimsNotObject)
-		}
-		return payload, nil
 	}
-	return nil, unauthenticated(ReasonInvalid, errBadSignature)
+	return nil, nil, unauthenticated(ReasonInvalid, errBadSignature)
 }

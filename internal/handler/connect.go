@@ -69,9 +69,7 @@ func (h *connectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusFound)
 		return
 	}
-	if err := writeJSON(w, http.StatusOK, contentTypeJSON, resp); err != nil {
-		h.problems.write(w, r, err)
-	}
+	writeBody(w, http.StatusOK, contentTypeJSON, resp.appendJSON(make([]byte, 0, resp.jsonSize())))
 }
 
 // connect runs the checks in their contract order: the cheap refusals
@@ -81,8 +79,10 @@ func (h *connectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *connectHandler) connect(w http.ResponseWriter, r *http.Request) (connectResponse, error) {
 	ctx := r.Context()
 	st := stateFrom(ctx)
-	if err := checkLimit(ctx, h.metrics, h.ipLimit, scopeIP, clientIP(r, h.cfg.TrustedProxyHops)); err != nil {
-		return connectResponse{}, err
+	if h.ipLimit != nil { // the client IP is worked out only when it is used
+		if err := checkLimit(ctx, h.metrics, h.ipLimit, scopeIP, clientIP(r, h.cfg.TrustedProxyHops)); err != nil {
+			return connectResponse{}, err
+		}
 	}
 	if err := checkPrefetch(r); err != nil {
 		return connectResponse{}, err

@@ -8,11 +8,15 @@ import "net/http"
 // be sniffed as another type or be framed.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// One backing array for the four values: one allocation per
+		// request instead of four. Each header gets its own slice capped at
+		// one element, so appending to one never writes into another.
+		v := []string{"no-store", "no-referrer", "nosniff", "DENY"}
 		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
+		h["Cache-Control"] = v[0:1:1]
+		h["Referrer-Policy"] = v[1:2:2]
+		h["X-Content-Type-Options"] = v[2:3:3]
+		h["X-Frame-Options"] = v[3:4:4]
 		next.ServeHTTP(w, r)
 	})
 }

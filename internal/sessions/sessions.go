@@ -5,8 +5,8 @@ package sessions
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -111,15 +111,22 @@ func (s *Service) Create(ctx context.Context, subject, consumerID string, req up
 
 // Key identifies "the same user+consumer+options": a hash, so neither the
 // subject nor the options are kept in memory or in a shared store as is.
+// It hashes each part behind its 4-byte big-endian length.
 func Key(subject, consumerID string, req upstream.SessionRequest) (string, error) {
-	body, err := json.Marshal(req)
+	body, err := req.MarshalJSON()
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	for _, part := range [][]byte{[]byte(subject), []byte(consumerID), body} {
-		h.Write([]byte{byte(len(part) >> 24), byte(len(part) >> 16), byte(len(part) >> 8), byte(len(part))})
-		h.Write(part)
+	// One buffer and one hash call: this runs for every /connect.
+	buf := make([]byte, 0, 12+len(subject)+len(consumerID)+len(body))
+	for _, part := range []string{subject, consumerID} {
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(part)))
+		buf = append(buf, part...)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(body)))
+	buf = append(buf, body...)
+	sum := sha256.Sum256(buf)
+	var key [2 * sha256.Size]byte // on the stack: one allocation, the string
+	hex.Encode(key[:], sum[:])
+	return string(key[:]), nil
 }

@@ -1,9 +1,7 @@
 package upstream
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -34,18 +32,13 @@ func (a attempt) err() *Error {
 // try sends one POST and classifies what came back. ctx carries the call's
 // deadline.
 func (c *Client) try(ctx context.Context, consumerID string, body []byte) attempt {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return attempt{outcome: outcomeNetworkError, kind: KindUnavailable, cause: errors.New("build request")}
-	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey.Reveal())
-	req.Header.Set("x-apideck-app-id", c.cfg.AppID)
-	req.Header.Set("x-apideck-consumer-id", consumerID)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
+	req := c.newRequest(ctx, consumerID, body)
 
-	resp, err := c.http.Do(req)
+	// Straight to the transport: http.Client.Do would only add redirect
+	// handling (copying every header for a redirect we never follow) and
+	// cookies we do not use. A 3xx therefore comes back as it is, and is
+	// classified as an invalid response below.
+	resp, err := c.http.Transport.RoundTrip(req)
 	if err != nil {
 		if a, done := ctxFailure(ctx, 0); done {
 			return a
@@ -56,7 +49,7 @@ func (c *Client) try(ctx context.Context, consumerID string, body []byte) attemp
 	defer resp.Body.Close()
 	// Read (up to the limit) whatever the status: a body read to EOF lets
 	// the connection go back to the pool.
-	data, tooLarge, readErr := readBody(resp.Body)
+	data, tooLarge, readErr := readBody(resp.Body, resp.ContentLength)
 	return c.classify(ctx, resp, data, tooLarge, readErr)
 }
 

@@ -72,21 +72,13 @@ func newBreaker(failures int, cooldown time.Duration, gauge prometheus.Gauge, lo
 	return b
 }
 
-// allow admits a call, returning the function that reports its verdict, or
-// a KindCircuitOpen error telling the client when to come back.
-func (b *breaker) allow() (func(verdict), *Error) {
+// allow admits a call, returning the function that reports its outcome
+// (pass it verdict.outcome()), or a KindCircuitOpen error telling the
+// client when to come back.
+func (b *breaker) allow() (func(error), *Error) {
 	done, err := b.cb.Allow()
 	if err == nil {
-		return func(v verdict) {
-			switch v {
-			case verdictFailure:
-				done(errBreakerFailure)
-			case verdictIgnored:
-				done(errBreakerIgnored)
-			default:
-				done(nil)
-			}
-		}, nil
+		return done, nil
 	}
 	if errors.Is(err, gobreaker.ErrOpenState) {
 		return nil, &Error{Kind: KindCircuitOpen, RetryAfter: b.remaining(), Err: errCircuitOpen}
@@ -105,6 +97,17 @@ func (b *breaker) remaining() time.Duration {
 
 // state is "closed", "half-open" or "open".
 func (b *breaker) state() string { return b.cb.State().String() }
+
+// outcome is how gobreaker is told about a call with this verdict.
+func (v verdict) outcome() error {
+	switch v {
+	case verdictFailure:
+		return errBreakerFailure
+	case verdictIgnored:
+		return errBreakerIgnored
+	}
+	return nil
+}
 
 // stateValue maps a state to the vaultgate_upstream_circuit_state gauge.
 func stateValue(s gobreaker.State) float64 {

@@ -2,11 +2,10 @@ package upstream
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,7 +33,8 @@ var (
 // Client creates Vault sessions at Apideck. It is safe for concurrent use.
 type Client struct {
 	cfg      Config
-	endpoint string
+	endpoint *url.URL    // {BaseURL}/vault/sessions
+	header   http.Header // see newHeaderTemplate
 	vault    origin
 	http     *http.Client
 	m        *metrics.Metrics
@@ -54,13 +54,18 @@ func New(cfg Config, m *metrics.Metrics, log zerolog.Logger) (*Client, error) {
 		return nil, fmt.Errorf("upstream config: %w", err)
 	}
 	vault, _ := parseOrigin(cfg.VaultOrigin) // validated above
+	endpoint, err := parseEndpoint(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("upstream config: base URL: %w", err)
+	}
 	if m == nil {
 		m = metrics.New(prometheus.NewRegistry())
 	}
 	log = log.With().Str("component", "upstream").Logger()
 	return &Client{
 		cfg:         cfg,
-		endpoint:    strings.TrimRight(cfg.BaseURL, "/") + "/vault/sessions",
+		endpoint:    endpoint,
+		header:      newHeaderTemplate(cfg),
 		vault:       vault,
 		http:        newHTTPClient(cfg),
 		m:           m,
@@ -96,7 +101,7 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, req Sessi
 		return finish(Session{}, &Error{Kind: KindRejected, Err: errInvalidConsumerID})
 	}
 	// Marshalled once: every attempt sends the same bytes.
-	body, err := json.Marshal(req)
+	body, err := req.MarshalJSON()
 	if err != nil {
 		return finish(Session{}, &Error{Kind: KindRejected, Err: errEncodeRequest})
 	}
@@ -115,7 +120,7 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, req Sessi
 
 	release, ok := c.slots.acquire(callCtx, c.slotWait)
 	if !ok {
-		done(verdictIgnored)
+		done(verdictIgnored.outcome())
 		if ctx.Err() != nil {
 			return finish(Session{}, &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))})
 		}
@@ -126,7 +131,7 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, req Sessi
 	defer release()
 
 	sess, callErr := c.attempts(callCtx, consumerID, body, &res)
-	done(c.verdict(ctx, callErr))
+	done(c.verdict(ctx, callErr).outcome())
 	return finish(sess, callErr)
 }
 

@@ -20,27 +20,19 @@ var (
 	errRedirectAnswered = errors.New("redirect answered, not followed")
 )
 
-// sessionEnvelope is the part of Apideck's 200 answer we use.
-type sessionEnvelope struct {
-	Data *struct {
-		SessionURI   string `json:"session_uri"`
-		SessionToken string `json:"session_token"`
-	} `json:"data"`
-}
-
 // parseSession turns a success body into a Session whose URI is on vault.
 func parseSession(body []byte, vault origin, now time.Time) (Session, error) {
-	var env sessionEnvelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	data, ok := decodeEnvelope(body)
+	if !ok {
 		return Session{}, errNotJSON
 	}
-	if env.Data == nil || env.Data.SessionURI == "" {
+	if !data.present || data.uri == "" {
 		return Session{}, errNoSessionURI
 	}
-	if !isTokenText(env.Data.SessionToken) {
+	if !isTokenText(data.token) {
 		return Session{}, errNoSessionToken
 	}
-	u, err := url.Parse(env.Data.SessionURI)
+	u, err := url.Parse(data.uri)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
 		return Session{}, errBadSessionURI
 	}
@@ -52,7 +44,7 @@ func parseSession(body []byte, vault origin, now time.Time) (Session, error) {
 	if originOf(u) != vault {
 		return Session{}, errForeignOrigin
 	}
-	return Session{URI: env.Data.SessionURI, Token: env.Data.SessionToken, CreatedAt: now}, nil
+	return Session{URI: data.uri, Token: data.token, CreatedAt: now}, nil
 }
 
 // isTokenText reports whether s is non-empty printable ASCII without spaces.

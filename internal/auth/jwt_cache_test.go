@@ -1,0 +1,194 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/vaultgate/vaultgate/internal/secret"
+)
+
+const testHMACCacheSecret = "cache-test-hs256-secret-of-32-bytes!!"
+
+func hmacVerifier(t *testing.T, clock *fakeClock, skew time.Duration) *JWT {
+	t.Helper()
+	return startJWT(t, JWTConfig{
+		HS256Secret: secret.New(testHMACCacheSecret), Issuer: testIssuer, Audience: testAudience,
+		Algorithms: []string{"HS256"}, ClockSkew: skew,
+	}, func(v *JWT) { v.now = clock.Now }).v
+}
+
+func authenticate(v *JWT, token string) (Identity, error) {
+	r := httptest.NewRequest("GET", "/connect", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	return v.Authenticate(r)
+}
+
+// swapSegment replaces segment i (0 header, 1 payload, 2 signature).
+func swapSegment(token string, i int, seg string) string {
+	parts := strings.Split(token, ".")
+	parts[i] = seg
+	return strings.Join(parts, ".")
+}
+
+func TestCachedTokenStillRefusedWhenTampered(t *testing.T) {
+	clock := newFakeClock(time.Now())
+	v := hmacVerifier(t, clock, 30*time.Second)
+	good := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(clock.Now(), nil))
+	if _, err := authenticate(v, good); err != nil {
+		t.Fatalf("good token: %v", err)
+	}
+	if v.verified.len() != 1 {
+		t.Fatalf("cache holds %d tokens after one good one, want 1", v.verified.len())
+	}
+
+	enc := base64.RawURLEncoding.EncodeToString
+	sig := strings.Split(good, ".")[2]
+	// A character in the middle of the signature: the last one may only
+	// carry padding bits.
+	flipped := []byte(sig)
+	flipped[len(flipped)/2] ^= 1
+	tests := []struct {
+		name, token string
+	}{
+		{"other subject, same signature", swapSegment(good, 1, enc([]byte(`{"iss":"`+testIssuer+`","aud":"`+testAudience+`","sub":"someone-else","exp":4102444800}`)))},
+		{"same claims, signature changed", swapSegment(good, 2, string(flipped))},
+		{"signature removed", swapSegment(good, 2, "")},
+		{"alg none", swapSegment(good, 0, enc([]byte(`{"alg":"none","typ":"JWT"}`)))},
+		{"trailing character", good + "A"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Twice: a refused token must not be remembered either.
+			for range 2 {
+				if id, err := authenticate(v, tt.token); err == nil {
+					t.Fatalf("tampered token accepted as %q", id.Subject)
+				}
+			}
+		})
+	}
+	id, err := authenticate(v, good)
+	if err != nil || id.Subject != testSubject {
+		t.Fatalf("good token after the tampered ones: %q, %v", id.Subject, err)
+	}
+	if v.verified.len() != 1 {
+		t.Errorf("cache holds %d tokens, want only the good one", v.verified.len())
+	}
+}
+
+func TestCachedTokenRefusedOnceExpired(t *testing.T) {
+	start := time.Now().Truncate(time.Second)
+	clock := newFakeClock(start)
+	// No skew, so exp itself is the limit; exp comes well before the
+	// cache's own maximum age, so only exp can end the entry.
+	v := hmacVerifier(t, clock, 0)
+	token := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(start, func(c map[string]any) {
+		c["exp"] = start.Add(20 * time.Second).Unix()
+	}))
+	if _, err := authenticate(v, token); err != nil {
+		t.Fatalf("fresh token: %v", err)
+	}
+	clock.Add(19 * time.Second)
+	if _, err := authenticate(v, token); err != nil {
+		t.Fatalf("token one second before exp: %v", err)
+	}
+	clock.Add(2 * time.Second)
+	_, err := authenticate(v, token)
+	if err == nil {
+		t.Fatal("expired token accepted from the cache")
+	}
+	if got := reasonOf(err); got != ReasonExpired {
+		t.Errorf("reason = %q, want %q", got, ReasonExpired)
+	}
+}
+
+func TestCacheIsUsedForRepeats(t *testing.T) {
+	clock := newFakeClock(time.Now())
+	v := hmacVerifier(t, clock, 30*time.Second)
+	token := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(clock.Now(), nil))
+	first, err := authenticate(v, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A different secret makes a fresh verification fail: a success now
+	// can only come from the cache, which is what repeats should hit.
+	v.hmacKey = []byte("another-secret-another-secret-another")
+	again, err := authenticate(v, token)
+	if err != nil {
+		t.Fatalf("repeat not served from the cache: %v", err)
+	}
+	if again.Subject != first.Subject || again.Claims["email"] != first.Claims["email"] {
+		t.Errorf("cached identity %v differs from %v", again, first)
+	}
+	// Verify itself never uses the cache.
+	if _, err := v.Verify(context.Background(), token); err == nil {
+		t.Error("Verify accepted a token the current secret does not sign")
+	}
+	clock.Add(verifiedCacheMaxAge)
+	if _, err := authenticate(v, token); err == nil {
+		t.Error("entry outlived the cache's maximum age")
+	}
+}
+
+func TestCachedTokenRefusedAfterKeyLeavesJWKS(t *testing.T) {
+	keys := newTestKeys(t)
+	srv := newIDServer(t, keys.jwks())
+	v := startJWT(t, jwksConfig(srv.url()), nil).v
+	token := sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil))
+	if _, err := authenticate(v, token); err != nil {
+		t.Fatalf("token before rotation: %v", err)
+	}
+	// The RSA key is withdrawn; the next refresh picks that up.
+	srv.setKeys(keys.jwks()[1:])
+	if err := v.fetch(context.Background(), triggerRefresh); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := authenticate(v, token); err == nil {
+		t.Fatal("token signed by a withdrawn key accepted from the cache")
+	}
+}
+
+func TestVerifiedCacheBounds(t *testing.T) {
+	now := time.Now()
+	ok := verified{expiry: now.Add(time.Hour)}
+	key := func(i int) [sha256.Size]byte { return sha256.Sum256([]byte{byte(i), byte(i >> 8), byte(i >> 16)}) }
+	tests := []struct {
+		name      string
+		n, size   int
+		wantLen   int
+		wantFirst bool // whether the first entry survives
+	}{
+		{"count bound", verifiedCacheEntries + 100, 100, verifiedCacheEntries, false},
+		{"byte bound", 600, verifiedCacheMaxToken, verifiedCacheBytes / verifiedCacheMaxToken, false},
+		{"too large to keep", 3, verifiedCacheMaxToken + 1, 0, false},
+		{"under both bounds", 10, 100, 10, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newVerifiedCache()
+			for i := range tt.n {
+				c.put(key(i), tt.size, Identity{Subject: "s"}, ok, now)
+			}
+			if got := c.len(); got != tt.wantLen {
+				t.Errorf("len = %d, want %d", got, tt.wantLen)
+			}
+			if c.bytes > verifiedCacheBytes {
+				t.Errorf("bytes = %d, over the budget", c.bytes)
+			}
+			if _, hit := c.get(key(0), now, nil); hit != tt.wantFirst {
+				t.Errorf("first entry present = %v, want %v", hit, tt.wantFirst)
+			}
+			if tt.wantLen > 0 {
+				if _, hit := c.get(key(tt.n-1), now, nil); !hit {
+					t.Error("newest entry missing")
+				}
+			}
+		})
+	}
+}
