@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// jsonStringCorpus covers every branch of appendJSONString.
+// jsonStringCorpus covers every branch of jsonenc.AppendString.
 var jsonStringCorpus = []string{
 	"", "plain", "https://vault.example.test/session/eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
 	`quote " and backslash \`, "<script>&amp;</script>", "\b\f\n\r\t", "\x00\x01\x1f\x7f",
@@ -27,21 +27,6 @@ func TestConnectResponseJSONMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("appendJSON(%q)\n got %s\nwant %s", s, got, want.Bytes())
 		}
 	}
-}
-
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range jsonStringCorpus {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("appendJSONString(%q) = %s, encoding/json %s", s, got, want)
-		}
-	})
 }
 
 // BenchmarkConnectResponseJSON compares the encoder the success answer

@@ -2,7 +2,8 @@ package upstream
 
 import (
 	"encoding/json"
-	"unicode/utf8"
+
+	"github.com/vaultgate/vaultgate/internal/jsonenc"
 )
 
 // MarshalJSON encodes the session request without reflecting over its
@@ -102,7 +103,7 @@ func (o *object) str(name, v string) {
 		return
 	}
 	o.key(name)
-	o.b = appendJSONString(o.b, v)
+	o.b = jsonenc.AppendString(o.b, v)
 }
 
 // strs appends a string array member. With omitzero only nil is left out
@@ -117,7 +118,7 @@ func (o *object) strs(name string, v []string, omitzero bool) {
 		if i > 0 {
 			o.b = append(o.b, ',')
 		}
-		o.b = appendJSONString(o.b, s)
+		o.b = jsonenc.AppendString(o.b, s)
 	}
 	o.b = append(o.b, ']')
 }
@@ -133,67 +134,4 @@ func (o *object) boolean(name string, v *bool) {
 	} else {
 		o.b = append(o.b, "false"...)
 	}
-}
-
-const lowerHex = "0123456789abcdef"
-
-// jsonSafeASCII[c] is '1' for the ASCII bytes a JSON string carries as
-// they are with HTML escaping on: printable, but not ", \, <, > or &.
-const jsonSafeASCII = "00000000000000000000000000000000" + // controls
-	"11011101111111111111111111110101" + // space to ?
-	"11111111111111111111111111110111" + // @ to _
-	"11111111111111111111111111111111" // ` to DEL
-
-// appendJSONString appends s as a JSON string exactly as encoding/json
-// does: <, > and & as \u003c, \u003e and \u0026, control characters
-// escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped.
-// (internal/handler has the same function for its answers.)
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonSafeASCII[c] == '1' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', lowerHex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
