@@ -11,12 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vaultgate/vaultgate/internal/demo"
 	"github.com/vaultgate/vaultgate/internal/simulator"
+	"github.com/vaultgate/vaultgate/internal/syncbuf"
 )
 
 const (
@@ -120,23 +120,8 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// lockedBuffer is a goroutine-safe sink for logs and process output.
+type lockedBuffer = syncbuf.Buffer
 
 // runBinary runs the binary to completion and returns its exit code and
 // output.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/demo"
 	"github.com/vaultgate/vaultgate/internal/simulator"
+	"github.com/vaultgate/vaultgate/internal/syncbuf"
 )
 
 const testAPIKey = "sk_test_e2e_9f8e7d6c5b4a39281706"
@@ -39,22 +39,8 @@ type stack struct {
 	jwksHits *atomic.Int64
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a goroutine-safe sink for logs and process output.
+type syncBuffer = syncbuf.Buffer
 
 // startStack starts the whole service; env overrides the test defaults.
 func startStack(t *testing.T, env map[string]string) *stack {

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -26,6 +25,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/metrics"
+	"github.com/vaultgate/vaultgate/internal/syncbuf"
 )
 
 const (
@@ -178,23 +178,8 @@ type harness struct {
 	log *syncBuffer
 }
 
-// syncBuffer is a log sink safe for the background refresh goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+// syncBuffer is a goroutine-safe sink for logs and process output.
+type syncBuffer = syncbuf.Buffer
 
 func jwksConfig(url string) JWTConfig {
 	return JWTConfig{

@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"github.com/vaultgate/vaultgate/internal/metrics"
 	"github.com/vaultgate/vaultgate/internal/ratelimit"
 	"github.com/vaultgate/vaultgate/internal/redirect"
+	"github.com/vaultgate/vaultgate/internal/syncbuf"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -116,23 +116,8 @@ func (f *fakeLimiter) Keys() []string {
 	return append([]string(nil), f.keys...)
 }
 
-// logBuffer is a goroutine-safe sink for zerolog.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logBuffer is a goroutine-safe sink for logs and process output.
+type logBuffer struct{ syncbuf.Buffer }
 
 // Lines decodes every log line.
 func (b *logBuffer) Lines(t *testing.T) []map[string]any {

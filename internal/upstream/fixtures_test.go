@@ -1,14 +1,12 @@
 package upstream
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/metrics"
 	"github.com/vaultgate/vaultgate/internal/secret"
+	"github.com/vaultgate/vaultgate/internal/syncbuf"
 )
 
 const (
@@ -143,20 +142,5 @@ func asError(t *testing.T, err error) *Error {
 	return ue
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a goroutine-safe sink for logs and process output.
+type syncBuffer = syncbuf.Buffer
