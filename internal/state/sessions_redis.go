@@ -1,4 +1,4 @@
-package sessions
+package state
 
 import (
 	"context"
@@ -16,31 +16,22 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
+// HKDF info strings separate the two keys derived from the API key. Bumping
+// the version makes every stored value unreadable, which reads as a miss.
 const (
-	// redisCallTimeout bounds one Get or Set, so a hung Redis delays
-	// /connect at most this long before reuse is skipped.
-	redisCallTimeout = 250 * time.Millisecond
-
-	// HKDF info strings separate the two keys derived from the API key.
-	// Bumping the version makes every stored value unreadable, which the
-	// store treats as a miss.
 	encryptionInfo = "vaultgate session reuse v1 encryption"
 	lookupInfo     = "vaultgate session reuse v1 lookup"
 )
 
-// errNoAPIKey refuses to derive keys from nothing.
-var errNoAPIKey = errors.New("sessions: the API key is empty; cannot derive the session encryption key")
-
-// Redis is a Store shared by replicas. Session URIs and tokens are bearer
-// credentials, so values are sealed with AES-256-GCM under a key derived
-// from the Apideck API key: a Redis dump or a snooping Redis operator
-// learns nothing usable, and every replica with the same API key can read
-// them. Safe for concurrent use.
-type Redis struct {
+// redisStore is a store shared by replicas. Session URIs and tokens are
+// bearer credentials, so values are sealed with AES-256-GCM under a key
+// derived from the Apideck API key: a Redis dump or a snooping Redis
+// operator learns nothing usable, and every replica with the same API key
+// can read them. Rotating the API key turns earlier entries into misses.
+type redisStore struct {
 	client redis.UniversalClient
 	prefix string
 	aead   cipher.AEAD
@@ -54,19 +45,12 @@ type storedSession struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// NewRedis returns a Store keeping sessions in Redis under keys starting
-// with prefix, encrypted with a key derived from apiKey. Rotating the API
-// key makes earlier entries unreadable; they are then misses.
-func NewRedis(client redis.UniversalClient, prefix string, apiKey secret.String) (*Redis, error) {
-	if apiKey.IsZero() {
-		return nil, errNoAPIKey
-	}
-	ikm := []byte(apiKey.Reveal())
-	encKey, err := hkdf.Key(sha256.New, ikm, nil, encryptionInfo, 32)
+func newRedisStore(client redis.UniversalClient, prefix, apiKey string) (*redisStore, error) {
+	encKey, err := hkdf.Key(sha256.New, []byte(apiKey), nil, encryptionInfo, 32)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: derive encryption key: %w", err)
 	}
-	lookupKey, err := hkdf.Key(sha256.New, ikm, nil, lookupInfo, 32)
+	lookup, err := hkdf.Key(sha256.New, []byte(apiKey), nil, lookupInfo, 32)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: derive lookup key: %w", err)
 	}
@@ -78,13 +62,13 @@ func NewRedis(client redis.UniversalClient, prefix string, apiKey secret.String)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: %w", err)
 	}
-	return &Redis{client: client, prefix: prefix, aead: aead, lookup: lookupKey}, nil
+	return &redisStore{client: client, prefix: prefix, aead: aead, lookup: lookup}, nil
 }
 
-// Get implements Store. A value that does not decrypt (the API key was
-// rotated, the value was tampered with or moved to another key) is a miss,
-// not an error: the caller just creates a new session.
-func (r *Redis) Get(ctx context.Context, key string) (upstream.Session, bool, error) {
+// Get treats a value that does not open (the API key was rotated, the value
+// was tampered with or moved to another key) as a miss, not an error: the
+// caller just creates a new session.
+func (r *redisStore) Get(ctx context.Context, key string) (upstream.Session, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
 	defer cancel()
 	rkey := r.redisKey(key)
@@ -99,8 +83,7 @@ func (r *Redis) Get(ctx context.Context, key string) (upstream.Session, bool, er
 	return s, ok, nil
 }
 
-// Set implements Store.
-func (r *Redis) Set(ctx context.Context, key string, s upstream.Session, ttl time.Duration) error {
+func (r *redisStore) Set(ctx context.Context, key string, s upstream.Session, ttl time.Duration) error {
 	// Redis expiries have millisecond resolution; anything shorter would
 	// be gone before it could be reused.
 	if ttl < time.Millisecond {
@@ -123,7 +106,7 @@ func (r *Redis) Set(ctx context.Context, key string, s upstream.Session, ttl tim
 // and options, but an unkeyed one: anyone able to read Redis could test
 // guesses ("does user 42 have a live session?"). The HMAC makes names
 // meaningless without the API key.
-func (r *Redis) redisKey(key string) string {
+func (r *redisStore) redisKey(key string) string {
 	m := hmac.New(sha256.New, r.lookup)
 	m.Write([]byte(key))
 	return r.prefix + hex.EncodeToString(m.Sum(nil))
@@ -131,7 +114,7 @@ func (r *Redis) redisKey(key string) string {
 
 // seal encrypts s as nonce || ciphertext. The Redis key is the additional
 // data, so a value copied under another key does not open.
-func (r *Redis) seal(rkey string, s upstream.Session) ([]byte, error) {
+func (r *redisStore) seal(rkey string, s upstream.Session) ([]byte, error) {
 	plain, err := json.Marshal(storedSession{URI: s.URI, Token: s.Token, CreatedAt: s.CreatedAt})
 	if err != nil {
 		return nil, fmt.Errorf("sessions: encode: %w", err)
@@ -145,7 +128,7 @@ func (r *Redis) seal(rkey string, s upstream.Session) ([]byte, error) {
 
 // open reverses seal; ok is false when the value does not authenticate or
 // decode.
-func (r *Redis) open(rkey string, sealed []byte) (upstream.Session, bool) {
+func (r *redisStore) open(rkey string, sealed []byte) (upstream.Session, bool) {
 	n := r.aead.NonceSize()
 	if len(sealed) < n+r.aead.Overhead() {
 		return upstream.Session{}, false
