@@ -6,7 +6,6 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -34,8 +33,8 @@ const (
 type redisStore struct {
 	client redis.UniversalClient
 	prefix string
-	aead   cipher.AEAD
-	lookup []byte // HMAC key for Redis key names
+	aead   cipher.AEAD // random 96-bit nonces, stored before the ciphertext
+	lookup []byte      // HMAC key for Redis key names
 }
 
 // storedSession is the plaintext sealed into Redis.
@@ -46,28 +45,22 @@ type storedSession struct {
 }
 
 func newRedisStore(client redis.UniversalClient, prefix, apiKey string) (*redisStore, error) {
-	encKey, err := hkdf.Key(sha256.New, []byte(apiKey), nil, encryptionInfo, 32)
-	if err != nil {
-		return nil, fmt.Errorf("sessions: derive encryption key: %w", err)
-	}
-	lookup, err := hkdf.Key(sha256.New, []byte(apiKey), nil, lookupInfo, 32)
-	if err != nil {
-		return nil, fmt.Errorf("sessions: derive lookup key: %w", err)
+	encKey, err1 := hkdf.Key(sha256.New, []byte(apiKey), nil, encryptionInfo, 32)
+	lookup, err2 := hkdf.Key(sha256.New, []byte(apiKey), nil, lookupInfo, 32)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("sessions: derive keys: %w", err)
 	}
 	block, err := aes.NewCipher(encKey)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := cipher.NewGCMWithRandomNonce(block)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: %w", err)
 	}
 	return &redisStore{client: client, prefix: prefix, aead: aead, lookup: lookup}, nil
 }
 
-// Get treats a value that does not open (the API key was rotated, the value
-// was tampered with or moved to another key) as a miss, not an error: the
-// caller just creates a new session.
 func (r *redisStore) Get(ctx context.Context, key string) (upstream.Session, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
 	defer cancel()
@@ -79,8 +72,15 @@ func (r *redisStore) Get(ctx context.Context, key string) (upstream.Session, boo
 	if err != nil {
 		return upstream.Session{}, false, fmt.Errorf("sessions: redis get: %w", err)
 	}
-	s, ok := r.open(rkey, sealed)
-	return s, ok, nil
+	// A value that does not open (the API key was rotated, the value was
+	// tampered with or moved to another key) is a miss, not an error: the
+	// caller just creates a new session.
+	plain, err := r.aead.Open(nil, nil, sealed, []byte(rkey))
+	var st storedSession
+	if err != nil || json.Unmarshal(plain, &st) != nil || st.URI == "" || st.Token == "" {
+		return upstream.Session{}, false, nil
+	}
+	return upstream.Session(st), true, nil
 }
 
 func (r *redisStore) Set(ctx context.Context, key string, s upstream.Session, ttl time.Duration) error {
@@ -89,14 +89,16 @@ func (r *redisStore) Set(ctx context.Context, key string, s upstream.Session, tt
 	if ttl < time.Millisecond {
 		return nil
 	}
+	plain, err := json.Marshal(storedSession(s))
+	if err != nil {
+		return fmt.Errorf("sessions: encode: %w", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
 	defer cancel()
 	rkey := r.redisKey(key)
-	sealed, err := r.seal(rkey, s)
-	if err != nil {
-		return err
-	}
-	if err := r.client.Set(ctx, rkey, sealed, ttl).Err(); err != nil {
+	// The Redis key is the additional data: a value copied under another
+	// key does not open.
+	if err := r.client.Set(ctx, rkey, r.aead.Seal(nil, nil, plain, []byte(rkey)), ttl).Err(); err != nil {
 		return fmt.Errorf("sessions: redis set: %w", err)
 	}
 	return nil
@@ -110,36 +112,4 @@ func (r *redisStore) redisKey(key string) string {
 	m := hmac.New(sha256.New, r.lookup)
 	m.Write([]byte(key))
 	return r.prefix + hex.EncodeToString(m.Sum(nil))
-}
-
-// seal encrypts s as nonce || ciphertext. The Redis key is the additional
-// data, so a value copied under another key does not open.
-func (r *redisStore) seal(rkey string, s upstream.Session) ([]byte, error) {
-	plain, err := json.Marshal(storedSession{URI: s.URI, Token: s.Token, CreatedAt: s.CreatedAt})
-	if err != nil {
-		return nil, fmt.Errorf("sessions: encode: %w", err)
-	}
-	nonce := make([]byte, r.aead.NonceSize(), r.aead.NonceSize()+len(plain)+r.aead.Overhead())
-	// A random 96-bit nonce per value: safe for far more values than a
-	// reuse window will ever see under one key.
-	_, _ = rand.Read(nonce) // crypto/rand.Read never fails
-	return r.aead.Seal(nonce, nonce, plain, []byte(rkey)), nil
-}
-
-// open reverses seal; ok is false when the value does not authenticate or
-// decode.
-func (r *redisStore) open(rkey string, sealed []byte) (upstream.Session, bool) {
-	n := r.aead.NonceSize()
-	if len(sealed) < n+r.aead.Overhead() {
-		return upstream.Session{}, false
-	}
-	plain, err := r.aead.Open(nil, sealed[:n], sealed[n:], []byte(rkey))
-	if err != nil {
-		return upstream.Session{}, false
-	}
-	var st storedSession
-	if err := json.Unmarshal(plain, &st); err != nil || st.URI == "" || st.Token == "" {
-		return upstream.Session{}, false
-	}
-	return upstream.Session{URI: st.URI, Token: st.Token, CreatedAt: st.CreatedAt}, true
 }
