@@ -27,8 +27,8 @@ import (
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/metrics"
-	"github.com/vaultgate/vaultgate/internal/sessions"
 	"github.com/vaultgate/vaultgate/internal/simulator"
+	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -224,7 +224,8 @@ func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	log := newLogger(io.Discard, cfg.LogLevel, cfg.LogFormat)
-	m := metrics.New(prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
 	authn, ready, err := newAuthenticator(ctx, cfg, m, log)
 	if err != nil {
 		b.Fatal(err)
@@ -237,18 +238,14 @@ func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 		b.Fatal(err)
 	}
 	b.Cleanup(client.Close)
-	shared, err := newSharedState(cfg, log)
+	shared, err := state.New(ctx, stateOptions(cfg, client), reg, log)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(shared.close)
-	sess := sessions.New(client, m, sessions.Options{
-		Store: shared.store, ReuseTTL: cfg.SessionReuseTTL, Lifetime: cfg.Connect.SessionLength,
-	})
+	b.Cleanup(func() { _ = shared.Close() })
 	return handler.NewPublic(handler.Deps{
-		Log: log, Metrics: m, Auth: authn, Sessions: sess,
-		UserLimit: shared.limiter(ctx, "user", cfg.RateLimitPerMinute),
-		IPLimit:   shared.limiter(ctx, "ip", cfg.RateLimitPerIPPerMinute),
-		Connect:   cfg.Connect,
+		Log: log, Metrics: m, Auth: authn, Sessions: shared.Sessions,
+		UserLimit: shared.UserLimit, IPLimit: shared.IPLimit,
+		Connect: cfg.Connect,
 	})
 }

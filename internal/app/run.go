@@ -14,10 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/vaultgate/vaultgate/internal/config"
-	"github.com/vaultgate/vaultgate/internal/redisstate"
+	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/tracing"
 )
 
@@ -56,7 +54,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
 	// go-redis logs through a package-level logger; route it into ours once
 	// per process.
-	redis.SetLogger(redisstate.NewLogger(log))
+	state.SetRedisLogger(log)
 	return Serve(ctx, cfg, log, Options{})
 }
 

@@ -18,8 +18,7 @@ import (
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/metrics"
-	"github.com/vaultgate/vaultgate/internal/redisstate"
-	"github.com/vaultgate/vaultgate/internal/sessions"
+	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/tracing"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 	"github.com/vaultgate/vaultgate/internal/version"
@@ -84,24 +83,18 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 		return err
 	}
 	defer client.Close()
-	shared, err := newSharedState(cfg, log)
+	shared, err := state.New(bg, stateOptions(cfg, client), reg, log)
 	if err != nil {
 		return err
 	}
-	defer shared.close()
-	sess := sessions.New(client, m, sessions.Options{
-		Store:    shared.store,
-		ReuseTTL: cfg.SessionReuseTTL,
-		Lifetime: cfg.Connect.SessionLength,
-		OnError:  func(err error) { log.Error().Err(err).Msg("session reuse store failed; reuse skipped") },
-	})
+	defer shared.Close()
 	deps := handler.Deps{
 		Log:       log,
 		Metrics:   m,
 		Auth:      authn,
-		Sessions:  sess,
-		UserLimit: shared.limiter(bg, "user", cfg.RateLimitPerMinute),
-		IPLimit:   shared.limiter(bg, "ip", cfg.RateLimitPerIPPerMinute),
+		Sessions:  shared.Sessions,
+		UserLimit: shared.UserLimit,
+		IPLimit:   shared.IPLimit,
 		Connect:   cfg.Connect,
 	}
 	public := handler.NewPublic(deps)
@@ -119,10 +112,10 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 		}},
 		{Name: "auth", Critical: true, Fn: authReady},
 	}
-	if shared.redis != nil {
+	if shared.RedisCheck != nil {
 		// Redis is reported but never fails readiness: without it limits
 		// fail open and reuse is skipped, and /connect keeps working.
-		checks = append(checks, handler.Check{Name: "redis", Critical: false, Fn: redisstate.Check(shared.redis)})
+		checks = append(checks, handler.Check{Name: "redis", Critical: false, Fn: shared.RedisCheck})
 	}
 	admin := handler.NewAdmin(reg, checks, cfg.AdminPprof)
 
@@ -221,5 +214,18 @@ func shutdownTracing(t *tracing.Instrumentation, log zerolog.Logger) {
 	defer cancel()
 	if err := t.Shutdown(ctx); err != nil {
 		log.Warn().Err(err).Msg("tracing: flushing spans at shutdown failed")
+	}
+}
+
+// stateOptions takes what state needs from cfg.
+func stateOptions(cfg config.Config, client *upstream.Client) state.Options {
+	return state.Options{
+		RedisURL:        cfg.RedisURL,
+		APIKey:          cfg.Upstream.APIKey.Reveal(),
+		Upstream:        sessionBodyCreator{client},
+		ReuseTTL:        cfg.SessionReuseTTL,
+		SessionLifetime: cfg.Connect.SessionLength,
+		UserPerMinute:   cfg.RateLimitPerMinute,
+		IPPerMinute:     cfg.RateLimitPerIPPerMinute,
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/metrics"
-	"github.com/vaultgate/vaultgate/internal/ratelimit"
+	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -34,7 +34,7 @@ type Sessions interface {
 // error means its shared state failed; the handler then lets the request
 // through.
 type Limiter interface {
-	Allow(ctx context.Context, key string) (ratelimit.Decision, error)
+	Allow(ctx context.Context, key string) (state.Decision, error)
 }
 
 // Deps is everything the public listener needs.

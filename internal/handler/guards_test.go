@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
-	"github.com/vaultgate/vaultgate/internal/ratelimit"
+	"github.com/vaultgate/vaultgate/internal/state"
 )
 
 func TestPrefetchRefused(t *testing.T) {
@@ -119,12 +119,12 @@ func TestCheckOrder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			authCalled, userLimitCalled := false, false
-			e.deps.IPLimit = &fakeLimiter{allow: func(string) (ratelimit.Decision, error) {
-				return ratelimit.Decision{Allowed: !tt.ipLimit}, nil
+			e.deps.IPLimit = &fakeLimiter{allow: func(string) (state.Decision, error) {
+				return state.Decision{Allowed: !tt.ipLimit}, nil
 			}}
-			e.deps.UserLimit = &fakeLimiter{allow: func(string) (ratelimit.Decision, error) {
+			e.deps.UserLimit = &fakeLimiter{allow: func(string) (state.Decision, error) {
 				userLimitCalled = true
-				return ratelimit.Decision{Allowed: !tt.userLim}, nil
+				return state.Decision{Allowed: !tt.userLim}, nil
 			}}
 			e.auth.ambient = func(*http.Request) bool { return true }
 			e.auth.authenticate = func(*http.Request) (auth.Identity, error) {

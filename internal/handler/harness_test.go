@@ -17,8 +17,8 @@ import (
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/metrics"
-	"github.com/vaultgate/vaultgate/internal/ratelimit"
 	"github.com/vaultgate/vaultgate/internal/redirect"
+	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/syncbuf"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
@@ -97,13 +97,13 @@ func (f *fakeSessions) Calls() []sessionCall {
 
 // fakeLimiter answers through allow and records the keys it was asked for.
 type fakeLimiter struct {
-	allow func(key string) (ratelimit.Decision, error)
+	allow func(key string) (state.Decision, error)
 
 	mu   sync.Mutex
 	keys []string
 }
 
-func (f *fakeLimiter) Allow(_ context.Context, key string) (ratelimit.Decision, error) {
+func (f *fakeLimiter) Allow(_ context.Context, key string) (state.Decision, error) {
 	f.mu.Lock()
 	f.keys = append(f.keys, key)
 	f.mu.Unlock()

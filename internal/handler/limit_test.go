@@ -8,17 +8,17 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vaultgate/vaultgate/internal/ratelimit"
+	"github.com/vaultgate/vaultgate/internal/state"
 )
 
 func TestRateLimits(t *testing.T) {
-	allow := func(string) (ratelimit.Decision, error) { return ratelimit.Decision{Allowed: true, Remaining: 3}, nil }
-	broken := func(string) (ratelimit.Decision, error) {
-		return ratelimit.Decision{}, errors.New("redis: connection refused")
+	allow := func(string) (state.Decision, error) { return state.Decision{Allowed: true, Remaining: 3}, nil }
+	broken := func(string) (state.Decision, error) {
+		return state.Decision{}, errors.New("redis: connection refused")
 	}
 	tests := []struct {
 		name       string
-		ip, user   func(string) (ratelimit.Decision, error)
+		ip, user   func(string) (state.Decision, error)
 		wantStatus int
 		wantRetry  string
 		wantScope  string // label of vaultgate_rate_limited_total that must be 1
@@ -27,8 +27,8 @@ func TestRateLimits(t *testing.T) {
 		{"both allow", allow, allow, 302, "", "", 0},
 		{"ip refuses", refuse, allow, 429, "3", scopeIP, 0},
 		{"user refuses", allow, refuse, 429, "3", scopeUser, 0},
-		{"user refuses, sub-second wait", allow, func(string) (ratelimit.Decision, error) {
-			return ratelimit.Decision{RetryAfter: 10 * time.Millisecond}, nil
+		{"user refuses, sub-second wait", allow, func(string) (state.Decision, error) {
+			return state.Decision{RetryAfter: 10 * time.Millisecond}, nil
 		}, 429, "1", scopeUser, 0},
 		{"ip limiter fails open", broken, allow, 302, "", "", 1},
 		{"user limiter fails open", allow, broken, 302, "", "", 1},
@@ -80,8 +80,8 @@ func TestRateLimits(t *testing.T) {
 
 func TestFailOpenIsLoggedAtError(t *testing.T) {
 	e := newEnv(t)
-	e.deps.UserLimit = &fakeLimiter{allow: func(string) (ratelimit.Decision, error) {
-		return ratelimit.Decision{}, errors.New("redis down")
+	e.deps.UserLimit = &fakeLimiter{allow: func(string) (state.Decision, error) {
+		return state.Decision{}, errors.New("redis down")
 	}}
 	e.do(t, authed("GET", "/connect", ""))
 	for _, l := range e.logs.Lines(t) {

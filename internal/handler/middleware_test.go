@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vaultgate/vaultgate/internal/ratelimit"
+	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -174,8 +174,8 @@ func TestPanicAfterHeadersAborts(t *testing.T) {
 	mux.ServeHTTP(httptest.NewRecorder(), request("GET", "/late", ""))
 }
 
-func refuse(string) (ratelimit.Decision, error) {
-	return ratelimit.Decision{RetryAfter: 2500 * time.Millisecond}, nil
+func refuse(string) (state.Decision, error) {
+	return state.Decision{RetryAfter: 2500 * time.Millisecond}, nil
 }
 
 func failWith(err error) func(context.Context, string, string, upstream.SessionRequest) (upstream.Session, upstream.Result, error) {

@@ -19,7 +19,6 @@ type Metrics struct {
 	JWKSFetches      *prometheus.CounterVec   // trigger (startup, refresh, unknown_kid), result (ok, error)
 	CircuitState     prometheus.Gauge         // 0 closed, 1 half-open, 2 open
 	UpstreamInFlight prometheus.Gauge
-	SessionReuse     *prometheus.CounterVec // result: hit, miss, shared
 	ForwardAuth      *prometheus.CounterVec // result: ok, unauthenticated, error, cache_hit
 	BuildInfo        *prometheus.GaugeVec   // version, commit, goversion
 }
@@ -70,10 +69,6 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "vaultgate_upstream_in_flight",
 			Help: "Upstream calls holding a concurrency slot.",
 		}),
-		SessionReuse: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vaultgate_session_reuse_total",
-			Help: "Session lookups before calling Apideck, by result (hit, miss, shared).",
-		}, []string{"result"}),
 		ForwardAuth: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vaultgate_forward_auth_total",
 			Help: "Forward-auth lookups at the app's own endpoint, by result (ok, unauthenticated, error, cache_hit).",
@@ -86,7 +81,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(
 		m.HTTPRequests, m.HTTPDuration, m.UpstreamRequests, m.UpstreamDuration,
 		m.AuthFailures, m.RateLimited, m.RateLimitErrors, m.JWKSFetches,
-		m.CircuitState, m.UpstreamInFlight, m.SessionReuse, m.ForwardAuth, m.BuildInfo,
+		m.CircuitState, m.UpstreamInFlight, m.ForwardAuth, m.BuildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

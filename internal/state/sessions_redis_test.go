@@ -1,4 +1,4 @@
-package sessions
+package state
 
 import (
 	"bytes"
@@ -8,20 +8,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 
-	"github.com/vaultgate/vaultgate/internal/redisstate"
 	"github.com/vaultgate/vaultgate/internal/redistest"
-	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
-const (
-	testPrefix = "test:reuse:"
-	// redisOutageBound is how long a call may take against a dead or
-	// frozen Redis: far above the 250 ms per-call timeout, far below the
-	// seconds a missing timeout would cost. Not a performance target.
-	redisOutageBound = time.Second
-)
+const testPrefix = "test:reuse:"
 
 // testSession returns a session whose URI and token are easy to spot in
 // raw bytes.
@@ -33,22 +26,17 @@ func testSession() upstream.Session {
 	}
 }
 
-// newRedisStore starts a redis-server and returns a store on it plus a
+// startRedisStore starts a redis-server and returns a store on it plus a
 // client for reading what was stored.
-func newRedisStore(t *testing.T, apiKey string) (*redistest.Server, *redis.Client, *Redis) {
+func startRedisStore(t *testing.T, apiKey string) (*redistest.Server, *redis.Client, *redisStore) {
 	t.Helper()
-	srv := redistest.Start(t)
-	c, err := redisstate.NewClient(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return srv, c, mustNewRedis(t, c, apiKey)
+	srv, c := startRedis(t)
+	return srv, c, mustRedisStore(t, c, apiKey)
 }
 
-func mustNewRedis(t *testing.T, c redis.UniversalClient, apiKey string) *Redis {
+func mustRedisStore(t *testing.T, c redis.UniversalClient, apiKey string) *redisStore {
 	t.Helper()
-	r, err := NewRedis(c, testPrefix, secret.New(apiKey))
+	r, err := newRedisStore(c, testPrefix, apiKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +44,7 @@ func mustNewRedis(t *testing.T, c redis.UniversalClient, apiKey string) *Redis {
 }
 
 // mustGet expects Get to succeed and returns what it found.
-func mustGet(t *testing.T, r *Redis, key string) (upstream.Session, bool) {
+func mustGet(t *testing.T, r *redisStore, key string) (upstream.Session, bool) {
 	t.Helper()
 	s, ok, err := r.Get(context.Background(), key)
 	if err != nil {
@@ -65,7 +53,7 @@ func mustGet(t *testing.T, r *Redis, key string) (upstream.Session, bool) {
 	return s, ok
 }
 
-func mustSet(t *testing.T, r *Redis, key string, s upstream.Session, ttl time.Duration) {
+func mustSet(t *testing.T, r *redisStore, key string, s upstream.Session, ttl time.Duration) {
 	t.Helper()
 	if err := r.Set(context.Background(), key, s, ttl); err != nil {
 		t.Fatalf("Set: %v", err)
@@ -91,7 +79,7 @@ func rawValue(t *testing.T, c *redis.Client) (string, []byte) {
 }
 
 func TestRedisStoreRoundTrip(t *testing.T) {
-	_, _, r := newRedisStore(t, "sk_live_one")
+	_, _, r := startRedisStore(t, "sk_live_one")
 	want := testSession()
 	if _, ok := mustGet(t, r, "k1"); ok {
 		t.Fatal("hit before anything was stored")
@@ -108,14 +96,14 @@ func TestRedisStoreRoundTrip(t *testing.T) {
 		t.Fatal("hit for a key never stored")
 	}
 	// A second replica with the same API key reads what the first wrote.
-	other := mustNewRedis(t, r.client, "sk_live_one")
+	other := mustRedisStore(t, r.client, "sk_live_one")
 	if _, ok := mustGet(t, other, "k1"); !ok {
 		t.Fatal("another replica with the same API key missed")
 	}
 }
 
 func TestRedisStoreKeepsNoSecretsInTheClear(t *testing.T) {
-	_, c, r := newRedisStore(t, "sk_live_one")
+	_, c, r := startRedisStore(t, "sk_live_one")
 	s := testSession()
 	const key = "user-42-key"
 	mustSet(t, r, key, s, time.Minute)
@@ -135,36 +123,36 @@ func TestRedisStoreUnreadableValuesAreMisses(t *testing.T) {
 		name string
 		// move returns the store to read with and the key to read, after
 		// the value stored under "k1" was tampered with or moved.
-		move func(t *testing.T, c *redis.Client, written *Redis, name string, value []byte) (*Redis, string)
+		move func(t *testing.T, c *redis.Client, written *redisStore, name string, value []byte) (*redisStore, string)
 	}{
-		{"other API key", func(t *testing.T, c *redis.Client, _ *Redis, name string, value []byte) (*Redis, string) {
+		{"other API key", func(t *testing.T, c *redis.Client, _ *redisStore, name string, value []byte) (*redisStore, string) {
 			// Put the value exactly where the rotated store looks.
-			rotated := mustNewRedis(t, c, "sk_live_two")
+			rotated := mustRedisStore(t, c, "sk_live_two")
 			setRaw(t, c, rotated.redisKey("k1"), value)
 			return rotated, "k1"
 		}},
-		{"copied to another key", func(t *testing.T, c *redis.Client, written *Redis, _ string, value []byte) (*Redis, string) {
+		{"copied to another key", func(t *testing.T, c *redis.Client, written *redisStore, _ string, value []byte) (*redisStore, string) {
 			setRaw(t, c, written.redisKey("k2"), value)
 			return written, "k2"
 		}},
-		{"flipped bit", func(t *testing.T, c *redis.Client, written *Redis, name string, value []byte) (*Redis, string) {
+		{"flipped bit", func(t *testing.T, c *redis.Client, written *redisStore, name string, value []byte) (*redisStore, string) {
 			tampered := bytes.Clone(value)
 			tampered[len(tampered)/2] ^= 1
 			setRaw(t, c, name, tampered)
 			return written, "k1"
 		}},
-		{"truncated", func(t *testing.T, c *redis.Client, written *Redis, name string, value []byte) (*Redis, string) {
+		{"truncated", func(t *testing.T, c *redis.Client, written *redisStore, name string, value []byte) (*redisStore, string) {
 			setRaw(t, c, name, value[:5])
 			return written, "k1"
 		}},
-		{"plaintext", func(t *testing.T, c *redis.Client, written *Redis, name string, _ []byte) (*Redis, string) {
+		{"plaintext", func(t *testing.T, c *redis.Client, written *redisStore, name string, _ []byte) (*redisStore, string) {
 			setRaw(t, c, name, []byte(`{"uri":"https://evil.example/","token":"t"}`))
 			return written, "k1"
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, c, r := newRedisStore(t, "sk_live_one")
+			_, c, r := startRedisStore(t, "sk_live_one")
 			mustSet(t, r, "k1", testSession(), time.Minute)
 			name, value := rawValue(t, c)
 			reader, key := tt.move(t, c, r, name, value)
@@ -186,7 +174,7 @@ func TestRedisStoreSetsTTL(t *testing.T) {
 	tests := []time.Duration{1500 * time.Millisecond, 2 * time.Minute}
 	for _, ttl := range tests {
 		t.Run(ttl.String(), func(t *testing.T) {
-			_, c, r := newRedisStore(t, "sk_live_one")
+			_, c, r := startRedisStore(t, "sk_live_one")
 			mustSet(t, r, "k1", testSession(), ttl)
 			name, _ := rawValue(t, c)
 			got, err := c.PTTL(context.Background(), name).Result()
@@ -201,18 +189,12 @@ func TestRedisStoreSetsTTL(t *testing.T) {
 }
 
 func TestRedisStoreIgnoresTinyTTL(t *testing.T) {
-	_, c, r := newRedisStore(t, "sk_live_one")
+	_, c, r := startRedisStore(t, "sk_live_one")
 	for _, ttl := range []time.Duration{0, -time.Second, time.Microsecond} {
 		mustSet(t, r, "k1", testSession(), ttl)
 	}
 	if n, err := c.DBSize(context.Background()).Result(); err != nil || n != 0 {
 		t.Fatalf("DBSIZE = %d, %v; want nothing stored", n, err)
-	}
-}
-
-func TestNewRedisNeedsAnAPIKey(t *testing.T) {
-	if _, err := NewRedis(nil, testPrefix, secret.New("")); err == nil {
-		t.Fatal("NewRedis accepted an empty API key")
 	}
 }
 
@@ -226,7 +208,7 @@ func TestRedisStoreOutageReturnsErrorQuickly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, _, r := newRedisStore(t, "sk_live_one")
+			srv, _, r := startRedisStore(t, "sk_live_one")
 			mustSet(t, r, "k1", testSession(), time.Minute) // pools a connection
 			tt.down(srv)
 
@@ -258,7 +240,7 @@ func TestRedisStoreOutageReturnsErrorQuickly(t *testing.T) {
 
 // waitStoreOK writes and reads until Redis answers again: the first calls
 // may still meet connections the outage broke.
-func waitStoreOK(t *testing.T, r *Redis) {
+func waitStoreOK(t *testing.T, r *redisStore) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -273,5 +255,37 @@ func waitStoreOK(t *testing.T, r *Redis) {
 			t.Fatalf("Redis still failing after recovery: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestRedisStoreSharesReuseAcrossReplicas(t *testing.T) {
+	_, c := startRedis(t)
+	creator := &fakeCreator{}
+	replica := func() *Sessions {
+		return newTestSessions(creator, mustRedisStore(t, c, "sk_live_one"), time.Minute, time.Hour)
+	}
+	a, b := replica(), replica()
+	var logs bytes.Buffer
+	a.log, b.log = zerolog.New(&logs), zerolog.New(&logs)
+	ctx := context.Background()
+	first, _, err := a.Create(ctx, "user-1", "org_1", upstream.SessionRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := b.Create(ctx, "user-1", "org_1", upstream.SessionRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(first, again); diff != "" {
+		t.Fatalf("second replica did not reuse the session (-first +second):\n%s", diff)
+	}
+	if _, _, err := b.Create(ctx, "user-2", "org_1", upstream.SessionRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := creator.calls.Load(); got != 2 {
+		t.Fatalf("upstream calls = %d, want 2 (one per user)", got)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("store errors: %s", logs.String())
 	}
 }

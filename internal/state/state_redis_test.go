@@ -1,17 +1,39 @@
-package redisstate
+package state
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/redistest"
 )
 
-func TestNewClientDefaultsAndURLOverrides(t *testing.T) {
+// redisOutageBound is how long a call may take against a dead or frozen
+// Redis: far above the 250 ms per-call timeout, far below the seconds a
+// missing timeout would cost. Not a performance target.
+const redisOutageBound = time.Second
+
+// startRedis starts a redis-server and returns a client built the way
+// production builds it.
+func startRedis(t *testing.T) (*redistest.Server, *redis.Client) {
+	t.Helper()
+	srv := redistest.Start(t)
+	c, err := newRedisClient(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return srv, c
+}
+
+func TestNewRedisClientDefaultsAndURLOverrides(t *testing.T) {
 	type timeouts struct {
 		Dial, Read, Write, Pool time.Duration
 		PoolSize, MaxRetries    int
@@ -30,7 +52,7 @@ func TestNewClientDefaultsAndURLOverrides(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := NewClient(tt.url)
+			c, err := newRedisClient(tt.url)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +66,7 @@ func TestNewClientDefaultsAndURLOverrides(t *testing.T) {
 	}
 }
 
-func TestNewClientErrorsHideThePassword(t *testing.T) {
+func TestNewRedisClientErrorsHideThePassword(t *testing.T) {
 	const password = "hunter2-s3cret"
 	for _, raw := range []string{
 		"redis://:" + password + "@127.0.0.1:bad-port/0",
@@ -53,9 +75,9 @@ func TestNewClientErrorsHideThePassword(t *testing.T) {
 		"redis://:" + password + "@127.0.0.1:6379/0?unknown=1",
 		"redis://:" + password + "@127.0.0.1:6379/0\x7f",
 	} {
-		_, err := NewClient(raw)
+		_, err := newRedisClient(raw)
 		if err == nil {
-			t.Errorf("NewClient accepted an invalid URL (%d bytes)", len(raw))
+			t.Errorf("newRedisClient accepted an invalid URL (%d bytes)", len(raw))
 			continue
 		}
 		if strings.Contains(err.Error(), password) {
@@ -64,45 +86,60 @@ func TestNewClientErrorsHideThePassword(t *testing.T) {
 	}
 }
 
-func TestCheck(t *testing.T) {
-	srv := redistest.Start(t)
-	c, err := NewClient(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	check := Check(c)
+func TestPingRedis(t *testing.T) {
+	srv, c := startRedis(t)
 	ctx := context.Background()
-	if err := check(ctx); err != nil {
+	if err := pingRedis(ctx, c); err != nil {
 		t.Fatalf("healthy Redis: %v", err)
 	}
 	srv.Kill()
-	if err := check(ctx); err == nil {
+	if err := pingRedis(ctx, c); err == nil {
 		t.Fatal("killed Redis reported healthy")
 	}
 	srv.Restart()
 	// The pool may first hand out a connection the old server dropped;
 	// the retry must then reconnect.
-	if err := check(ctx); err != nil {
+	if err := pingRedis(ctx, c); err != nil {
 		t.Fatalf("restarted Redis: %v", err)
 	}
 }
 
-func TestCheckErrorHidesPassword(t *testing.T) {
+func TestPingRedisErrorHidesPassword(t *testing.T) {
 	const password = "hunter2-s3cret"
 	srv := redistest.Start(t)
 	addr := srv.Addr()
 	srv.Kill()
-	c, err := NewClient("redis://:" + password + "@" + addr + "/0")
+	c, err := newRedisClient("redis://:" + password + "@" + addr + "/0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	err = Check(c)(context.Background())
+	err = pingRedis(context.Background(), c)
 	if err == nil {
 		t.Fatal("check against a dead server succeeded")
 	}
 	if strings.Contains(err.Error(), password) {
 		t.Fatalf("check error reveals the password: %v", err)
+	}
+}
+
+func TestRedisLoggerWritesWarnings(t *testing.T) {
+	var buf bytes.Buffer
+	l := newRedisLogger(zerolog.New(&buf))
+	// Proof at compile time that go-redis accepts it; not called, since
+	// go-redis keeps its logger process-wide.
+	_ = func() { redis.SetLogger(l) }
+	l.Printf(context.Background(), "redis: connection pool: failed to dial after %d attempts: %v", 2, "connection refused")
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("log line is not JSON: %v: %q", err, buf.String())
+	}
+	want := map[string]any{
+		"level":     "warn",
+		"component": "redis",
+		"message":   "redis: connection pool: failed to dial after 2 attempts: connection refused",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("log line (-want +got):\n%s", diff)
 	}
 }

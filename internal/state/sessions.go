@@ -1,0 +1,267 @@
+package state
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/vaultgate/vaultgate/internal/upstream"
+)
+
+// Creator is the upstream call Sessions wraps; body is the encoded
+// upstream.SessionRequest, sent as is.
+type Creator interface {
+	CreateSession(ctx context.Context, consumerID string, body []byte) (upstream.Session, upstream.Result, error)
+}
+
+// store keeps sessions for reuse until ttl. An error means the store is
+// unusable right now: reuse is skipped, the request goes on.
+type store interface {
+	Get(ctx context.Context, key string) (upstream.Session, bool, error)
+	Set(ctx context.Context, key string, s upstream.Session, ttl time.Duration) error
+}
+
+// Sessions creates Vault sessions: identical requests in flight share one
+// upstream call, and a session may be handed out again for a while.
+type Sessions struct {
+	creator  Creator
+	store    store         // nil: no reuse
+	reuseTTL time.Duration // how long a session may be handed out again
+	reuse    *prometheus.CounterVec
+	log      zerolog.Logger
+	group    singleflight.Group
+}
+
+// newSessions reuses sessions from st for reuseTTL, but only while at least
+// half of the session's lifetime remains.
+func newSessions(c Creator, st store, reuseTTL, lifetime time.Duration, reuse *prometheus.CounterVec, log zerolog.Logger) *Sessions {
+	s := &Sessions{creator: c, reuseTTL: min(reuseTTL, lifetime/2), reuse: reuse, log: log}
+	if s.reuseTTL > 0 {
+		s.store = st
+	}
+	return s
+}
+
+type outcome struct {
+	session upstream.Session
+	result  upstream.Result
+}
+
+// Create returns a session for consumerID built from req on behalf of
+// subject; requests differing in any of them never share. Its errors are
+// *upstream.Error.
+func (s *Sessions) Create(ctx context.Context, subject, consumerID string, req upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return upstream.Session{}, upstream.Result{}, &upstream.Error{Kind: upstream.KindRejected, Err: err}
+	}
+	key := sessionKey(subject, consumerID, body)
+	if s.store != nil {
+		sess, ok, err := s.store.Get(ctx, key)
+		switch {
+		case err != nil:
+			s.log.Error().Err(err).Msg("session reuse store failed; reuse skipped")
+		case ok:
+			s.reuse.WithLabelValues("hit").Inc()
+			return sess, upstream.Result{}, nil
+		default:
+			s.reuse.WithLabelValues("miss").Inc()
+		}
+	}
+	ch := s.group.DoChan(key, func() (any, error) {
+		// The shared call must not die with the first caller's request: the
+		// upstream deadline bounds it instead.
+		ctx := context.WithoutCancel(ctx)
+		sess, res, err := s.creator.CreateSession(ctx, consumerID, body)
+		if err == nil && s.store != nil {
+			if err := s.store.Set(ctx, key, sess, s.reuseTTL); err != nil {
+				s.log.Error().Err(err).Msg("session reuse store failed; reuse skipped")
+			}
+		}
+		return outcome{sess, res}, err
+	})
+	select {
+	case r := <-ch:
+		if r.Shared {
+			s.reuse.WithLabelValues("shared").Inc()
+		}
+		o, _ := r.Val.(outcome)
+		return o.session, o.result, r.Err
+	case <-ctx.Done():
+		return upstream.Session{}, upstream.Result{}, &upstream.Error{Kind: upstream.KindTimeout, Err: ctx.Err()}
+	}
+}
+
+// sessionKey identifies "the same user+consumer+options" by a hash, so that
+// neither the subject nor the options are stored as is: SHA-256 over each
+// part behind its 4-byte big-endian length. Replicas share reuse entries
+// only while they compute the same keys.
+func sessionKey(subject, consumerID string, body []byte) string {
+	buf := make([]byte, 0, 12+len(subject)+len(consumerID)+len(body))
+	for _, part := range [][]byte{[]byte(subject), []byte(consumerID), body} {
+		buf = append(binary.BigEndian.AppendUint32(buf, uint32(len(part))), part...)
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
+}
+
+// memoryStore is a store in this process, bounded in size: when full,
+// expired entries go first, then arbitrary ones (a dropped entry only costs
+// one upstream call).
+type memoryStore struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]memoryEntry
+}
+
+type memoryEntry struct {
+	session upstream.Session
+	expires time.Time
+}
+
+func newMemoryStore(max int) *memoryStore {
+	return &memoryStore{max: max, entries: make(map[string]memoryEntry)}
+}
+
+func (m *memoryStore) Get(_ context.Context, key string) (upstream.Session, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.entries[key]
+	if ok && !time.Now().Before(e.expires) {
+		delete(m.entries, key)
+		return upstream.Session{}, false, nil
+	}
+	return e.session, ok, nil
+}
+
+func (m *memoryStore) Set(_ context.Context, key string, s upstream.Session, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if _, ok := m.entries[key]; !ok && len(m.entries) >= m.max {
+		for k, e := range m.entries {
+			if !now.Before(e.expires) {
+				delete(m.entries, k)
+			}
+		}
+		for k := range m.entries {
+			if len(m.entries) < m.max {
+				break
+			}
+			delete(m.entries, k)
+		}
+	}
+	m.entries[key] = memoryEntry{session: s, expires: now.Add(ttl)}
+	return nil
+}
+
+// HKDF info strings separate the two keys derived from the API key. Bumping
+// the version makes every stored value unreadable, which reads as a miss.
+const (
+	encryptionInfo = "vaultgate session reuse v1 encryption"
+	lookupInfo     = "vaultgate session reuse v1 lookup"
+)
+
+// redisStore is a store shared by replicas. Session URIs and tokens are
+// bearer credentials, so values are sealed with AES-256-GCM under a key
+// derived from the Apideck API key: a Redis dump or a snooping Redis
+// operator learns nothing usable, and every replica with the same API key
+// can read them. Rotating the API key turns earlier entries into misses.
+type redisStore struct {
+	client redis.UniversalClient
+	prefix string
+	aead   cipher.AEAD // random 96-bit nonces, stored before the ciphertext
+	lookup []byte      // HMAC key for Redis key names
+}
+
+// storedSession is the plaintext sealed into Redis.
+type storedSession struct {
+	URI       string    `json:"uri"`
+	Token     string    `json:"token"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func newRedisStore(client redis.UniversalClient, prefix, apiKey string) (*redisStore, error) {
+	encKey, err1 := hkdf.Key(sha256.New, []byte(apiKey), nil, encryptionInfo, 32)
+	lookup, err2 := hkdf.Key(sha256.New, []byte(apiKey), nil, lookupInfo, 32)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("sessions: derive keys: %w", err)
+	}
+	block, err := aes.NewCipher(encKey)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	return &redisStore{client: client, prefix: prefix, aead: aead, lookup: lookup}, nil
+}
+
+func (r *redisStore) Get(ctx context.Context, key string) (upstream.Session, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
+	defer cancel()
+	rkey := r.redisKey(key)
+	sealed, err := r.client.Get(ctx, rkey).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return upstream.Session{}, false, nil
+	}
+	if err != nil {
+		return upstream.Session{}, false, fmt.Errorf("sessions: redis get: %w", err)
+	}
+	// A value that does not open (the API key was rotated, the value was
+	// tampered with or moved to another key) is a miss, not an error: the
+	// caller just creates a new session.
+	plain, err := r.aead.Open(nil, nil, sealed, []byte(rkey))
+	var st storedSession
+	if err != nil || json.Unmarshal(plain, &st) != nil || st.URI == "" || st.Token == "" {
+		return upstream.Session{}, false, nil
+	}
+	return upstream.Session(st), true, nil
+}
+
+func (r *redisStore) Set(ctx context.Context, key string, s upstream.Session, ttl time.Duration) error {
+	// Redis expiries have millisecond resolution; anything shorter would
+	// be gone before it could be reused.
+	if ttl < time.Millisecond {
+		return nil
+	}
+	plain, err := json.Marshal(storedSession(s))
+	if err != nil {
+		return fmt.Errorf("sessions: encode: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
+	defer cancel()
+	rkey := r.redisKey(key)
+	// The Redis key is the additional data: a value copied under another
+	// key does not open.
+	if err := r.client.Set(ctx, rkey, r.aead.Seal(nil, nil, plain, []byte(rkey)), ttl).Err(); err != nil {
+		return fmt.Errorf("sessions: redis set: %w", err)
+	}
+	return nil
+}
+
+// redisKey names key's entry. key is already a hash of the user, consumer
+// and options, but an unkeyed one: anyone able to read Redis could test
+// guesses ("does user 42 have a live session?"). The HMAC makes names
+// meaningless without the API key.
+func (r *redisStore) redisKey(key string) string {
+	m := hmac.New(sha256.New, r.lookup)
+	m.Write([]byte(key))
+	return r.prefix + hex.EncodeToString(m.Sum(nil))
+}
