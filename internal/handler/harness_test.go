@@ -18,7 +18,7 @@ import (
 	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/metrics"
 	"github.com/vaultgate/vaultgate/internal/ratelimit"
-	"github.com/vaultgate/vaultgate/internal/redirect"
+
 	"github.com/vaultgate/vaultgate/internal/syncbuf"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
@@ -174,7 +174,7 @@ func newEnv(t *testing.T) *env {
 
 func testConnectConfig(t testing.TB) ConnectConfig {
 	t.Helper()
-	allow, err := redirect.New([]string{"https://app.example.com/settings/", "https://app.example.com/done"})
+	allow, err := NewAllowlist([]string{"https://app.example.com/settings/", "https://app.example.com/done"})
 	if err != nil {
 		t.Fatal(err)
 	}

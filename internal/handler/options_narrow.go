@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/vaultgate/vaultgate/internal/redirect"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -33,7 +32,7 @@ var (
 // narrowed, never widened: a request can only pick among what the operator
 // configured.
 type narrower struct {
-	redirects       *redirect.Allowlist // nil allows no redirect_uri
+	redirects       *Allowlist // nil allows no redirect_uri
 	defaultRedirect string
 	configured      []string            // VAULT_UNIFIED_APIS; empty = all
 	offered         map[string]struct{} // configured, or every documented id
