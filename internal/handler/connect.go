@@ -69,7 +69,9 @@ func (h *connectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusFound)
 		return
 	}
-	writeBody(w, http.StatusOK, contentTypeJSON, resp.appendJSON(make([]byte, 0, resp.jsonSize())))
+	if err := writeJSON(w, http.StatusOK, contentTypeJSON, resp); err != nil {
+		h.problems.write(w, r, err)
+	}
 }
 
 // connect runs the checks in their contract order: the cheap refusals

@@ -55,81 +55,27 @@ var (
 // are ignored; a repeated option is refused rather than guessing which
 // copy was meant.
 func parseQueryOptions(rawQuery string) (requestedOptions, error) {
-	if plainQuery(rawQuery) {
-		return scanQueryOptions(rawQuery)
-	}
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return requestedOptions{}, invalid(codeInvalidRequest, "The query string is malformed.", err)
 	}
 	var o requestedOptions
-	for _, name := range []string{optRedirectURI, optUnifiedAPIs, optServiceID} {
-		vs, ok := q[name]
-		if !ok {
-			continue
+	for name, vs := range q {
+		if len(vs) > 1 && (name == optRedirectURI || name == optUnifiedAPIs || name == optServiceID) {
+			return requestedOptions{}, invalid(codeInvalidRequest, "Each option may appear only once in the query.", errRepeatedParam)
 		}
-		if len(vs) > 1 {
-			return requestedOptions{}, errRepeated()
-		}
-		o.set(name, vs[0])
-	}
-	return o, nil
-}
-
-// maxPlainQueryParams keeps the scan below far under url.ParseQuery's own
-// parameter limit, so both always agree.
-const maxPlainQueryParams = 100
-
-// plainQuery reports whether rawQuery has nothing to unescape and nothing
-// url.ParseQuery would refuse: then its pairs can be read in place, with
-// the same result and without building a map of every parameter.
-func plainQuery(rawQuery string) bool {
-	return !strings.ContainsAny(rawQuery, "%+;") && strings.Count(rawQuery, "&") < maxPlainQueryParams
-}
-
-// scanQueryOptions is parseQueryOptions for a plain query.
-func scanQueryOptions(rawQuery string) (requestedOptions, error) {
-	var o requestedOptions
-	for rawQuery != "" {
-		var pair string
-		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
-		name, value, _ := strings.Cut(pair, "=")
+		v := vs[0]
 		switch name {
-		case optRedirectURI, optUnifiedAPIs, optServiceID:
-			if o.has(name) {
-				return requestedOptions{}, errRepeated()
-			}
-			o.set(name, value)
+		case optRedirectURI:
+			o.redirectURI = &v
+		case optUnifiedAPIs:
+			apis := strings.Split(v, ",")
+			o.unifiedAPIs = &apis
+		case optServiceID:
+			o.serviceID = &v
 		}
 	}
 	return o, nil
-}
-
-func errRepeated() error {
-	return invalid(codeInvalidRequest, "Each option may appear only once in the query.", errRepeatedParam)
-}
-
-// set records one option from the query.
-func (o *requestedOptions) set(name, v string) {
-	switch name {
-	case optRedirectURI:
-		o.redirectURI = &v
-	case optUnifiedAPIs:
-		apis := strings.Split(v, ",")
-		o.unifiedAPIs = &apis
-	case optServiceID:
-		o.serviceID = &v
-	}
-}
-
-func (o *requestedOptions) has(name string) bool {
-	switch name {
-	case optRedirectURI:
-		return o.redirectURI != nil
-	case optUnifiedAPIs:
-		return o.unifiedAPIs != nil
-	}
-	return o.serviceID != nil
 }
 
 // readBodyOptions reads the optional JSON body of POST /connect. An empty
