@@ -224,7 +224,8 @@ func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	log := newLogger(io.Discard, cfg.LogLevel, cfg.LogFormat)
-	m := metrics.New(prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
 	authn, ready, err := newAuthenticator(ctx, cfg, m, log)
 	if err != nil {
 		b.Fatal(err)
@@ -246,7 +247,7 @@ func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 		Store: shared.store, ReuseTTL: cfg.SessionReuseTTL, Lifetime: cfg.Connect.SessionLength,
 	})
 	return handler.NewPublic(handler.Deps{
-		Log: log, Metrics: m, Auth: authn, Sessions: sess,
+		Log: log, Registerer: reg, Auth: authn, Sessions: sess,
 		UserLimit: shared.limiter(ctx, "user", cfg.RateLimitPerMinute),
 		IPLimit:   shared.limiter(ctx, "ip", cfg.RateLimitPerIPPerMinute),
 		Connect:   cfg.Connect,

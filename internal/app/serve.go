@@ -95,19 +95,16 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 		Lifetime: cfg.Connect.SessionLength,
 		OnError:  func(err error) { log.Error().Err(err).Msg("session reuse store failed; reuse skipped") },
 	})
-	deps := handler.Deps{
-		Log:       log,
-		Metrics:   m,
-		Auth:      authn,
-		Sessions:  sess,
-		UserLimit: shared.limiter(bg, "user", cfg.RateLimitPerMinute),
-		IPLimit:   shared.limiter(bg, "ip", cfg.RateLimitPerIPPerMinute),
-		Connect:   cfg.Connect,
-	}
-	public := handler.NewPublic(deps)
-	if opt.Mount != nil {
-		opt.Mount(public)
-	}
+	public := handler.NewPublic(handler.Deps{
+		Log:        log,
+		Registerer: reg,
+		Auth:       authn,
+		Sessions:   sess,
+		UserLimit:  shared.limiter(bg, "user", cfg.RateLimitPerMinute),
+		IPLimit:    shared.limiter(bg, "ip", cfg.RateLimitPerIPPerMinute),
+		Connect:    cfg.Connect,
+		Pages:      opt.Mount,
+	})
 
 	var draining atomic.Bool
 	checks := []handler.Check{

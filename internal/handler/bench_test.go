@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/upstream"
@@ -23,7 +24,8 @@ func BenchmarkConnect(b *testing.B) {
 		{"POST JSON with options", "POST", "/connect?unified_apis=crm", `{"redirect_uri":"https://app.example.com/settings/x","unified_apis":["hris","crm"]}`},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
-			h := NewPublic(Deps{Log: zerolog.Nop(), Auth: &fakeAuth{}, Sessions: benchSessions{}, Connect: testConnectConfig(b)})
+			h := NewPublic(Deps{Log: zerolog.Nop(), Registerer: prometheus.NewRegistry(), Auth: &fakeAuth{},
+				Sessions: benchSessions{}, Connect: testConnectConfig(b)})
 			b.ReportAllocs()
 			for b.Loop() {
 				r := authed(bb.method, bb.target, bb.body, "Content-Type", "application/json")

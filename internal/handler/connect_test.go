@@ -64,7 +64,6 @@ func TestConnectExpiresAt(t *testing.T) {
 		want    string
 	}{
 		{"configured length", 2 * time.Hour, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "2026-01-02T05:04:05Z"},
-		{"unset is one hour", 0, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "2026-01-02T04:04:05Z"},
 		{"non-UTC creation rendered in UTC", time.Hour, time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 2*3600)), "2026-01-02T02:04:05Z"},
 		{"fractions cut to seconds", time.Hour, time.Date(2026, 1, 2, 3, 4, 5, 999_000_000, time.UTC), "2026-01-02T04:04:05Z"},
 	}

@@ -43,8 +43,8 @@ func FuzzConnectOptions(f *testing.F) {
 		}
 		o, err := n.narrow(req)
 		if err != nil {
-			if _, ok := err.(*requestError); !ok {
-				t.Fatalf("narrow returned %T, want *requestError", err)
+			if _, ok := err.(*refusal); !ok {
+				t.Fatalf("narrow returned %T, want *refusal", err)
 			}
 			return
 		}

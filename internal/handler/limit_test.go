@@ -59,11 +59,11 @@ func TestRateLimits(t *testing.T) {
 				if scope == tt.wantScope {
 					want = 1
 				}
-				if got := counterValue(t, e.deps.Metrics.RateLimited.WithLabelValues(scope)); got != want {
+				if got := e.counter(t, "vaultgate_rate_limited_total", "scope", scope); got != want {
 					t.Errorf("rate limited{scope=%s} = %v, want %v", scope, got, want)
 				}
 			}
-			if got := counterValue(t, e.deps.Metrics.RateLimitErrors); got != tt.wantErrs {
+			if got := e.counter(t, "vaultgate_rate_limit_errors_total"); got != tt.wantErrs {
 				t.Errorf("rate limit errors = %v, want %v", got, tt.wantErrs)
 			}
 			if diff := cmp.Diff([]string{"198.51.100.4"}, ipl.Keys()); diff != "" {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/vaultgate/vaultgate/internal/ratelimit"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
@@ -161,17 +163,18 @@ func TestPanicRecovery(t *testing.T) {
 
 func TestPanicAfterHeadersAborts(t *testing.T) {
 	e := newEnv(t)
-	mux := NewPublic(e.deps)
-	mux.Get("/late", func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusOK)
-		panic("late")
-	})
+	e.deps.Pages = func(r chi.Router) {
+		r.Get("/late", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusOK)
+			panic("late")
+		})
+	}
 	defer func() {
 		if v := recover(); v != http.ErrAbortHandler {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", v)
 		}
 	}()
-	mux.ServeHTTP(httptest.NewRecorder(), request("GET", "/late", ""))
+	NewPublic(e.deps).ServeHTTP(httptest.NewRecorder(), request("GET", "/late", ""))
 }
 
 func refuse(string) (ratelimit.Decision, error) {

@@ -123,7 +123,7 @@ func parseRedirect(raw string) (*url.URL, error) {
 	if strings.Contains(raw, "#") {
 		return nil, refused("fragment")
 	}
-	if err := checkBytes(raw); err != nil {
+	if err := eachLayer(raw, checkBytes); err != nil {
 		return nil, err
 	}
 	// RFC 3986 has no place for these unencoded; parsers disagree on them,
@@ -160,7 +160,7 @@ func parseRedirect(raw string) (*url.URL, error) {
 	if u.Opaque != "" || u.User != nil || u.Host == "" || u.Hostname() == "" {
 		return nil, refused("no host")
 	}
-	if err := checkPath(u.EscapedPath()); err != nil {
+	if err := eachLayer(u.EscapedPath(), checkPath); err != nil {
 		return nil, err
 	}
 	if err := normaliseHost(u); err != nil {
@@ -169,16 +169,11 @@ func parseRedirect(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// checkBytes refuses control characters, DEL, space and backslash in s and
-// in every percent-decoded layer of it.
-func checkBytes(s string) error {
+// eachLayer applies check to s and to every percent-decoded layer of it.
+func eachLayer(s string, check func(string) error) error {
 	for depth := 0; ; depth++ {
-		for i := range len(s) {
-			if c := s[i]; c <= 0x20 || c == 0x7f {
-				return refused("control or whitespace character")
-			} else if c == '\\' {
-				return refused("backslash")
-			}
+		if err := check(s); err != nil {
+			return err
 		}
 		next := decodeLayer(s)
 		if next == s || depth == maxDecodeDepth {
@@ -188,30 +183,34 @@ func checkBytes(s string) error {
 	}
 }
 
-// checkPath refuses dot segments (also with ;parameters, as Java servers
-// read "..;"), empty segments and encoded slashes, in every decoded layer.
-// After these checks a decoded path maps one-to-one onto its raw segments,
-// so comparing decoded prefixes is sound.
-func checkPath(p string) error {
-	for depth := 0; ; depth++ {
-		lower := strings.ToLower(p)
-		if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
-			return refused("encoded slash in path")
-		}
-		if strings.Contains(p, "//") {
-			return refused("empty path segment")
-		}
-		for seg := range strings.SplitSeq(p, "/") {
-			if name, _, _ := strings.Cut(seg, ";"); name == "." || name == ".." {
-				return refused("dot segment in path")
-			}
-		}
-		next := decodeLayer(p)
-		if next == p || depth == maxDecodeDepth {
-			return nil
-		}
-		p = next
+// checkBytes refuses control characters, DEL, space and backslash.
+func checkBytes(s string) error {
+	if strings.ContainsFunc(s, func(c rune) bool { return c <= 0x20 || c == 0x7f }) {
+		return refused("control or whitespace character")
 	}
+	if strings.Contains(s, "\\") {
+		return refused("backslash")
+	}
+	return nil
+}
+
+// checkPath refuses dot segments (also with ;parameters, as Java servers
+// read "..;"), empty segments and encoded slashes. After these checks, in
+// every layer, a decoded path maps one-to-one onto its raw segments, so
+// comparing decoded prefixes is sound.
+func checkPath(p string) error {
+	if lower := strings.ToLower(p); strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
+		return refused("encoded slash in path")
+	}
+	if strings.Contains(p, "//") {
+		return refused("empty path segment")
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if name, _, _ := strings.Cut(seg, ";"); name == "." || name == ".." {
+			return refused("dot segment in path")
+		}
+	}
+	return nil
 }
 
 // normaliseHost lower-cases the host, drops a default or empty port,
