@@ -212,3 +212,23 @@ func TestRetryAfterSeconds(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemTypes checks that every code has a complete row: a missing
+// one would answer with status 0.
+func TestProblemTypes(t *testing.T) {
+	types := problemTypes()
+	codes := []string{codeAuthUnavailable, codeCrossSite, codePrefetchRefused, codeUnauthenticated,
+		codeNoConsumer, codeInvalidRedirectURI, codeInvalidUnifiedAPIs, codeInvalidRequest, codeRateLimited,
+		codeUpstreamAuth, codeUpstreamPaymentRequired, codeUpstreamRejected, codeUpstreamBusy,
+		codeUpstreamUnavailable, codeUpstreamTimeout, codeUpstreamInvalidResponse, codeNotFound,
+		codeMethodNotAllowed, codeInternal}
+	if len(types) != len(codes) {
+		t.Errorf("%d rows for %d codes", len(types), len(codes))
+	}
+	for _, code := range codes {
+		pt, ok := types[code]
+		if !ok || pt.status < 400 || pt.title == "" || pt.detail == "" {
+			t.Errorf("%s: incomplete row %+v", code, pt)
+		}
+	}
+}
