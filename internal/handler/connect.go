@@ -106,7 +106,7 @@ func (h *connectHandler) serve(w http.ResponseWriter, r *http.Request) outcome {
 // failure too.
 func (h *connectHandler) connect(w http.ResponseWriter, r *http.Request) (resp connectResponse, out outcome, err error) {
 	ctx := r.Context()
-	if h.ipLimit.on() { // the client IP is worked out only when it is used
+	if h.ipLimit.limiter != nil { // the client IP is worked out only when it is used
 		if err := h.ipLimit.check(ctx, clientIP(r, h.cfg.TrustedProxyHops)); err != nil {
 			return resp, out, err
 		}

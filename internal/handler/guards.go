@@ -80,8 +80,6 @@ func newLimit(l Limiter, scope string, m *metrics) limit {
 	return limit{limiter: l, scope: scope, refused: m.rateLimited.WithLabelValues(scope), errors: m.rateLimitErrors}
 }
 
-func (l limit) on() bool { return l.limiter != nil }
-
 // check asks whether key may make one more request. When the limiter's
 // shared state fails, the request is let through: an outage of Redis must
 // not become an outage of /connect.

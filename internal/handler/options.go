@@ -35,14 +35,10 @@ type ConnectConfig struct {
 }
 
 const (
-	// maxBodyBytes bounds the optional POST /connect body.
-	maxBodyBytes = 16 << 10
-	// maxServiceIDLen bounds service_id.
+	maxBodyBytes    = 16 << 10 // the optional POST /connect body
 	maxServiceIDLen = 64
-)
 
-// Option names, in the query and in the JSON body.
-const (
+	// Option names, in the query and in the JSON body.
 	optRedirectURI = "redirect_uri"
 	optUnifiedAPIs = "unified_apis"
 	optServiceID   = "service_id"
