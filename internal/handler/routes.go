@@ -113,8 +113,8 @@ func methodNotAllowed(mux *chi.Mux, p *problems) handlerFunc {
 		route := ""
 		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost,
 			http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
-			if p := mux.Find(chi.NewRouteContext(), m, path); p != "" {
-				allowed, route = append(allowed, m), p
+			if pattern := mux.Find(chi.NewRouteContext(), m, path); pattern != "" {
+				allowed, route = append(allowed, m), pattern
 			}
 		}
 		if len(allowed) == 0 {
