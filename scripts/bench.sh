@@ -18,7 +18,7 @@ if [ "${GO_BENCH:-1}" != 0 ]; then
   echo '```'
   go test -run '^$' -bench 'BenchmarkConnectEndToEnd' -benchmem -count "${GO_BENCH_COUNT:-3}" ./internal/app
   go test -run '^$' -bench 'BenchmarkVerify' -benchmem -count "${GO_BENCH_COUNT:-3}" ./internal/auth
-  go test -run '^$' -bench 'BenchmarkCheck' -benchmem -count "${GO_BENCH_COUNT:-3}" ./internal/redirect
+  go test -run '^$' -bench 'BenchmarkAllowlistCheck' -benchmem -count "${GO_BENCH_COUNT:-3}" ./internal/handler
   echo '```'
   echo
 fi

@@ -44,7 +44,7 @@ func TestDockerignore(t *testing.T) {
 		{"cmd/server/main.go", false},
 		{"internal/version/version.go", false},
 		{"internal/demo/pages.go", false},
-		{"internal/redirect/testdata/openredirects.txt", false},
+		{"internal/handler/testdata/openredirects.txt", false},
 	}
 	for _, tt := range tests {
 		got, err := pm.MatchesOrParentMatches(tt.path)

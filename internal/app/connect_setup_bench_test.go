@@ -244,7 +244,7 @@ func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 	}
 	b.Cleanup(func() { _ = shared.Close() })
 	return handler.NewPublic(handler.Deps{
-		Log: log, Metrics: m, Auth: authn, Sessions: shared.Sessions,
+		Log: log, Registerer: reg, Auth: authn, Sessions: shared.Sessions,
 		UserLimit: shared.UserLimit, IPLimit: shared.IPLimit,
 		Connect: cfg.Connect,
 	})

@@ -88,19 +88,16 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 		return err
 	}
 	defer shared.Close()
-	deps := handler.Deps{
-		Log:       log,
-		Metrics:   m,
-		Auth:      authn,
-		Sessions:  shared.Sessions,
-		UserLimit: shared.UserLimit,
-		IPLimit:   shared.IPLimit,
-		Connect:   cfg.Connect,
-	}
-	public := handler.NewPublic(deps)
-	if opt.Mount != nil {
-		opt.Mount(public)
-	}
+	public := handler.NewPublic(handler.Deps{
+		Log:        log,
+		Registerer: reg,
+		Auth:       authn,
+		Sessions:   shared.Sessions,
+		UserLimit:  shared.UserLimit,
+		IPLimit:    shared.IPLimit,
+		Connect:    cfg.Connect,
+		Pages:      opt.Mount,
+	})
 
 	var draining atomic.Bool
 	checks := []handler.Check{

@@ -10,7 +10,6 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/handler"
-	"github.com/vaultgate/vaultgate/internal/redirect"
 )
 
 // parseConnect reads what /connect sends and accepts: the Vault session
@@ -99,12 +98,12 @@ func jsonReason(err error) string {
 // The allow-list defaults to the default redirect; when both are set, the
 // default must itself pass the list, or every request without its own
 // redirect_uri would send one the list forbids.
-func (p *problems) parseRedirects(rawDefault, rawAllowed string) (*redirect.Allowlist, string) {
+func (p *problems) parseRedirects(rawDefault, rawAllowed string) (*handler.Allowlist, string) {
 	def := strings.TrimSpace(rawDefault)
 	if def != "" {
 		// The same rules as the allow-list's entries; a one-entry list is
-		// how the redirect package exposes them.
-		if _, err := redirect.New([]string{def}); err != nil {
+		// how the handler package exposes them.
+		if _, err := handler.NewAllowlist([]string{def}); err != nil {
 			p.add("VAULT_REDIRECT_URI", "%s", strings.TrimPrefix(err.Error(), "redirect allow-list entry 0: "))
 			def = ""
 		}
@@ -115,11 +114,11 @@ func (p *problems) parseRedirects(rawDefault, rawAllowed string) (*redirect.Allo
 	if !explicit && def != "" {
 		entries = []string{def}
 	}
-	allow, err := redirect.New(entries)
+	allow, err := handler.NewAllowlist(entries)
 	if err != nil {
 		p.wrap("VAULT_ALLOWED_REDIRECT_URIS", err)
 		// An empty list allows nothing: safe while the problem is reported.
-		allow, _ = redirect.New(nil)
+		allow, _ = handler.NewAllowlist(nil)
 		return allow, ""
 	}
 	if def == "" {

@@ -11,7 +11,7 @@ import (
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/handler"
-	"github.com/vaultgate/vaultgate/internal/redirect"
+
 	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
@@ -19,7 +19,7 @@ import (
 func TestDefaults(t *testing.T) {
 	t.Parallel()
 	got := mustParse(t, requiredEnv())
-	emptyList, err := redirect.New(nil)
+	emptyList, err := handler.NewAllowlist(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

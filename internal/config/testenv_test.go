@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vaultgate/vaultgate/internal/redirect"
+	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
@@ -108,7 +108,7 @@ func cmpConfig() cmp.Options {
 	return cmp.Options{
 		cmp.Comparer(func(a, b secret.String) bool { return a.Reveal() == b.Reveal() }),
 		cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
-		cmp.Comparer(func(a, b *redirect.Allowlist) bool {
+		cmp.Comparer(func(a, b *handler.Allowlist) bool {
 			return (a == nil) == (b == nil) && a.Len() == b.Len()
 		}),
 	}

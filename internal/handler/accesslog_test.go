@@ -119,7 +119,7 @@ vaultgate_http_requests_total{code="405",method="OTHER",route="/connect"} 1
 	if err := testutil.GatherAndCompare(e.reg, strings.NewReader(want), "vaultgate_http_requests_total"); err != nil {
 		t.Error(err)
 	}
-	if n := testutil.CollectAndCount(e.deps.Metrics.HTTPDuration); n != 5 {
-		t.Errorf("duration series = %d, want 5", n)
+	if n, err := testutil.GatherAndCount(e.reg, "vaultgate_http_request_duration_seconds"); err != nil || n != 5 {
+		t.Errorf("duration series = %d (%v), want 5", n, err)
 	}
 }

@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/pprof"
 	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Check is one readiness probe.
@@ -39,54 +35,41 @@ type readyzBody struct {
 	Checks map[string]string `json:"checks"`
 }
 
-func handleHealthz() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_ = writeJSON(w, http.StatusOK, contentTypeJSON, map[string]string{"status": "ok"})
-	})
+func handleHealthz(w http.ResponseWriter, _ *http.Request) {
+	_ = writeJSON(w, http.StatusOK, contentTypeJSON, map[string]string{"status": "ok"})
 }
 
 // handleReadyz runs every check concurrently and answers 503 when a
 // critical one fails. A check still running at the deadline counts as
 // failed, so a hung dependency cannot hang the probe.
-func handleReadyz(checks []Check) http.Handler {
-	type result struct {
-		i   int
-		err error
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func handleReadyz(checks []Check) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
 		defer cancel()
-		results := make(chan result, len(checks)) // buffered: late checks never block
+		done := make([]chan error, len(checks))
 		for i, c := range checks {
-			go func() { results <- result{i, c.Fn(ctx)} }()
-		}
-		errs := make([]error, len(checks))
-		for i := range errs {
-			errs[i] = errCheckTimeout
-		}
-	collect:
-		for range checks {
-			select {
-			case res := <-results:
-				errs[res.i] = res.err
-			case <-ctx.Done():
-				break collect
-			}
+			done[i] = make(chan error, 1) // buffered: a late check never blocks
+			go func() { done[i] <- c.Fn(ctx) }()
 		}
 		body := readyzBody{Status: "ready", Checks: make(map[string]string, len(checks))}
 		status := http.StatusOK
 		for i, c := range checks {
-			if errs[i] == nil {
-				body.Checks[c.Name] = "ok"
-				continue
+			var err error
+			select {
+			case err = <-done[i]:
+			case <-ctx.Done():
+				err = errCheckTimeout
 			}
-			body.Checks[c.Name] = shortMessage(errs[i])
-			if c.Critical {
-				body.Status, status = "not ready", http.StatusServiceUnavailable
+			body.Checks[c.Name] = "ok"
+			if err != nil {
+				body.Checks[c.Name] = shortMessage(err)
+				if c.Critical {
+					body.Status, status = "not ready", http.StatusServiceUnavailable
+				}
 			}
 		}
 		_ = writeJSON(w, status, contentTypeJSON, body)
-	})
+	}
 }
 
 // shortMessage is err's first line, cut to maxCheckMessage bytes.
@@ -99,22 +82,6 @@ func shortMessage(err error) string {
 		msg = "failed"
 	}
 	return msg
-}
-
-func handleMetrics(g prometheus.Gatherer) http.Handler {
-	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
-}
-
-// addPprof registers the profiling handlers on mux explicitly: importing
-// net/http/pprof also registers them on http.DefaultServeMux, which is
-// never served.
-func addPprof(mux *http.ServeMux) {
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // noStore marks every admin answer uncacheable: health and metrics are

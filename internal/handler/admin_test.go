@@ -10,8 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/vaultgate/vaultgate/internal/metrics"
 )
 
 func TestAdmin(t *testing.T) {
@@ -71,8 +69,7 @@ func TestAdminReadyzCheckSeesDeadline(t *testing.T) {
 
 func TestAdminRoutes(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := metrics.New(reg)
-	m.RateLimited.WithLabelValues(scopeUser).Inc()
+	newMetrics(reg).rateLimited.WithLabelValues(scopeUser).Inc()
 	tests := []struct {
 		name       string
 		pprof      bool

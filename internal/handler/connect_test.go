@@ -1,12 +1,18 @@
 package handler
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
 func TestConnectAnswerForm(t *testing.T) {
@@ -64,7 +70,6 @@ func TestConnectExpiresAt(t *testing.T) {
 		want    string
 	}{
 		{"configured length", 2 * time.Hour, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "2026-01-02T05:04:05Z"},
-		{"unset is one hour", 0, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "2026-01-02T04:04:05Z"},
 		{"non-UTC creation rendered in UTC", time.Hour, time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 2*3600)), "2026-01-02T02:04:05Z"},
 		{"fractions cut to seconds", time.Hour, time.Date(2026, 1, 2, 3, 4, 5, 999_000_000, time.UTC), "2026-01-02T04:04:05Z"},
 	}
@@ -187,5 +192,98 @@ func TestDeepLinkEscapesToken(t *testing.T) {
 	const want = "https://vault.example.com/integrations/crm/pipedrive?jwt=a%2Bb%2Fc%3D%26d"
 	if got != want {
 		t.Errorf("deepLink = %q, want %q", got, want)
+	}
+}
+
+func TestPrefersJSON(t *testing.T) {
+	tests := []struct {
+		name, accept string
+		want         bool
+	}{
+		{"missing", "", false},
+		{"axios default", "application/json, text/plain, */*", true},
+		{"browser navigation", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8", false},
+		{"json only", "application/json", true},
+		{"json with charset", "application/json; charset=utf-8", true},
+		{"json upper case", "Application/JSON", true},
+		{"any only", "*/*", false},
+		{"json q0", "application/json;q=0", false},
+		{"json q0 alone beats nothing", "application/json;q=0, */*;q=0", false},
+		{"json below html", "text/html, application/json;q=0.9", false},
+		{"json equal to html", "text/html;q=0.5, application/json;q=0.5", true},
+		{"json above html", "text/html;q=0.4, application/json;q=0.5", true},
+		{"json below any", "application/json;q=0.5, */*", false},
+		{"json above any", "application/json, */*;q=0.8", true},
+		{"text star counts for html", "application/json;q=0.5, text/*;q=0.9, */*;q=0.1", false},
+		{"html named beats text star", "application/json;q=0.5, text/html;q=0.4, text/*", true},
+		{"html q0 json low", "text/html;q=0, application/json;q=0.1", true},
+		{"malformed q dropped", "application/json;q=abc", false},
+		{"q out of range dropped", "application/json;q=2", false},
+		{"only other types", "application/json, text/plain", true},
+		{"spaces", "  application/json ;  q=1 ,text/html;q=1", true},
+		{"json twice takes highest", "application/json;q=0.1, text/html;q=0.5, application/json;q=0.6", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := prefersJSON(tt.accept); got != tt.want {
+				t.Errorf("prefersJSON(%q) = %v, want %v", tt.accept, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIsNavigation(t *testing.T) {
+	const browser = "text/html,application/xhtml+xml,*/*;q=0.8"
+	tests := []struct {
+		name, method string
+		accept       []string
+		want         bool
+	}{
+		{"browser GET", http.MethodGet, []string{browser}, true},
+		{"browser POST", http.MethodPost, []string{browser}, false},
+		{"missing accept", http.MethodGet, nil, false},
+		{"fetch default", http.MethodGet, []string{"*/*"}, false},
+		{"json preferred", http.MethodGet, []string{"application/json, text/html"}, false},
+		{"html refused", http.MethodGet, []string{"text/html;q=0"}, false},
+		{"split across headers", http.MethodGet, []string{"application/xml", "text/html"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := request(tt.method, "/connect", "")
+			for _, a := range tt.accept {
+				r.Header.Add("Accept", a)
+			}
+			if got := isNavigation(r); got != tt.want {
+				t.Errorf("isNavigation = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// benchSessions answers at once and keeps nothing, so memory stays flat.
+type benchSessions struct{}
+
+func (benchSessions) Create(context.Context, string, string, upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+	return sessionAt(testCreatedAt()), upstream.Result{Status: 200, Attempts: 1}, nil
+}
+
+func BenchmarkConnect(b *testing.B) {
+	for _, bb := range []struct{ name, method, target, body string }{
+		{"GET redirect", "GET", "/connect", ""},
+		{"POST JSON with options", "POST", "/connect?unified_apis=crm", `{"redirect_uri":"https://app.example.com/settings/x","unified_apis":["hris","crm"]}`},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			h := NewPublic(Deps{Log: zerolog.Nop(), Registerer: prometheus.NewRegistry(), Auth: &fakeAuth{},
+				Sessions: benchSessions{}, Connect: testConnectConfig(b)})
+			b.ReportAllocs()
+			for b.Loop() {
+				r := authed(bb.method, bb.target, bb.body, "Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != 302 && w.Code != 200 {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
 	}
 }

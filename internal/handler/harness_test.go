@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,13 +12,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/consumer"
-	"github.com/vaultgate/vaultgate/internal/metrics"
-	"github.com/vaultgate/vaultgate/internal/redirect"
 	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/syncbuf"
 	"github.com/vaultgate/vaultgate/internal/upstream"
@@ -148,13 +146,15 @@ func (b *logBuffer) AccessLines(t *testing.T) []map[string]any {
 	return out
 }
 
-// env is a public router over fakes; tests adjust the fields before do.
+// env is a public router over fakes; tests adjust the fields before the
+// first do, which builds the router.
 type env struct {
 	deps     Deps
 	auth     *fakeAuth
 	sessions *fakeSessions
 	logs     *logBuffer
 	reg      *prometheus.Registry
+	handler  http.Handler
 }
 
 func newEnv(t *testing.T) *env {
@@ -163,18 +163,18 @@ func newEnv(t *testing.T) *env {
 	reg := prometheus.NewRegistry()
 	e := &env{auth: &fakeAuth{}, sessions: &fakeSessions{}, logs: logs, reg: reg}
 	e.deps = Deps{
-		Log:      zerolog.New(logs).Level(zerolog.DebugLevel),
-		Metrics:  metrics.New(reg),
-		Auth:     e.auth,
-		Sessions: e.sessions,
-		Connect:  testConnectConfig(t),
+		Log:        zerolog.New(logs).Level(zerolog.DebugLevel),
+		Registerer: reg,
+		Auth:       e.auth,
+		Sessions:   e.sessions,
+		Connect:    testConnectConfig(t),
 	}
 	return e
 }
 
 func testConnectConfig(t testing.TB) ConnectConfig {
 	t.Helper()
-	allow, err := redirect.New([]string{"https://app.example.com/settings/", "https://app.example.com/done"})
+	allow, err := NewAllowlist([]string{"https://app.example.com/settings/", "https://app.example.com/done"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,11 +196,14 @@ func testConnectConfig(t testing.TB) ConnectConfig {
 	}
 }
 
-// do serves r through a freshly built public router.
+// do serves r through the env's public router, built on first use.
 func (e *env) do(t *testing.T, r *http.Request) *httptest.ResponseRecorder {
 	t.Helper()
+	if e.handler == nil {
+		e.handler = NewPublic(e.deps)
+	}
 	w := httptest.NewRecorder()
-	NewPublic(e.deps).ServeHTTP(w, r)
+	e.handler.ServeHTTP(w, r)
 	return w
 }
 
@@ -254,10 +257,38 @@ func decodeConnect(t *testing.T, w *httptest.ResponseRecorder) connectResponse {
 	return c
 }
 
-// counterValue reads one counter.
-func counterValue(t *testing.T, c prometheus.Collector) float64 {
+// counter reads the counter series name{labels} (given as name, value
+// pairs) from the env's registry; 0 when it does not exist.
+func (e *env) counter(t *testing.T, name string, labels ...string) float64 {
 	t.Helper()
-	return testutil.ToFloat64(c)
+	return counterIn(t, e.reg, name, labels...)
+}
+
+func counterIn(t *testing.T, g prometheus.Gatherer, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		want[labels[i]] = labels[i+1]
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			got := map[string]string{}
+			for _, l := range m.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			if maps.Equal(got, want) {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func httptestRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

@@ -1,10 +1,20 @@
 package handler
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vaultgate/vaultgate/internal/consumer"
-	"github.com/vaultgate/vaultgate/internal/redirect"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -12,14 +22,261 @@ import (
 // /connect may offer, and what it sends when the request narrows nothing.
 type ConnectConfig struct {
 	Mapping            consumer.Mapping
-	Redirects          *redirect.Allowlist // VAULT_ALLOWED_REDIRECT_URIS
-	DefaultRedirectURI string              // VAULT_REDIRECT_URI; may be empty
-	UnifiedAPIs        []string            // VAULT_UNIFIED_APIS; empty offers all
-	Settings           upstream.Settings   // base settings (UnifiedAPIs left empty here)
-	Theme              *upstream.Theme     // nil when no VAULT_THEME_* is set
-	SessionLength      time.Duration       // parsed VAULT_SESSION_LENGTH; 1h when unset
-	VaultOrigin        string              // scheme://host[:port], for service_id deep links
-	LoginURL           string              // AUTH_LOGIN_URL; empty sends 401 to browsers too
-	CORSOrigins        []string            // exact origins
-	TrustedProxyHops   int                 // X-Forwarded-For entries to trust
+	Redirects          *Allowlist        // VAULT_ALLOWED_REDIRECT_URIS
+	DefaultRedirectURI string            // VAULT_REDIRECT_URI; may be empty
+	UnifiedAPIs        []string          // VAULT_UNIFIED_APIS; empty offers all
+	Settings           upstream.Settings // base settings (UnifiedAPIs left empty here)
+	Theme              *upstream.Theme   // nil when no VAULT_THEME_* is set
+	SessionLength      time.Duration     // parsed VAULT_SESSION_LENGTH
+	VaultOrigin        string            // scheme://host[:port], for service_id deep links
+	LoginURL           string            // AUTH_LOGIN_URL; empty sends 401 to browsers too
+	CORSOrigins        []string          // exact origins, as browsers send them
+	TrustedProxyHops   int               // X-Forwarded-For entries to trust
+}
+
+const (
+	maxBodyBytes    = 16 << 10 // the optional POST /connect body
+	maxServiceIDLen = 64
+
+	// Option names, in the query and in the JSON body.
+	optRedirectURI = "redirect_uri"
+	optUnifiedAPIs = "unified_apis"
+	optServiceID   = "service_id"
+)
+
+// requestedOptions is what a request asks for, before it is narrowed
+// against the configuration. A nil field was not given.
+type requestedOptions struct {
+	redirectURI *string
+	unifiedAPIs *[]string
+	serviceID   *string
+}
+
+// override returns o with every field that b sets taken from b: body
+// fields win over query parameters.
+func (o requestedOptions) override(b requestedOptions) requestedOptions {
+	o.redirectURI = cmp.Or(b.redirectURI, o.redirectURI)
+	o.unifiedAPIs = cmp.Or(b.unifiedAPIs, o.unifiedAPIs)
+	o.serviceID = cmp.Or(b.serviceID, o.serviceID)
+	return o
+}
+
+// parseQueryOptions reads the options from a raw query. Unknown parameters
+// are ignored; a repeated option is refused rather than guessing which
+// copy was meant.
+func parseQueryOptions(rawQuery string) (requestedOptions, error) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return requestedOptions{}, invalid("The query string is malformed.", err)
+	}
+	var o requestedOptions
+	for name, vs := range q {
+		if len(vs) > 1 && (name == optRedirectURI || name == optUnifiedAPIs || name == optServiceID) {
+			return requestedOptions{}, invalid("Each option may appear only once in the query.", nil)
+		}
+		switch v := vs[0]; name {
+		case optRedirectURI:
+			o.redirectURI = &v
+		case optUnifiedAPIs:
+			apis := strings.Split(v, ",")
+			o.unifiedAPIs = &apis
+		case optServiceID:
+			o.serviceID = &v
+		}
+	}
+	return o, nil
+}
+
+// readBodyOptions reads the optional JSON body of POST /connect. An empty
+// body asks for nothing.
+func readBodyOptions(w http.ResponseWriter, r *http.Request) (requestedOptions, error) {
+	tooLarge := &refusal{code: codeInvalidRequest, status: http.StatusRequestEntityTooLarge,
+		detail: "The request body is larger than 16 KiB."}
+	if r.ContentLength > maxBodyBytes {
+		// Answer at once and drop the connection: otherwise net/http would
+		// first try to read and discard the declared body.
+		w.Header().Set("Connection", "close")
+		return requestedOptions{}, tooLarge
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			tooLarge.cause = err
+			return requestedOptions{}, tooLarge
+		}
+		return requestedOptions{}, invalid("The request body could not be read.", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return requestedOptions{}, nil
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentTypeJSON {
+		return requestedOptions{}, &refusal{code: codeInvalidRequest, status: http.StatusUnsupportedMediaType,
+			detail: "The request body must be application/json.", cause: err}
+	}
+	return decodeBodyOptions(data)
+}
+
+// decodeBodyOptions decodes a JSON object with the optional members
+// redirect_uri (string), unified_apis (array of strings) and service_id
+// (string). Member names match exactly (encoding/json alone would also take
+// "Redirect_URI"); unknown members, wrong types and trailing data are
+// refused. A null member counts as absent.
+func decodeBodyOptions(data []byte) (requestedOptions, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var members map[string]json.RawMessage
+	if err := dec.Decode(&members); err != nil || members == nil {
+		return requestedOptions{}, invalid("The request body is not a valid JSON object.", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return requestedOptions{}, invalid("The request body holds data after its JSON object.", nil)
+	}
+	var o requestedOptions
+	for name, raw := range members {
+		var field any // a pointer to the option's pointer, which null leaves nil
+		switch name {
+		case optRedirectURI:
+			field = &o.redirectURI
+		case optUnifiedAPIs:
+			field = &o.unifiedAPIs
+		case optServiceID:
+			field = &o.serviceID
+		default:
+			return requestedOptions{}, invalid("The request body has an unknown field; only redirect_uri, unified_apis and service_id are accepted.", nil)
+		}
+		if err := json.Unmarshal(raw, field); err != nil {
+			return requestedOptions{}, invalid("A field of the request body has the wrong type.", err)
+		}
+	}
+	return o, nil
+}
+
+// connectOptions are a request's options after narrowing: every value is
+// one the configuration offers.
+type connectOptions struct {
+	redirectURI string   // empty: none is sent
+	unifiedAPIs []string // nil: all (no settings.unified_apis)
+	serviceID   string   // non-empty: answer with the deep link for deepLinkAPI
+	deepLinkAPI string
+}
+
+// narrower checks requested options against the configuration. Options are
+// narrowed, never widened: a request can only pick among what the operator
+// configured.
+type narrower struct {
+	redirects       *Allowlist // nil allows no redirect_uri
+	defaultRedirect string
+	configured      []string            // VAULT_UNIFIED_APIS; empty = all
+	offered         map[string]struct{} // configured, or every documented id
+}
+
+func newNarrower(cfg ConnectConfig) narrower {
+	offered := cfg.UnifiedAPIs
+	if len(offered) == 0 {
+		offered = upstream.UnifiedAPIs
+	}
+	return narrower{
+		redirects:       cfg.Redirects,
+		defaultRedirect: cfg.DefaultRedirectURI,
+		configured:      slices.Clone(cfg.UnifiedAPIs),
+		offered:         setOf(offered),
+	}
+}
+
+func (n narrower) narrow(req requestedOptions) (connectOptions, error) {
+	var o connectOptions
+	var err error
+	if o.redirectURI, err = n.redirectURI(req.redirectURI); err != nil {
+		return connectOptions{}, err
+	}
+	if o.unifiedAPIs, err = n.unifiedAPIs(req.unifiedAPIs); err != nil {
+		return connectOptions{}, err
+	}
+	if req.serviceID != nil {
+		if !validServiceID(*req.serviceID) {
+			return connectOptions{}, invalid("service_id must be 1 to 64 characters of a-z, 0-9 and '-'.", nil)
+		}
+		// From the request, or the configuration when the request narrowed
+		// nothing; "all" never names one connector's API.
+		if len(o.unifiedAPIs) != 1 {
+			return connectOptions{}, invalid("service_id needs exactly one unified API.", nil)
+		}
+		o.serviceID, o.deepLinkAPI = *req.serviceID, o.unifiedAPIs[0]
+	}
+	return o, nil
+}
+
+func (n narrower) redirectURI(req *string) (string, error) {
+	if req == nil {
+		return n.defaultRedirect, nil
+	}
+	if n.redirects == nil {
+		return "", &refusal{code: codeInvalidRedirectURI}
+	}
+	u, err := n.redirects.Check(*req)
+	if err != nil {
+		return "", &refusal{code: codeInvalidRedirectURI, cause: err}
+	}
+	return u, nil
+}
+
+// unifiedAPIs trims and deduplicates the requested ids (keeping their
+// order) and requires a non-empty subset of the offered ones. Without a
+// request it returns the configured list (nil = all).
+func (n narrower) unifiedAPIs(req *[]string) ([]string, error) {
+	if req == nil {
+		return slices.Clone(n.configured), nil
+	}
+	var out []string
+	for _, api := range *req {
+		api = strings.TrimSpace(api)
+		if api == "" || slices.Contains(out, api) {
+			continue
+		}
+		if _, ok := n.offered[api]; !ok {
+			return nil, &refusal{code: codeInvalidUnifiedAPIs}
+		}
+		out = append(out, api)
+	}
+	if len(out) == 0 {
+		return nil, &refusal{code: codeInvalidUnifiedAPIs}
+	}
+	return out, nil
+}
+
+// validServiceID reports whether s is 1–64 of [a-z0-9-], which also makes
+// it safe to put into a URL path unescaped.
+func validServiceID(s string) bool {
+	return len(s) > 0 && len(s) <= maxServiceIDLen && !strings.ContainsFunc(s, func(c rune) bool {
+		return !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-')
+	})
+}
+
+// sessionRequest builds the body for Apideck from configuration, the
+// mapped consumer and the narrowed options: never from the browser's JSON.
+// The shared configuration is copied, not aliased, so nothing done to the
+// request downstream can change what the next request sends. (The *bool
+// settings stay shared: they are never written through.)
+func sessionRequest(cfg ConnectConfig, c consumer.Consumer, o connectOptions) upstream.SessionRequest {
+	settings := cfg.Settings
+	// slices.Clone keeps nil as nil and empty as empty: allow_actions
+	// omitted versus [] means "all" versus "none".
+	settings.AllowActions = slices.Clone(cfg.Settings.AllowActions)
+	settings.UnifiedAPIs = slices.Clone(o.unifiedAPIs)
+
+	req := upstream.SessionRequest{
+		RedirectURI:            o.redirectURI,
+		CustomConsumerSettings: c.CustomSettings, // a fresh map from the mapping
+	}
+	if !reflect.ValueOf(settings).IsZero() {
+		req.Settings = &settings
+	}
+	if cfg.Theme != nil {
+		theme := *cfg.Theme
+		req.Theme = &theme
+	}
+	if c.Metadata != nil {
+		md := *c.Metadata
+		req.ConsumerMetadata = &md
+	}
+	return req
 }

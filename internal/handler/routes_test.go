@@ -3,6 +3,8 @@ package handler
 import (
 	"net/http"
 	"testing"
+
+	"github.com/go-chi/chi/v5"
 )
 
 func TestRoutingProblems(t *testing.T) {
@@ -51,8 +53,10 @@ func TestRoutingProblems(t *testing.T) {
 // same middleware and a correct Allow.
 func TestDemoPagesMount(t *testing.T) {
 	e := newEnv(t)
+	e.deps.Pages = func(r chi.Router) {
+		r.Get("/", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("demo")) })
+	}
 	mux := NewPublic(e.deps)
-	mux.Get("/", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("demo")) })
 	w := httptestRecorder()
 	mux.ServeHTTP(w, request("GET", "/", ""))
 	if w.Code != 200 || w.Header().Get("X-Frame-Options") != "DENY" {

@@ -9,15 +9,10 @@ import (
 
 // Metrics holds every collector the service records to.
 type Metrics struct {
-	HTTPRequests     *prometheus.CounterVec   // route, method, code
-	HTTPDuration     *prometheus.HistogramVec // route, method
-	UpstreamRequests *prometheus.CounterVec   // outcome, one per attempt
-	UpstreamDuration prometheus.Histogram     // one per attempt
-	AuthFailures     *prometheus.CounterVec   // reason
-	RateLimited      *prometheus.CounterVec   // scope: user, ip
-	RateLimitErrors  prometheus.Counter       // shared-state failures, limiting failed open
-	JWKSFetches      *prometheus.CounterVec   // trigger (startup, refresh, unknown_kid), result (ok, error)
-	CircuitState     prometheus.Gauge         // 0 closed, 1 half-open, 2 open
+	UpstreamRequests *prometheus.CounterVec // outcome, one per attempt
+	UpstreamDuration prometheus.Histogram   // one per attempt
+	JWKSFetches      *prometheus.CounterVec // trigger (startup, refresh, unknown_kid), result (ok, error)
+	CircuitState     prometheus.Gauge       // 0 closed, 1 half-open, 2 open
 	UpstreamInFlight prometheus.Gauge
 	ForwardAuth      *prometheus.CounterVec // result: ok, unauthenticated, error, cache_hit
 	BuildInfo        *prometheus.GaugeVec   // version, commit, goversion
@@ -27,15 +22,6 @@ type Metrics struct {
 // process collectors, on reg.
 func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vaultgate_http_requests_total",
-			Help: "HTTP requests answered on the public listener, by route, method and status code.",
-		}, []string{"route", "method", "code"}),
-		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "vaultgate_http_request_duration_seconds",
-			Help:    "Time to answer a public request, upstream work included.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"route", "method"}),
 		UpstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vaultgate_upstream_requests_total",
 			Help: "Attempts to create a Vault session at Apideck, by outcome.",
@@ -44,18 +30,6 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name:    "vaultgate_upstream_duration_seconds",
 			Help:    "Duration of one attempt at Apideck's POST /vault/sessions.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}),
-		AuthFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vaultgate_auth_failures_total",
-			Help: "Authentication failures (401/403/503 of authentication), by reason.",
-		}, []string{"reason"}),
-		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vaultgate_rate_limited_total",
-			Help: "Requests refused with 429, by limit scope (user, ip).",
-		}, []string{"scope"}),
-		RateLimitErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "vaultgate_rate_limit_errors_total",
-			Help: "Rate-limit checks that failed (shared state unreachable) and were let through.",
 		}),
 		JWKSFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vaultgate_jwks_fetches_total",
@@ -79,8 +53,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"version", "commit", "goversion"}),
 	}
 	reg.MustRegister(
-		m.HTTPRequests, m.HTTPDuration, m.UpstreamRequests, m.UpstreamDuration,
-		m.AuthFailures, m.RateLimited, m.RateLimitErrors, m.JWKSFetches,
+		m.UpstreamRequests, m.UpstreamDuration, m.JWKSFetches,
 		m.CircuitState, m.UpstreamInFlight, m.ForwardAuth, m.BuildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -1,24 +1,26 @@
-package redirect
+package handler
 
 import (
 	"errors"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
 )
 
-// mustNew builds an Allowlist or fails the test.
-func mustNew(t testing.TB, entries ...string) *Allowlist {
+// mustAllowlist builds an Allowlist or fails the test.
+func mustAllowlist(t testing.TB, entries ...string) *Allowlist {
 	t.Helper()
-	a, err := New(entries)
+	a, err := NewAllowlist(entries)
 	if err != nil {
-		t.Fatalf("New(%q) error = %v", entries, err)
+		t.Fatalf("NewAllowlist(%q) error = %v", entries, err)
 	}
 	return a
 }
 
-func TestCheckAccepts(t *testing.T) {
+func TestAllowlistAccepts(t *testing.T) {
 	t.Parallel()
-	a := mustNew(t,
+	a := mustAllowlist(t,
 		"https://app.example.com/integrations/",
 		"https://app.example.com/done",
 		"http://localhost:3000/cb?from=vault",
@@ -63,9 +65,9 @@ func TestCheckAccepts(t *testing.T) {
 	}
 }
 
-func TestCheckRefuses(t *testing.T) {
+func TestAllowlistRefuses(t *testing.T) {
 	t.Parallel()
-	a := mustNew(t,
+	a := mustAllowlist(t,
 		"https://allowed.tld/",
 		"https://a.com/app/",
 		"https://exact.tld/cb",
@@ -163,8 +165,8 @@ func TestCheckRefuses(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Check(%q) = %q, want refusal", tt.raw, got)
 			}
-			if !errors.Is(err, ErrRefused) {
-				t.Errorf("error %v does not wrap ErrRefused", err)
+			if !errors.Is(err, errRedirectRefused) {
+				t.Errorf("error %v does not wrap errRedirectRefused", err)
 			}
 			if got != "" {
 				t.Errorf("refused Check returned %q", got)
@@ -175,9 +177,9 @@ func TestCheckRefuses(t *testing.T) {
 
 // TestCheckErrorHidesURL guards that a refused URL, whose query may hold
 // tokens, never reaches an error message (and so never a log line).
-func TestCheckErrorHidesURL(t *testing.T) {
+func TestAllowlistErrorHidesURL(t *testing.T) {
 	t.Parallel()
-	a := mustNew(t, "https://allowed.tld/")
+	a := mustAllowlist(t, "https://allowed.tld/")
 	for _, raw := range []string{
 		"https://evil.tld/?token=sekrit123",
 		"https://allowed.tld/%0a?token=sekrit123",
@@ -196,12 +198,183 @@ func TestCheckErrorHidesURL(t *testing.T) {
 
 func TestEmptyAllowlist(t *testing.T) {
 	t.Parallel()
-	for _, a := range []*Allowlist{mustNew(t), nil} {
+	for _, a := range []*Allowlist{mustAllowlist(t), nil} {
 		if n := a.Len(); n != 0 {
 			t.Errorf("Len() = %d, want 0", n)
 		}
 	}
-	if got, err := mustNew(t).Check("https://example.com/"); err == nil {
+	if got, err := mustAllowlist(t).Check("https://example.com/"); err == nil {
 		t.Errorf("empty list accepted %q", got)
+	}
+}
+
+func TestNewAllowlist(t *testing.T) {
+	t.Parallel()
+	a, err := NewAllowlist([]string{"https://a.com/", "http://localhost:8080/cb", "https://a.com/"})
+	if err != nil {
+		t.Fatalf("NewAllowlist() error = %v", err)
+	}
+	if a.Len() != 3 {
+		t.Errorf("Len() = %d, want 3", a.Len())
+	}
+}
+
+func TestNewAllowlistReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	entries := []string{
+		"https://ok.example/",                    // 0: fine
+		"/relative",                              // 1
+		"ftp://files.example/",                   // 2
+		"https://user@host.example/",             // 3
+		"https://host.example/cb#frag",           // 4
+		"https://host.example/a b",               // 5
+		"https://host.example/\\x",               // 6
+		"https://host.example/cb?token=s3cr3t\n", // 7: control char; query must not be echoed
+		"https:///nohost",                        // 8
+		"",                                       // 9
+		"https://ok.example/cb?token=s3cr3t",     // 10: fine
+	}
+	_, err := NewAllowlist(entries)
+	if err == nil {
+		t.Fatal("NewAllowlist() accepted invalid entries")
+	}
+	msg := err.Error()
+	for _, i := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"} {
+		if !strings.Contains(msg, "entry "+i+":") {
+			t.Errorf("error does not name entry %s:\n%s", i, msg)
+		}
+	}
+	for _, i := range []string{"0", "10"} {
+		if strings.Contains(msg, "entry "+i+":") {
+			t.Errorf("error names valid entry %s:\n%s", i, msg)
+		}
+	}
+	if strings.Contains(msg, "s3cr3t") {
+		t.Errorf("error echoes a query string:\n%s", msg)
+	}
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) || len(joined.Unwrap()) != 9 {
+		t.Errorf("want 9 joined errors, got %v", err)
+	}
+}
+
+// corpusLines is the number of lines in testdata/openredirects.txt,
+// counted (wc -l) rather than taken from its README. The first line is
+// empty, which is itself a payload (an empty redirect); the other 558 are
+// not.
+const corpusLines = 559
+
+// TestOpenRedirectCorpus runs oauth2-proxy's open-redirect payloads against
+// the prefix they were written to escape. Every one must be refused.
+func TestOpenRedirectCorpus(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/openredirects.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	if !strings.HasSuffix(text, "\n") {
+		t.Fatal("corpus does not end in a newline; line count would be off by one")
+	}
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if len(lines) != corpusLines {
+		t.Fatalf("corpus has %d lines, want %d", len(lines), corpusLines)
+	}
+	empty := 0
+	for _, l := range lines {
+		if l == "" {
+			empty++
+		}
+	}
+	if empty != 1 {
+		t.Fatalf("corpus has %d empty lines, want 1", empty)
+	}
+
+	a := mustAllowlist(t, "https://www.whitelisteddomain.tld/")
+	refused := 0
+	for i, payload := range lines {
+		if got, err := a.Check(payload); err == nil {
+			t.Errorf("line %d: %q accepted as %q", i+1, payload, got)
+			continue
+		}
+		refused++
+	}
+	if refused != corpusLines {
+		t.Errorf("refused %d of %d payloads", refused, corpusLines)
+	}
+}
+
+func FuzzAllowlistCheck(f *testing.F) {
+	for _, s := range []string{
+		"https://allowed.tld/app/x?y=1",
+		"https://ALLOWED.tld:443/app/",
+		"https://allowed.tld/app/%2e%2e/x",
+		"https://allowed.tld@evil.tld/app/",
+		"//evil.tld/app/",
+		"https://allowed.tld/app/..;/x",
+		"https://allowed.tld/application",
+		"https://allowed.tld/app/%250a",
+		"http://allowed.tld:8080/app/",
+		"https://Allowed.tld/app/%80",
+	} {
+		f.Add(s)
+	}
+	a := mustAllowlist(f, "https://allowed.tld/app/")
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, err := a.Check(raw)
+		if err != nil {
+			return
+		}
+		u, perr := url.Parse(got)
+		if perr != nil {
+			t.Fatalf("accepted %q as %q, which does not parse: %v", raw, got, perr)
+		}
+		if u.Scheme != "https" || u.Host != "allowed.tld" {
+			t.Fatalf("accepted %q as %q: scheme %q host %q", raw, got, u.Scheme, u.Host)
+		}
+		if u.User != nil || u.Fragment != "" || strings.Contains(got, "#") {
+			t.Fatalf("accepted %q as %q with userinfo or fragment", raw, got)
+		}
+		if !strings.HasPrefix(u.Path, "/app/") || !strings.HasPrefix(got, "https://allowed.tld/app/") {
+			t.Fatalf("accepted %q as %q outside /app/", raw, got)
+		}
+		for _, s := range []string{raw, got} {
+			if i := strings.IndexFunc(s, func(r rune) bool { return r <= 0x20 || r >= 0x7f || r == '\\' }); i >= 0 {
+				t.Fatalf("accepted %q as %q with byte %#x", raw, got, s[i])
+			}
+		}
+		// The decoded path may hold encoded UTF-8 (%C3%A9), but never a
+		// control character or backslash.
+		if strings.ContainsFunc(u.Path, func(r rune) bool { return r <= 0x20 || r == 0x7f || r == '\\' }) {
+			t.Fatalf("accepted %q as %q with a forbidden byte in the path", raw, got)
+		}
+		for seg := range strings.SplitSeq(u.Path, "/") {
+			if seg == "." || seg == ".." {
+				t.Fatalf("accepted %q as %q with a dot segment", raw, got)
+			}
+		}
+		// What is forwarded must itself pass: Check is idempotent.
+		if again, err := a.Check(got); err != nil || again != got {
+			t.Fatalf("Check(%q) = %q, %v; want it unchanged", got, again, err)
+		}
+	})
+}
+
+func BenchmarkAllowlistCheck(b *testing.B) {
+	a := mustAllowlist(b,
+		"https://app.example.com/integrations/",
+		"https://app.example.com/done",
+		"http://localhost:3000/",
+	)
+	for _, bc := range []struct{ name, raw string }{
+		{"accepted", "https://app.example.com/integrations/crm/hubspot?tab=settings"},
+		{"refused", "https://app.example.com@evil.com/integrations/"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = a.Check(bc.raw)
+			}
+		})
 	}
 }

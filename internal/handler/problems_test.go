@@ -59,7 +59,7 @@ func TestConnectUpstreamProblems(t *testing.T) {
 			}
 			got := decodeProblem(t, w)
 			want := problemBody{
-				Type: problemTypePrefix + tt.wantCode, Title: title(tt.wantCode), Status: tt.wantStatus,
+				Type: problemTypePrefix + tt.wantCode, Title: problemTypes()[tt.wantCode].title, Status: tt.wantStatus,
 				Detail: got.Detail, Code: tt.wantCode, RequestID: "req-1",
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -118,7 +118,7 @@ func TestAuthProblems(t *testing.T) {
 			if p := decodeProblem(t, w); p.Code != tt.wantCode {
 				t.Errorf("code = %q, want %q", p.Code, tt.wantCode)
 			}
-			if got := counterValue(t, e.deps.Metrics.AuthFailures.WithLabelValues(tt.wantReason)); got != 1 {
+			if got := e.counter(t, "vaultgate_auth_failures_total", "reason", tt.wantReason); got != 1 {
 				t.Errorf("auth failures{reason=%q} = %v, want 1", tt.wantReason, got)
 			}
 			if len(e.sessions.Calls()) != 0 {
@@ -140,7 +140,7 @@ func TestNoConsumer(t *testing.T) {
 	if p := decodeProblem(t, w); p.Code != codeNoConsumer {
 		t.Errorf("code = %q", p.Code)
 	}
-	if got := counterValue(t, e.deps.Metrics.AuthFailures.WithLabelValues(reasonNoConsumer)); got != 1 {
+	if got := e.counter(t, "vaultgate_auth_failures_total", "reason", reasonNoConsumer); got != 1 {
 		t.Errorf("auth failures{reason=no_consumer} = %v, want 1", got)
 	}
 }
@@ -191,7 +191,7 @@ func TestLoginRedirect(t *testing.T) {
 			if diff := cmp.Diff(tt.wantQuery, loc.Query()); diff != "" {
 				t.Errorf("login query (-want +got):\n%s", diff)
 			}
-			if got := counterValue(t, e.deps.Metrics.AuthFailures.WithLabelValues(auth.ReasonMissing)); got != 1 {
+			if got := e.counter(t, "vaultgate_auth_failures_total", "reason", auth.ReasonMissing); got != 1 {
 				t.Errorf("auth failures = %v, want 1", got)
 			}
 		})
@@ -209,6 +209,26 @@ func TestRetryAfterSeconds(t *testing.T) {
 	for _, tt := range tests {
 		if got := retryAfterSeconds(tt.d); got != tt.want {
 			t.Errorf("retryAfterSeconds(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestProblemTypes checks that every code has a complete row: a missing
+// one would answer with status 0.
+func TestProblemTypes(t *testing.T) {
+	types := problemTypes()
+	codes := []string{codeAuthUnavailable, codeCrossSite, codePrefetchRefused, codeUnauthenticated,
+		codeNoConsumer, codeInvalidRedirectURI, codeInvalidUnifiedAPIs, codeInvalidRequest, codeRateLimited,
+		codeUpstreamAuth, codeUpstreamPaymentRequired, codeUpstreamRejected, codeUpstreamBusy,
+		codeUpstreamUnavailable, codeUpstreamTimeout, codeUpstreamInvalidResponse, codeNotFound,
+		codeMethodNotAllowed, codeInternal}
+	if len(types) != len(codes) {
+		t.Errorf("%d rows for %d codes", len(types), len(codes))
+	}
+	for _, code := range codes {
+		pt, ok := types[code]
+		if !ok || pt.status < 400 || pt.title == "" || pt.detail == "" {
+			t.Errorf("%s: incomplete row %+v", code, pt)
 		}
 	}
 }

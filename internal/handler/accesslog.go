@@ -1,0 +1,165 @@
+package handler
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// routeOther labels requests that matched no route, so scanners probing
+// random paths cannot grow the metrics' label sets.
+const routeOther = "other"
+
+// outcome is what a handler reports for its access line, beyond the status
+// and duration observe measures itself.
+type outcome struct {
+	route            string // route label when the router has none (405s)
+	consumerID       string
+	upstreamStatus   int
+	upstreamDuration time.Duration
+	code             string // problem code; empty on success
+}
+
+// handlerFunc is a handler that reports its outcome.
+type handlerFunc func(http.ResponseWriter, *http.Request) outcome
+
+// metrics are the public listener's collectors.
+type metrics struct {
+	requests        *prometheus.CounterVec   // route, method, code
+	duration        *prometheus.HistogramVec // route, method
+	authFailures    *prometheus.CounterVec   // reason
+	rateLimited     *prometheus.CounterVec   // scope: user, ip
+	rateLimitErrors prometheus.Counter       // shared-state failures, limiting failed open
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_http_requests_total",
+			Help: "HTTP requests answered on the public listener, by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "vaultgate_http_request_duration_seconds",
+			Help:    "Time to answer a public request, upstream work included.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_auth_failures_total",
+			Help: "Authentication failures (401/403/503 of authentication), by reason.",
+		}, []string{"reason"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_rate_limited_total",
+			Help: "Requests refused with 429, by limit scope (user, ip).",
+		}, []string{"scope"}),
+		rateLimitErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vaultgate_rate_limit_errors_total",
+			Help: "Rate-limit checks that failed (shared state unreachable) and were let through.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.authFailures, m.rateLimited, m.rateLimitErrors)
+	return m
+}
+
+// observe turns h into a handler that writes the request's one access line
+// and records the HTTP metrics.
+func (m *metrics) observe(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		var out outcome
+		finished := false
+		// Deferred so a panicking request is logged and counted too, as the
+		// 500 the recovery in front will send; the panic carries on to it.
+		defer func() {
+			status := sw.Status()
+			if !finished {
+				status, out.code = http.StatusInternalServerError, codeInternal
+			}
+			elapsed := time.Since(start)
+			route, method := routeLabel(r, out.route), methodLabel(r.Method)
+			m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+			m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
+			logRequest(r, route, method, status, elapsed, out)
+		}()
+		out = h(sw, r)
+		finished = true
+	})
+}
+
+// logRequest writes the access line: never the URL query, headers or
+// anything the handler did not report, which can carry tokens.
+func logRequest(r *http.Request, route, method string, status int, elapsed time.Duration, out outcome) {
+	ev := zerolog.Ctx(r.Context()).Info()
+	if traceID := annotateSpan(r.Context(), route, method, out); traceID != "" {
+		ev = ev.Str("trace_id", traceID)
+	}
+	ev.Str("method", method).
+		Str("route", route).
+		Int("status", status).
+		Float64("duration_ms", milliseconds(elapsed)).
+		Str("consumer_id", out.consumerID).
+		Int("upstream_status", out.upstreamStatus).
+		Float64("upstream_ms", milliseconds(out.upstreamDuration)).
+		Str("code", out.code).
+		Msg("request")
+}
+
+// routeLabel is the route the handler reported, else the chi route pattern
+// that served r, else routeOther.
+func routeLabel(r *http.Request, reported string) string {
+	if reported != "" {
+		return reported
+	}
+	if rctx := chi.RouteContext(r.Context()); rctx != nil {
+		if p := rctx.RoutePattern(); p != "" {
+			return p
+		}
+	}
+	return routeOther
+}
+
+// methodLabel keeps the method label set bounded: anything but the
+// standard methods becomes "OTHER".
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
+}
+
+// annotateSpan completes the server span that tracing started, when one is
+// recording: named after the route, with the consumer and problem code
+// (never tokens, URIs or claims). It returns the trace id for the access
+// line, or "" without a recording span.
+func annotateSpan(ctx context.Context, route, method string, out outcome) string {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return ""
+	}
+	if route != routeOther && method != "OTHER" {
+		span.SetName(method + " " + route)
+		span.SetAttributes(semconv.HTTPRoute(route))
+	}
+	if out.consumerID != "" {
+		span.SetAttributes(attribute.String("vaultgate.consumer_id", out.consumerID))
+	}
+	if out.code != "" {
+		span.SetAttributes(attribute.String("vaultgate.problem_code", out.code))
+	}
+	return span.SpanContext().TraceID().String()
+}
+
+// milliseconds renders d with microsecond precision.
+func milliseconds(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}

@@ -1,0 +1,275 @@
+package handler
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vaultgate/vaultgate/internal/auth"
+	"github.com/vaultgate/vaultgate/internal/consumer"
+	"github.com/vaultgate/vaultgate/internal/upstream"
+)
+
+// Problem codes: the "code" member of every problem body (see README,
+// Errors). Scripts match on them, so they never change.
+const (
+	codeAuthUnavailable         = "auth_unavailable"
+	codeCrossSite               = "cross_site"
+	codePrefetchRefused         = "prefetch_refused"
+	codeUnauthenticated         = "unauthenticated"
+	codeNoConsumer              = "no_consumer"
+	codeInvalidRedirectURI      = "invalid_redirect_uri"
+	codeInvalidUnifiedAPIs      = "invalid_unified_apis"
+	codeInvalidRequest          = "invalid_request"
+	codeRateLimited             = "rate_limited"
+	codeUpstreamAuth            = "upstream_auth"
+	codeUpstreamPaymentRequired = "upstream_payment_required"
+	codeUpstreamRejected        = "upstream_rejected"
+	codeUpstreamBusy            = "upstream_busy"
+	codeUpstreamUnavailable     = "upstream_unavailable"
+	codeUpstreamTimeout         = "upstream_timeout"
+	codeUpstreamInvalidResponse = "upstream_invalid_response"
+	codeNotFound                = "not_found"
+	codeMethodNotAllowed        = "method_not_allowed"
+	codeInternal                = "internal"
+)
+
+const (
+	// problemTypePrefix makes a code a URI for the problem's "type" member.
+	problemTypePrefix  = "urn:vaultgate:problem:"
+	contentTypeJSON    = "application/json"
+	contentTypeProblem = "application/problem+json"
+)
+
+// problemType is how every error of one code is answered and logged.
+type problemType struct {
+	status    int
+	title     string // the fixed summary (RFC 9457 "title")
+	detail    string // for the client, unless a refusal has a more precise one
+	retry     bool   // send Retry-After
+	challenge string // sent as WWW-Authenticate
+	level     zerolog.Level
+	logMsg    string // "": "request refused"
+}
+
+// problemTypes is the one table of problem codes. Titles and details are
+// fixed sentences: nothing of an error (which may come from a token parser
+// or an upstream body) reaches the client. Unset levels are debug.
+func problemTypes() map[string]problemType {
+	const info, warn, fail = zerolog.InfoLevel, zerolog.WarnLevel, zerolog.ErrorLevel
+	const failed = "creating the Vault session failed"
+	return map[string]problemType{
+		codeAuthUnavailable: {status: 503, title: "Authentication unavailable",
+			detail: "The identity provider could not be reached; try again shortly.",
+			level:  warn, logMsg: "authentication unavailable"},
+		codeCrossSite: {status: 403, title: "Cross-site request refused",
+			detail: "Cross-site requests cannot create sessions with browser credentials."},
+		codePrefetchRefused: {status: 400, title: "Prefetch refused",
+			detail: "Prefetch and prerender requests cannot create sessions."},
+		codeUnauthenticated: {status: 401, title: "Unauthenticated",
+			detail:    "Sign in first: the request carries no valid credentials.",
+			challenge: "Bearer", logMsg: "request unauthenticated"},
+		codeNoConsumer: {status: 403, title: "No consumer",
+			detail: "Your account is not linked to a consumer that can connect integrations.",
+			level:  info, logMsg: "identity has no usable consumer id"},
+		codeInvalidRedirectURI: {status: 400, title: "Invalid redirect_uri",
+			detail: "redirect_uri is not one of the allowed redirect URIs."},
+		codeInvalidUnifiedAPIs: {status: 400, title: "Invalid unified_apis",
+			detail: "unified_apis must be a non-empty subset of the unified APIs this service offers."},
+		codeInvalidRequest: {status: 400, title: "Invalid request",
+			detail: "The request is invalid."},
+		codeRateLimited: {status: 429, title: "Too many requests",
+			detail: "Too many requests; try again later.", retry: true},
+		codeUpstreamAuth: {status: 502, title: "Apideck refused our credentials",
+			detail: "The integration service refused this server's credentials.",
+			level:  fail, logMsg: "Apideck refused our API key or app id"},
+		codeUpstreamPaymentRequired: {status: 502, title: "Apideck request limit reached",
+			detail: "The integration service's request limit has been reached.", level: warn, logMsg: failed},
+		codeUpstreamRejected: {status: 502, title: "Apideck rejected the session request",
+			detail: "The integration service rejected the session request.", level: warn, logMsg: failed},
+		codeUpstreamBusy: {status: 503, title: "Apideck is busy",
+			detail: "The integration service is busy; try again shortly.", retry: true, level: warn, logMsg: failed},
+		codeUpstreamUnavailable: {status: 502, title: "Apideck unavailable",
+			detail: "The integration service is unavailable; try again shortly.", level: fail, logMsg: failed},
+		codeUpstreamTimeout: {status: 504, title: "Apideck timed out",
+			detail: "The integration service did not answer in time.", level: fail, logMsg: failed},
+		codeUpstreamInvalidResponse: {status: 502, title: "Invalid answer from Apideck",
+			detail: "The integration service sent an unusable answer.", level: fail, logMsg: failed},
+		codeNotFound: {status: 404, title: "Not found",
+			detail: "There is nothing at this path."},
+		codeMethodNotAllowed: {status: 405, title: "Method not allowed",
+			detail: "This method is not allowed here."},
+		codeInternal: {status: 500, title: "Internal error",
+			detail: "An unexpected error occurred.", level: fail, logMsg: "internal error"},
+	}
+}
+
+// refusal is an error this package answers with a problem code: a bad
+// option, a browser guard, a rate limit, an unknown route. Its cause is
+// logged, never shown.
+type refusal struct {
+	code       string
+	status     int           // instead of the code's status (413, 415 for a body)
+	detail     string        // instead of the code's detail, when more precise
+	retryAfter time.Duration // for codes that send Retry-After
+	cause      error
+}
+
+func (e *refusal) Error() string {
+	if e.cause != nil {
+		return e.code + ": " + e.cause.Error()
+	}
+	return strings.TrimSuffix(e.code+": "+e.detail, ": ")
+}
+
+func (e *refusal) Unwrap() error { return e.cause }
+
+// invalid refuses a malformed request with a detail saying what is wrong.
+func invalid(detail string, cause error) *refusal {
+	return &refusal{code: codeInvalidRequest, detail: detail, cause: cause}
+}
+
+// problems is the one place errors become responses.
+type problems struct {
+	types map[string]problemType
+	login *url.URL // AUTH_LOGIN_URL; nil when unset
+}
+
+func newProblems(loginURL string) *problems {
+	p := &problems{types: problemTypes()}
+	if loginURL != "" {
+		p.login, _ = url.Parse(loginURL) // validated by the configuration
+	}
+	return p
+}
+
+// classify finds err's problem code, that code's row of the table adjusted
+// where the error knows better, and the retry hint.
+func (p *problems) classify(err error) (string, problemType, time.Duration) {
+	var rf *refusal
+	var ue *upstream.Error
+	code := codeInternal
+	switch {
+	case errors.As(err, &rf):
+		t := p.types[rf.code]
+		t.status, t.detail = cmp.Or(rf.status, t.status), cmp.Or(rf.detail, t.detail)
+		return rf.code, t, rf.retryAfter
+	case errors.Is(err, auth.ErrUnavailable):
+		code = codeAuthUnavailable
+	case errors.Is(err, auth.ErrUnauthenticated):
+		code = codeUnauthenticated
+	case errors.Is(err, consumer.ErrNoConsumer):
+		code = codeNoConsumer
+	case errors.As(err, &ue):
+		code = upstreamCode(ue.Kind)
+		t := p.types[code]
+		if ue.Kind == upstream.KindCircuitOpen {
+			// The breaker sheds load: answered like a busy Apideck, and
+			// logged at warn, as the failures that opened it already were.
+			t.status, t.retry, t.level = http.StatusServiceUnavailable, true, zerolog.WarnLevel
+		}
+		return code, t, ue.RetryAfter
+	case errors.Is(err, context.DeadlineExceeded):
+		code = codeUpstreamTimeout
+	}
+	return code, p.types[code], 0
+}
+
+func upstreamCode(k upstream.Kind) string {
+	switch k {
+	case upstream.KindAuth:
+		return codeUpstreamAuth
+	case upstream.KindPaymentRequired:
+		return codeUpstreamPaymentRequired
+	case upstream.KindRejected:
+		return codeUpstreamRejected
+	case upstream.KindBusy:
+		return codeUpstreamBusy
+	case upstream.KindTimeout:
+		return codeUpstreamTimeout
+	case upstream.KindInvalidResponse:
+		return codeUpstreamInvalidResponse
+	}
+	return codeUpstreamUnavailable // KindUnavailable, KindCircuitOpen and anything unknown
+}
+
+// problemBody is the RFC 9457 body, members in the contract's order.
+type problemBody struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Code      string `json:"code"`
+	RequestID string `json:"request_id"`
+}
+
+// write answers r with the problem for err, logs err once, and returns the
+// problem code for the access line.
+func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) string {
+	code, t, retryAfter := p.classify(err)
+	zerolog.Ctx(r.Context()).WithLevel(t.level).Err(err).Str("code", code).Msg(cmp.Or(t.logMsg, "request refused"))
+
+	h := w.Header()
+	if code == codeUnauthenticated && p.login != nil && isNavigation(r) {
+		h.Set("Location", p.loginLocation(r))
+		w.WriteHeader(http.StatusFound)
+		return code
+	}
+	if t.challenge != "" {
+		h.Set("WWW-Authenticate", t.challenge)
+	}
+	if t.retry {
+		h.Set("Retry-After", retryAfterSeconds(retryAfter))
+	}
+	// A body of strings and an int always encodes.
+	_ = writeJSON(w, t.status, contentTypeProblem, problemBody{
+		Type:      problemTypePrefix + code,
+		Title:     t.title,
+		Status:    t.status,
+		Detail:    t.detail,
+		Code:      code,
+		RequestID: h.Get(headerRequestID),
+	})
+	return code
+}
+
+// loginLocation is the login URL with return_to=<path+query of r> added to
+// its own query, so the app can send the user back after signing in.
+func (p *problems) loginLocation(r *http.Request) string {
+	u := *p.login
+	q := u.Query()
+	q.Set("return_to", r.URL.RequestURI())
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// retryAfterSeconds renders d as whole seconds, rounded up, at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(s, 1), 10)
+}
+
+// writeJSON renders v into a buffer before writing anything, so an encoding
+// failure (its only error) can still become a problem instead of half a 200.
+func writeJSON(w http.ResponseWriter, status int, contentType string, v any) error {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	// A failed write means the client left; there is no one to tell.
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
