@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -113,7 +114,7 @@ func (s *Service) Create(ctx context.Context, subject, consumerID string, req up
 // subject nor the options are kept in memory or in a shared store as is.
 // It hashes each part behind its 4-byte big-endian length.
 func Key(subject, consumerID string, req upstream.SessionRequest) (string, error) {
-	body, err := req.MarshalJSON()
+	body, err := json.Marshal(req)
 	if err != nil {
 		return "", err
 	}

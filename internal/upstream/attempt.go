@@ -1,7 +1,9 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -32,13 +34,21 @@ func (a attempt) err() *Error {
 // try sends one POST and classifies what came back. ctx carries the call's
 // deadline.
 func (c *Client) try(ctx context.Context, consumerID string, body []byte) attempt {
-	req := c.newRequest(ctx, consumerID, body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		// Only an unparsable base URL gets here, and config refuses those.
+		return attempt{outcome: outcomeNetworkError, kind: KindUnavailable, cause: errors.New("cannot build the request")}
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey.Reveal())
+	req.Header.Set("X-Apideck-App-Id", c.cfg.AppID)
+	req.Header.Set("X-Apideck-Consumer-Id", consumerID)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
 
-	// Straight to the transport: http.Client.Do would only add redirect
-	// handling (copying every header for a redirect we never follow) and
-	// cookies we do not use. A 3xx therefore comes back as it is, and is
+	// The client follows no redirect: a 3xx comes back as it is and is
 	// classified as an invalid response below.
-	resp, err := c.http.Transport.RoundTrip(req)
+	resp, err := c.http.Do(req)
 	if err != nil {
 		if a, done := ctxFailure(ctx, 0); done {
 			return a

@@ -2,10 +2,11 @@ package upstream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,8 +34,7 @@ var (
 // Client creates Vault sessions at Apideck. It is safe for concurrent use.
 type Client struct {
 	cfg      Config
-	endpoint *url.URL    // {BaseURL}/vault/sessions
-	header   http.Header // see newHeaderTemplate
+	endpoint string // {BaseURL}/vault/sessions
 	vault    origin
 	http     *http.Client
 	m        *metrics.Metrics
@@ -54,10 +54,7 @@ func New(cfg Config, m *metrics.Metrics, log zerolog.Logger) (*Client, error) {
 		return nil, fmt.Errorf("upstream config: %w", err)
 	}
 	vault, _ := parseOrigin(cfg.VaultOrigin) // validated above
-	endpoint, err := parseEndpoint(cfg.BaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("upstream config: base URL: %w", err)
-	}
+	endpoint := strings.TrimRight(cfg.BaseURL, "/") + "/vault/sessions"
 	if m == nil {
 		m = metrics.New(prometheus.NewRegistry())
 	}
@@ -65,7 +62,6 @@ func New(cfg Config, m *metrics.Metrics, log zerolog.Logger) (*Client, error) {
 	return &Client{
 		cfg:         cfg,
 		endpoint:    endpoint,
-		header:      newHeaderTemplate(cfg),
 		vault:       vault,
 		http:        newHTTPClient(cfg),
 		m:           m,
@@ -101,7 +97,7 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, req Sessi
 		return finish(Session{}, &Error{Kind: KindRejected, Err: errInvalidConsumerID})
 	}
 	// Marshalled once: every attempt sends the same bytes.
-	body, err := req.MarshalJSON()
+	body, err := json.Marshal(req)
 	if err != nil {
 		return finish(Session{}, &Error{Kind: KindRejected, Err: errEncodeRequest})
 	}

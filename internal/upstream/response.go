@@ -22,17 +22,23 @@ var (
 
 // parseSession turns a success body into a Session whose URI is on vault.
 func parseSession(body []byte, vault origin, now time.Time) (Session, error) {
-	data, ok := decodeEnvelope(body)
-	if !ok {
+	var answer struct {
+		Data *struct {
+			SessionURI   string `json:"session_uri"`
+			SessionToken string `json:"session_token"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &answer) != nil {
 		return Session{}, errNotJSON
 	}
-	if !data.present || data.uri == "" {
+	data := answer.Data
+	if data == nil || data.SessionURI == "" {
 		return Session{}, errNoSessionURI
 	}
-	if !isTokenText(data.token) {
+	if !isTokenText(data.SessionToken) {
 		return Session{}, errNoSessionToken
 	}
-	u, err := url.Parse(data.uri)
+	u, err := url.Parse(data.SessionURI)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
 		return Session{}, errBadSessionURI
 	}
@@ -44,7 +50,7 @@ func parseSession(body []byte, vault origin, now time.Time) (Session, error) {
 	if originOf(u) != vault {
 		return Session{}, errForeignOrigin
 	}
-	return Session{URI: data.uri, Token: data.token, CreatedAt: now}, nil
+	return Session{URI: data.SessionURI, Token: data.SessionToken, CreatedAt: now}, nil
 }
 
 // isTokenText reports whether s is non-empty printable ASCII without spaces.
