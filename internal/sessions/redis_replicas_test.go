@@ -17,7 +17,7 @@ import (
 // tokenCreator hands out a new token per upstream call.
 type tokenCreator struct{ calls atomic.Int32 }
 
-func (c *tokenCreator) CreateSession(_ context.Context, consumerID string, _ upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+func (c *tokenCreator) CreateSession(_ context.Context, consumerID string, _ []byte) (upstream.Session, upstream.Result, error) {
 	n := c.calls.Add(1)
 	return upstream.Session{URI: "https://vault.test/session/" + consumerID, Token: fmt.Sprintf("tok-%d", n), CreatedAt: time.Now()},
 		upstream.Result{Status: 201, Attempts: 1}, nil

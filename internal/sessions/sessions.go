@@ -18,7 +18,7 @@ import (
 
 // Creator is the upstream call this package wraps.
 type Creator interface {
-	CreateSession(ctx context.Context, consumerID string, req upstream.SessionRequest) (upstream.Session, upstream.Result, error)
+	CreateSession(ctx context.Context, consumerID string, body []byte) (upstream.Session, upstream.Result, error)
 }
 
 // Store keeps sessions for reuse. Implementations must expire entries after
@@ -70,10 +70,12 @@ type outcome struct {
 // Create returns a session for consumerID built from req on behalf of
 // subject. Requests differing in subject, consumer or options never share.
 func (s *Service) Create(ctx context.Context, subject, consumerID string, req upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
-	key, err := Key(subject, consumerID, req)
+	// Marshalled once: the same bytes are the key and the upstream body.
+	body, err := json.Marshal(req)
 	if err != nil {
 		return upstream.Session{}, upstream.Result{}, err
 	}
+	key := Key(subject, consumerID, body)
 	if s.store != nil && s.reuseTTL > 0 {
 		sess, ok, err := s.store.Get(ctx, key)
 		switch {
@@ -90,7 +92,7 @@ func (s *Service) Create(ctx context.Context, subject, consumerID string, req up
 		// The shared call must not die with the first caller's request: it
 		// is bounded by the upstream deadline instead.
 		callCtx := context.WithoutCancel(ctx)
-		sess, res, err := s.creator.CreateSession(callCtx, consumerID, req)
+		sess, res, err := s.creator.CreateSession(callCtx, consumerID, body)
 		if err == nil && s.store != nil && s.reuseTTL > 0 {
 			if err := s.store.Set(callCtx, key, sess, s.reuseTTL); err != nil {
 				s.onError(err)
@@ -112,12 +114,9 @@ func (s *Service) Create(ctx context.Context, subject, consumerID string, req up
 
 // Key identifies "the same user+consumer+options": a hash, so neither the
 // subject nor the options are kept in memory or in a shared store as is.
-// It hashes each part behind its 4-byte big-endian length.
-func Key(subject, consumerID string, req upstream.SessionRequest) (string, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return "", err
-	}
+// It hashes each part behind its 4-byte big-endian length; body is the
+// request's JSON.
+func Key(subject, consumerID string, body []byte) string {
 	// One buffer and one hash call: this runs for every /connect.
 	buf := make([]byte, 0, 12+len(subject)+len(consumerID)+len(body))
 	for _, part := range []string{subject, consumerID} {
@@ -129,5 +128,5 @@ func Key(subject, consumerID string, req upstream.SessionRequest) (string, error
 	sum := sha256.Sum256(buf)
 	var key [2 * sha256.Size]byte // on the stack: one allocation, the string
 	hex.Encode(key[:], sum[:])
-	return string(key[:]), nil
+	return string(key[:])
 }

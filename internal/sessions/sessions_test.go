@@ -17,13 +17,13 @@ import (
 
 type fakeCreator struct {
 	calls atomic.Int32
-	fn    func(ctx context.Context, consumerID string, req upstream.SessionRequest) (upstream.Session, upstream.Result, error)
+	fn    func(ctx context.Context, consumerID string, body []byte) (upstream.Session, upstream.Result, error)
 }
 
-func (f *fakeCreator) CreateSession(ctx context.Context, consumerID string, req upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+func (f *fakeCreator) CreateSession(ctx context.Context, consumerID string, body []byte) (upstream.Session, upstream.Result, error) {
 	n := f.calls.Add(1)
 	if f.fn != nil {
-		return f.fn(ctx, consumerID, req)
+		return f.fn(ctx, consumerID, body)
 	}
 	return upstream.Session{URI: "https://vault.test/session/" + consumerID, Token: string(rune('a' + n)), CreatedAt: time.Now()}, upstream.Result{Status: 200, Attempts: 1}, nil
 }
@@ -36,7 +36,7 @@ func newService(t *testing.T, c Creator, o Options) (*Service, *metrics.Metrics)
 
 func TestConcurrentIdenticalRequestsShareOneCall(t *testing.T) {
 	release := make(chan struct{})
-	c := &fakeCreator{fn: func(ctx context.Context, id string, _ upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+	c := &fakeCreator{fn: func(ctx context.Context, id string, _ []byte) (upstream.Session, upstream.Result, error) {
 		<-release
 		return upstream.Session{URI: "u", Token: "t"}, upstream.Result{Status: 200}, nil
 	}}
@@ -169,7 +169,7 @@ func TestCallerGoingAwayDoesNotCancelSharedCall(t *testing.T) {
 	started := make(chan struct{})
 	release := make(chan struct{})
 	var sawCancel atomic.Bool
-	c := &fakeCreator{fn: func(ctx context.Context, _ string, _ upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
+	c := &fakeCreator{fn: func(ctx context.Context, _ string, _ []byte) (upstream.Session, upstream.Result, error) {
 		close(started)
 		<-release
 		sawCancel.Store(ctx.Err() != nil)

@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,7 +27,6 @@ var (
 	errCallerGone        = errors.New("caller went away")
 	errNoSlot            = errors.New("no upstream slot free")
 	errInvalidConsumerID = errors.New("consumer id is not 1-255 printable ASCII characters without spaces")
-	errEncodeRequest     = errors.New("encode session request")
 )
 
 // Client creates Vault sessions at Apideck. It is safe for concurrent use.
@@ -79,10 +77,11 @@ func (c *Client) CircuitState() string { return c.breaker.state() }
 // Close drops pooled idle connections (at shutdown).
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 
-// CreateSession POSTs {BaseURL}/vault/sessions for consumerID with req as
-// the body. The whole call, waiting for a slot and retries included, ends
-// within cfg.Timeout. Every error is an *Error; Result is filled either way.
-func (c *Client) CreateSession(ctx context.Context, consumerID string, req SessionRequest) (Session, Result, error) {
+// CreateSession POSTs {BaseURL}/vault/sessions for consumerID with body,
+// the JSON of a SessionRequest, sent as it is by every attempt. The whole
+// call, waiting for a slot and retries included, ends within cfg.Timeout.
+// Every error is an *Error; Result is filled either way.
+func (c *Client) CreateSession(ctx context.Context, consumerID string, body []byte) (Session, Result, error) {
 	start := time.Now()
 	var res Result
 	finish := func(s Session, err *Error) (Session, Result, error) {
@@ -95,11 +94,6 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, req Sessi
 
 	if !validConsumerID(consumerID) {
 		return finish(Session{}, &Error{Kind: KindRejected, Err: errInvalidConsumerID})
-	}
-	// Marshalled once: every attempt sends the same bytes.
-	body, err := json.Marshal(req)
-	if err != nil {
-		return finish(Session{}, &Error{Kind: KindRejected, Err: errEncodeRequest})
 	}
 	if ctx.Err() != nil {
 		return finish(Session{}, &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))})

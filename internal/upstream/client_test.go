@@ -47,7 +47,11 @@ func TestCreateSessionSendsRequest(t *testing.T) {
 		Settings:         &Settings{UnifiedAPIs: []string{"crm"}, SandboxMode: &yes, AllowActions: []string{}},
 		Theme:            &Theme{PrimaryColor: "#286efa"},
 	}
-	sess, res, err := tc.CreateSession(t.Context(), testConsumer, req)
+	reqBody, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, res, err := tc.CreateSession(t.Context(), testConsumer, reqBody)
 	if err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
@@ -112,7 +116,7 @@ func TestCreateSessionRefusesBadConsumerID(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1); okHandler(w, r) })
 	tc := newTestClient(t, srv, nil)
 	for _, id := range []string{"", "org 42", "org\r\nX-Evil: 1", "ü", strings.Repeat("a", 256)} {
-		_, res, err := tc.CreateSession(t.Context(), id, SessionRequest{})
+		_, res, err := tc.CreateSession(t.Context(), id, []byte(`{}`))
 		if e := asError(t, err); e.Kind != KindRejected || res.Attempts != 0 {
 			t.Errorf("consumer %q: kind %v attempts %d, want rejected without attempts", id, e.Kind, res.Attempts)
 		}

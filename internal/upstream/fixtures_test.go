@@ -93,7 +93,7 @@ func (tc testClient) outcomes(outcome string) int {
 
 // create calls CreateSession with a minimal request.
 func (tc testClient) create(ctx context.Context) (Session, Result, error) {
-	return tc.CreateSession(ctx, testConsumer, SessionRequest{RedirectURI: "https://app.example.test/done"})
+	return tc.CreateSession(ctx, testConsumer, []byte(`{"redirect_uri":"https://app.example.test/done"}`))
 }
 
 // sessionBody is Apideck's 200 answer.

@@ -187,7 +187,7 @@ func TestCreateSessionReusesConnections(t *testing.T) {
 	}
 	// Error answers are read to the end too, so they keep the connection.
 	for range 5 {
-		if _, _, err := tc.CreateSession(t.Context(), "unknown", SessionRequest{}); asError(t, err).Kind != KindRejected {
+		if _, _, err := tc.CreateSession(t.Context(), "unknown", []byte(`{}`)); asError(t, err).Kind != KindRejected {
 			t.Fatalf("error %v, want rejected", err)
 		}
 	}
