@@ -224,7 +224,8 @@ func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	log := newLogger(io.Discard, cfg.LogLevel, cfg.LogFormat)
-	m := metrics.New(prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
 	authn, ready, err := newAuthenticator(ctx, cfg, m, log)
 	if err != nil {
 		b.Fatal(err)
@@ -232,7 +233,7 @@ func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 	if err := ready(ctx); err != nil {
 		b.Fatal(err)
 	}
-	client, err := upstream.New(cfg.Upstream, m, log)
+	client, err := upstream.New(cfg.Upstream, reg, log)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	// the drain: the spans of the last requests are flushed too.
 	defer shutdownTracing(tracer, log)
 	cfg.Upstream.WrapTransport = tracer.WrapTransport()
-	client, err := upstream.New(cfg.Upstream, m, log)
+	client, err := upstream.New(cfg.Upstream, reg, log)
 	if err != nil {
 		return err
 	}

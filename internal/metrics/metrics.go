@@ -9,19 +9,15 @@ import (
 
 // Metrics holds every collector the service records to.
 type Metrics struct {
-	HTTPRequests     *prometheus.CounterVec   // route, method, code
-	HTTPDuration     *prometheus.HistogramVec // route, method
-	UpstreamRequests *prometheus.CounterVec   // outcome, one per attempt
-	UpstreamDuration prometheus.Histogram     // one per attempt
-	AuthFailures     *prometheus.CounterVec   // reason
-	RateLimited      *prometheus.CounterVec   // scope: user, ip
-	RateLimitErrors  prometheus.Counter       // shared-state failures, limiting failed open
-	JWKSFetches      *prometheus.CounterVec   // trigger (startup, refresh, unknown_kid), result (ok, error)
-	CircuitState     prometheus.Gauge         // 0 closed, 1 half-open, 2 open
-	UpstreamInFlight prometheus.Gauge
-	SessionReuse     *prometheus.CounterVec // result: hit, miss, shared
-	ForwardAuth      *prometheus.CounterVec // result: ok, unauthenticated, error, cache_hit
-	BuildInfo        *prometheus.GaugeVec   // version, commit, goversion
+	HTTPRequests    *prometheus.CounterVec   // route, method, code
+	HTTPDuration    *prometheus.HistogramVec // route, method
+	AuthFailures    *prometheus.CounterVec   // reason
+	RateLimited     *prometheus.CounterVec   // scope: user, ip
+	RateLimitErrors prometheus.Counter       // shared-state failures, limiting failed open
+	JWKSFetches     *prometheus.CounterVec   // trigger (startup, refresh, unknown_kid), result (ok, error)
+	SessionReuse    *prometheus.CounterVec   // result: hit, miss, shared
+	ForwardAuth     *prometheus.CounterVec   // result: ok, unauthenticated, error, cache_hit
+	BuildInfo       *prometheus.GaugeVec     // version, commit, goversion
 }
 
 // New creates the collectors and registers them, with the Go runtime and
@@ -37,15 +33,6 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Time to answer a public request, upstream work included.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method"}),
-		UpstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vaultgate_upstream_requests_total",
-			Help: "Attempts to create a Vault session at Apideck, by outcome.",
-		}, []string{"outcome"}),
-		UpstreamDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "vaultgate_upstream_duration_seconds",
-			Help:    "Duration of one attempt at Apideck's POST /vault/sessions.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}),
 		AuthFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vaultgate_auth_failures_total",
 			Help: "Authentication failures (401/403/503 of authentication), by reason.",
@@ -62,14 +49,6 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "vaultgate_jwks_fetches_total",
 			Help: "JWKS fetches, by trigger and result.",
 		}, []string{"trigger", "result"}),
-		CircuitState: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "vaultgate_upstream_circuit_state",
-			Help: "Circuit breaker state around Apideck: 0 closed, 1 half-open, 2 open.",
-		}),
-		UpstreamInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "vaultgate_upstream_in_flight",
-			Help: "Upstream calls holding a concurrency slot.",
-		}),
 		SessionReuse: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vaultgate_session_reuse_total",
 			Help: "Session lookups before calling Apideck, by result (hit, miss, shared).",
@@ -84,9 +63,9 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"version", "commit", "goversion"}),
 	}
 	reg.MustRegister(
-		m.HTTPRequests, m.HTTPDuration, m.UpstreamRequests, m.UpstreamDuration,
+		m.HTTPRequests, m.HTTPDuration,
 		m.AuthFailures, m.RateLimited, m.RateLimitErrors, m.JWKSFetches,
-		m.CircuitState, m.UpstreamInFlight, m.SessionReuse, m.ForwardAuth, m.BuildInfo,
+		m.SessionReuse, m.ForwardAuth, m.BuildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

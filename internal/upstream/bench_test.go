@@ -5,13 +5,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-
-	"github.com/vaultgate/vaultgate/internal/metrics"
 )
 
 func BenchmarkCreateSession(b *testing.B) {
 	srv := newServer(b, okHandler)
-	c, err := New(testConfig(srv.URL), metrics.New(prometheus.NewRegistry()), zerolog.Nop())
+	c, err := New(testConfig(srv.URL), prometheus.NewRegistry(), zerolog.Nop())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -27,7 +25,7 @@ func BenchmarkCreateSession(b *testing.B) {
 
 func BenchmarkCreateSessionParallel(b *testing.B) {
 	srv := newServer(b, okHandler)
-	c, err := New(testConfig(srv.URL), metrics.New(prometheus.NewRegistry()), zerolog.Nop())
+	c, err := New(testConfig(srv.URL), prometheus.NewRegistry(), zerolog.Nop())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func checkState(t *testing.T, tc testClient, want string, gauge float64) {
 	if got := tc.CircuitState(); got != want {
 		t.Errorf("circuit %s, want %s", got, want)
 	}
-	if got := testutil.ToFloat64(tc.metrics.CircuitState); got != gauge {
+	if got := testutil.ToFloat64(tc.m.circuit); got != gauge {
 		t.Errorf("circuit gauge %v, want %v", got, gauge)
 	}
 }

@@ -10,8 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-
-	"github.com/vaultgate/vaultgate/internal/metrics"
 )
 
 // userAgent names us to Apideck (and to whoever reads their logs).
@@ -35,7 +33,7 @@ type Client struct {
 	endpoint string // {BaseURL}/vault/sessions
 	vault    origin
 	http     *http.Client
-	m        *metrics.Metrics
+	m        *clientMetrics
 	log      zerolog.Logger
 	breaker  *breaker
 	slots    *slots
@@ -45,16 +43,16 @@ type Client struct {
 	slotWait    time.Duration
 }
 
-// New checks cfg and builds a client. m may be nil (metrics then go to a
-// private registry nobody scrapes).
-func New(cfg Config, m *metrics.Metrics, log zerolog.Logger) (*Client, error) {
+// New checks cfg and builds a client whose metrics are registered on reg.
+func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("upstream config: %w", err)
 	}
 	vault, _ := parseOrigin(cfg.VaultOrigin) // validated above
 	endpoint := strings.TrimRight(cfg.BaseURL, "/") + "/vault/sessions"
-	if m == nil {
-		m = metrics.New(prometheus.NewRegistry())
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("upstream metrics: %w", err)
 	}
 	log = log.With().Str("component", "upstream").Logger()
 	return &Client{
@@ -64,8 +62,8 @@ func New(cfg Config, m *metrics.Metrics, log zerolog.Logger) (*Client, error) {
 		http:        newHTTPClient(cfg),
 		m:           m,
 		log:         log,
-		breaker:     newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, m.CircuitState, log),
-		slots:       newSlots(cfg.MaxConcurrency, m.UpstreamInFlight),
+		breaker:     newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, m.circuit, log),
+		slots:       newSlots(cfg.MaxConcurrency, m.inFlight),
 		backoffBase: defaultBackoffBase,
 		slotWait:    slotWait,
 	}, nil
@@ -101,7 +99,7 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, body []by
 
 	done, openErr := c.breaker.allow()
 	if openErr != nil {
-		c.m.UpstreamRequests.WithLabelValues(outcomeCircuitOpen).Inc()
+		c.m.requests.WithLabelValues(outcomeCircuitOpen).Inc()
 		return finish(Session{}, openErr)
 	}
 
@@ -115,7 +113,7 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, body []by
 			return finish(Session{}, &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))})
 		}
 		// Also when the deadline came first: the cause is the missing slot.
-		c.m.UpstreamRequests.WithLabelValues(outcomeBusy).Inc()
+		c.m.requests.WithLabelValues(outcomeBusy).Inc()
 		return finish(Session{}, &Error{Kind: KindBusy, RetryAfter: defaultBusyRetry, Err: errNoSlot})
 	}
 	defer release()
@@ -133,8 +131,8 @@ func (c *Client) attempts(ctx context.Context, consumerID string, body []byte, r
 	for n := 1; ; n++ {
 		t0 := time.Now()
 		a := c.try(ctx, consumerID, body)
-		c.m.UpstreamDuration.Observe(time.Since(t0).Seconds())
-		c.m.UpstreamRequests.WithLabelValues(a.outcome).Inc()
+		c.m.duration.Observe(time.Since(t0).Seconds())
+		c.m.requests.WithLabelValues(a.outcome).Inc()
 		res.Attempts, res.Status = n, a.status
 		if a.kind == 0 {
 			return a.session, nil
@@ -192,4 +190,40 @@ func validConsumerID(id string) bool {
 		return false
 	}
 	return isTokenText(id)
+}
+
+// clientMetrics are the client's collectors.
+type clientMetrics struct {
+	requests *prometheus.CounterVec // outcome, one per attempt
+	duration prometheus.Histogram   // one per attempt
+	circuit  prometheus.Gauge       // 0 closed, 1 half-open, 2 open
+	inFlight prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) (*clientMetrics, error) {
+	m := &clientMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_upstream_requests_total",
+			Help: "Attempts to create a Vault session at Apideck, by outcome.",
+		}, []string{"outcome"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "vaultgate_upstream_duration_seconds",
+			Help:    "Duration of one attempt at Apideck's POST /vault/sessions.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+		circuit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vaultgate_upstream_circuit_state",
+			Help: "Circuit breaker state around Apideck: 0 closed, 1 half-open, 2 open.",
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vaultgate_upstream_in_flight",
+			Help: "Upstream calls holding a concurrency slot.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.circuit, m.inFlight} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }

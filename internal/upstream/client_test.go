@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/secret"
@@ -165,7 +166,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig("https://unify.example.test")
 			tt.mutate(&cfg)
-			_, err := New(cfg, nil, zerolog.Nop())
+			_, err := New(cfg, prometheus.NewRegistry(), zerolog.Nop())
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("New: %v", err)
@@ -178,7 +179,7 @@ func TestNewValidatesConfig(t *testing.T) {
 
 func TestNewReportsEveryProblem(t *testing.T) {
 	t.Parallel()
-	_, err := New(Config{}, nil, zerolog.Nop())
+	_, err := New(Config{}, prometheus.NewRegistry(), zerolog.Nop())
 	if err == nil {
 		t.Fatal("New(Config{}) succeeded")
 	}

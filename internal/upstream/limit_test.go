@@ -21,7 +21,7 @@ func TestCreateSessionBusyWithoutSlot(t *testing.T) {
 		first <- err
 	}()
 	<-up.arrived
-	if got := testutil.ToFloat64(tc.metrics.UpstreamInFlight); got != 1 {
+	if got := testutil.ToFloat64(tc.m.inFlight); got != 1 {
 		t.Errorf("in-flight gauge %v during a call, want 1", got)
 	}
 
@@ -48,7 +48,7 @@ func TestCreateSessionBusyWithoutSlot(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatalf("first call: %v", err)
 	}
-	if got := testutil.ToFloat64(tc.metrics.UpstreamInFlight); got != 0 {
+	if got := testutil.ToFloat64(tc.m.inFlight); got != 0 {
 		t.Errorf("in-flight gauge %v after the calls, want 0", got)
 	}
 }
