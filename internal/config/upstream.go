@@ -62,7 +62,7 @@ func (p *problems) parseUpstream(r rawEnv) upstream.Config {
 
 	c.VaultOrigin = defaultVaultOrigin
 	if v := strings.TrimSpace(r.VaultOrigin); v != "" {
-		if o, err := normalizeOrigin(v); err != nil {
+		if o, err := upstream.ParseOrigin(v); err != nil {
 			p.wrap("VAULT_ORIGIN", err)
 		} else {
 			c.VaultOrigin = o

@@ -31,7 +31,7 @@ var (
 type Client struct {
 	cfg      Config
 	endpoint string // {BaseURL}/vault/sessions
-	vault    origin
+	vault    string // normalised VaultOrigin
 	http     *http.Client
 	m        *clientMetrics
 	log      zerolog.Logger
@@ -48,7 +48,7 @@ func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, er
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("upstream config: %w", err)
 	}
-	vault, _ := parseOrigin(cfg.VaultOrigin) // validated above
+	vault, _ := ParseOrigin(cfg.VaultOrigin) // validated above
 	endpoint := strings.TrimRight(cfg.BaseURL, "/") + "/vault/sessions"
 	m, err := newMetrics(reg)
 	if err != nil {

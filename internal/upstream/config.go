@@ -60,8 +60,8 @@ func (c Config) validate() error {
 	if c.BreakerCooldown <= 0 {
 		errs = append(errs, errors.New("breaker cooldown must be positive"))
 	}
-	if _, err := parseOrigin(c.VaultOrigin); err != nil {
-		errs = append(errs, err)
+	if _, err := ParseOrigin(c.VaultOrigin); err != nil {
+		errs = append(errs, fmt.Errorf("vault origin %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -21,7 +21,7 @@ var (
 )
 
 // parseSession turns a success body into a Session whose URI is on vault.
-func parseSession(body []byte, vault origin, now time.Time) (Session, error) {
+func parseSession(body []byte, vault string, now time.Time) (Session, error) {
 	var answer struct {
 		Data *struct {
 			SessionURI   string `json:"session_uri"`

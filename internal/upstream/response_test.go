@@ -9,7 +9,7 @@ import (
 
 func TestParseSession(t *testing.T) {
 	t.Parallel()
-	vault, err := parseOrigin("https://Vault.Example.test")
+	vault, err := ParseOrigin("https://Vault.Example.test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,27 +61,30 @@ func TestParseSession(t *testing.T) {
 	}
 }
 
-func TestParseOriginNormalises(t *testing.T) {
+func TestParseOrigin(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in   string
-		want origin
-	}{
-		{"https://vault.apideck.com", origin{"https", "vault.apideck.com", "443"}},
-		{"HTTPS://Vault.Apideck.COM/", origin{"https", "vault.apideck.com", "443"}},
-		{"http://localhost:8080", origin{"http", "localhost", "8080"}},
-		{"http://127.0.0.1", origin{"http", "127.0.0.1", "80"}},
-		{"https://[::1]:9443", origin{"https", "::1", "9443"}},
+	tests := []struct{ in, want string }{
+		{"https://vault.apideck.com", "https://vault.apideck.com"},
+		{"HTTPS://Vault.Apideck.COM/", "https://vault.apideck.com"},
+		{"https://vault.apideck.com:443", "https://vault.apideck.com"},
+		{"http://localhost:8080", "http://localhost:8080"},
+		{"http://127.0.0.1:80", "http://127.0.0.1"},
+		{"https://[::1]:9443", "https://[::1]:9443"},
+		{"https://[::1]:443", "https://[::1]"},
 	}
 	for _, tt := range tests {
-		got, err := parseOrigin(tt.in)
+		got, err := ParseOrigin(tt.in)
 		if err != nil || got != tt.want {
-			t.Errorf("parseOrigin(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+			t.Errorf("ParseOrigin(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "vault.apideck.com", "ftp://x", "https://", "https://u@x", "https://x/p", "https://x?q", "https://x#f"} {
-		if _, err := parseOrigin(bad); err == nil {
-			t.Errorf("parseOrigin(%q) accepted", bad)
+	for _, bad := range []string{"", "vault.apideck.com", "ftp://x", "https://", "https://u@x", "https://x/p",
+		"https://x?q", "https://x?", "https://x#f", "https://x#", "https://x/%2F", "https://x:port", "https://:443"} {
+		got, err := ParseOrigin(bad)
+		if err == nil {
+			t.Errorf("ParseOrigin(%q) = %q, want an error", bad, got)
+		} else if bad != "" && strings.Contains(err.Error(), bad) {
+			t.Errorf("ParseOrigin(%q) error %q quotes the input", bad, err)
 		}
 	}
 }
