@@ -11,6 +11,7 @@ import (
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/ratelimit"
 	"github.com/vaultgate/vaultgate/internal/redisstate"
+	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/sessions"
 )
 
@@ -32,7 +33,7 @@ func newSharedState(cfg config.Config, log zerolog.Logger) (*sharedState, error)
 	if err != nil {
 		return nil, err
 	}
-	store, err := sessions.NewRedis(client, "vaultgate:reuse:", cfg.Upstream.APIKey)
+	store, err := sessions.NewRedis(client, "vaultgate:reuse:", secret.New(cfg.Upstream.APIKey))
 	if err != nil {
 		client.Close()
 		return nil, err

@@ -39,7 +39,7 @@ func (c *Client) try(ctx context.Context, consumerID string, body []byte) attemp
 		// Only an unparsable base URL gets here, and config refuses those.
 		return attempt{outcome: outcomeNetworkError, kind: KindUnavailable, cause: errors.New("cannot build the request")}
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey.Reveal())
+	req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
 	req.Header.Set("X-Apideck-App-Id", c.cfg.AppID)
 	req.Header.Set("X-Apideck-Consumer-Id", consumerID)
 	req.Header.Set("Content-Type", "application/json")

@@ -43,7 +43,7 @@ type breaker struct {
 
 func newBreaker(failures int, cooldown time.Duration, gauge prometheus.Gauge, log zerolog.Logger) *breaker {
 	b := &breaker{cooldown: cooldown}
-	threshold := uint32(failures) // validated to fit
+	threshold := uint32(failures) // config keeps it within range
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "apideck",
 		MaxRequests: 1, // exactly one probe when half-open

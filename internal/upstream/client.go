@@ -15,16 +15,12 @@ import (
 // userAgent names us to Apideck (and to whoever reads their logs).
 const userAgent = "vaultgate"
 
-// maxConsumerIDLen matches the contract's consumer id bound.
-const maxConsumerIDLen = 255
-
 var (
 	// errDeadline is the cause of the call's own deadline, told apart from
 	// the caller's context ending.
-	errDeadline          = fmt.Errorf("no answer within the upstream deadline: %w", context.DeadlineExceeded)
-	errCallerGone        = errors.New("caller went away")
-	errNoSlot            = errors.New("no upstream slot free")
-	errInvalidConsumerID = errors.New("consumer id is not 1-255 printable ASCII characters without spaces")
+	errDeadline   = fmt.Errorf("no answer within the upstream deadline: %w", context.DeadlineExceeded)
+	errCallerGone = errors.New("caller went away")
+	errNoSlot     = errors.New("no upstream slot free")
 )
 
 // Client creates Vault sessions at Apideck. It is safe for concurrent use.
@@ -43,12 +39,8 @@ type Client struct {
 	slotWait    time.Duration
 }
 
-// New checks cfg and builds a client whose metrics are registered on reg.
+// New builds a client whose metrics are registered on reg.
 func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, error) {
-	if err := cfg.validate(); err != nil {
-		return nil, fmt.Errorf("upstream config: %w", err)
-	}
-	vault, _ := ParseOrigin(cfg.VaultOrigin) // validated above
 	endpoint := strings.TrimRight(cfg.BaseURL, "/") + "/vault/sessions"
 	m, err := newMetrics(reg)
 	if err != nil {
@@ -58,7 +50,7 @@ func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, er
 	return &Client{
 		cfg:         cfg,
 		endpoint:    endpoint,
-		vault:       vault,
+		vault:       cfg.VaultOrigin,
 		http:        newHTTPClient(cfg),
 		m:           m,
 		log:         log,
@@ -90,9 +82,6 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, body []by
 		return s, res, nil
 	}
 
-	if !validConsumerID(consumerID) {
-		return finish(Session{}, &Error{Kind: KindRejected, Err: errInvalidConsumerID})
-	}
 	if ctx.Err() != nil {
 		return finish(Session{}, &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))})
 	}
@@ -181,15 +170,6 @@ func (c *Client) logger(ctx context.Context) *zerolog.Logger {
 		return l
 	}
 	return &c.log
-}
-
-// validConsumerID mirrors the contract's rule; the header must not carry
-// anything net/http would refuse or a proxy could misread.
-func validConsumerID(id string) bool {
-	if id == "" || len(id) > maxConsumerIDLen {
-		return false
-	}
-	return isTokenText(id)
 }
 
 // clientMetrics are the client's collectors.

@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
-	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/syncbuf"
 )
 
@@ -48,7 +47,7 @@ func newUnstartedServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 func testConfig(baseURL string) Config {
 	return Config{
 		BaseURL:         baseURL,
-		APIKey:          secret.New(testKey),
+		APIKey:          testKey,
 		AppID:           testAppID,
 		Timeout:         2 * time.Second,
 		MaxRetries:      2,
