@@ -1,6 +1,9 @@
+// Package upstream is the client for Apideck's POST /vault/sessions: retries,
+// deadline, concurrency bound, circuit breaker and typed errors.
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +14,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
+
+// Config is what the client needs. internal/config fills it from the
+// environment and has validated every value; New takes them as they are.
+type Config struct {
+	BaseURL         string        // e.g. https://unify.apideck.com
+	APIKey          string        // sent only as "Authorization: Bearer"; never log it
+	AppID           string        // x-apideck-app-id
+	Timeout         time.Duration // deadline for one CreateSession, retries included
+	MaxRetries      int           // retries after the first attempt
+	MaxConcurrency  int           // upstream calls in flight at once
+	BreakerFailures int           // consecutive failures that open the circuit; fits a uint32
+	BreakerCooldown time.Duration // open time before one probe is let through
+	VaultOrigin     string        // as ParseOrigin returns it; the only origin a session_uri may have
+
+	// WrapTransport, when set, wraps the client's own transport once in New
+	// (tracing adds client spans and trace headers this way). Not read from
+	// the environment.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+}
 
 // userAgent names us to Apideck (and to whoever reads their logs).
 const userAgent = "vaultgate"
@@ -27,21 +49,17 @@ var (
 type Client struct {
 	cfg      Config
 	endpoint string // {BaseURL}/vault/sessions
-	vault    string // normalised VaultOrigin
 	http     *http.Client
 	m        *clientMetrics
 	log      zerolog.Logger
 	breaker  *breaker
 	slots    *slots
 
-	// Tests shorten these; production uses the constants.
-	backoffBase time.Duration
-	slotWait    time.Duration
+	backoffBase time.Duration // tests shorten it
 }
 
 // New builds a client whose metrics are registered on reg.
 func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, error) {
-	endpoint := strings.TrimRight(cfg.BaseURL, "/") + "/vault/sessions"
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("upstream metrics: %w", err)
@@ -49,28 +67,23 @@ func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, er
 	log = log.With().Str("component", "upstream").Logger()
 	return &Client{
 		cfg:         cfg,
-		endpoint:    endpoint,
-		vault:       cfg.VaultOrigin,
+		endpoint:    strings.TrimRight(cfg.BaseURL, "/") + "/vault/sessions",
 		http:        newHTTPClient(cfg),
 		m:           m,
 		log:         log,
 		breaker:     newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, m.circuit, log),
 		slots:       newSlots(cfg.MaxConcurrency, m.inFlight),
 		backoffBase: defaultBackoffBase,
-		slotWait:    slotWait,
 	}, nil
 }
-
-// CircuitState is "closed", "half-open" or "open".
-func (c *Client) CircuitState() string { return c.breaker.state() }
 
 // Close drops pooled idle connections (at shutdown).
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 
 // CreateSession POSTs {BaseURL}/vault/sessions for consumerID with body,
-// the JSON of a SessionRequest, sent as it is by every attempt. The whole
-// call, waiting for a slot and retries included, ends within cfg.Timeout.
-// Every error is an *Error; Result is filled either way.
+// the JSON of a SessionRequest, which every attempt sends as it is. The
+// whole call, waiting for a slot and retries included, ends within
+// cfg.Timeout. Every error is an *Error; Result is filled either way.
 func (c *Client) CreateSession(ctx context.Context, consumerID string, body []byte) (Session, Result, error) {
 	start := time.Now()
 	var res Result
@@ -81,11 +94,13 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, body []by
 		}
 		return s, res, nil
 	}
-
-	if ctx.Err() != nil {
-		return finish(Session{}, &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))})
+	callerGone := func() *Error {
+		return &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))}
 	}
 
+	if ctx.Err() != nil {
+		return finish(Session{}, callerGone())
+	}
 	done, openErr := c.breaker.allow()
 	if openErr != nil {
 		c.m.requests.WithLabelValues(outcomeCircuitOpen).Inc()
@@ -95,11 +110,11 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, body []by
 	callCtx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errDeadline)
 	defer cancel()
 
-	release, ok := c.slots.acquire(callCtx, c.slotWait)
+	release, ok := c.slots.acquire(callCtx, slotWait)
 	if !ok {
-		done(verdictIgnored.outcome())
+		done(errBreakerIgnored)
 		if ctx.Err() != nil {
-			return finish(Session{}, &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))})
+			return finish(Session{}, callerGone())
 		}
 		// Also when the deadline came first: the cause is the missing slot.
 		c.m.requests.WithLabelValues(outcomeBusy).Inc()
@@ -108,7 +123,7 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, body []by
 	defer release()
 
 	sess, callErr := c.attempts(callCtx, consumerID, body, &res)
-	done(c.verdict(ctx, callErr).outcome())
+	done(breakerOutcome(ctx, callErr))
 	return finish(sess, callErr)
 }
 
@@ -141,26 +156,43 @@ func (c *Client) attempts(ctx context.Context, consumerID string, body []byte, r
 			return Session{}, a.err()
 		}
 		ev.Dur("retry_in", delay).Msg("upstream attempt failed, retrying")
-		if sleep(ctx, delay) != nil {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
 			failed, _ := ctxFailure(ctx, a.status)
 			return Session{}, failed.err()
 		}
 	}
 }
 
-// verdict tells the breaker what a finished call says about Apideck.
-func (c *Client) verdict(caller context.Context, err *Error) verdict {
-	switch {
-	case err == nil:
-		return verdictHealthy
-	case caller.Err() != nil:
-		// The client went away (or its own deadline passed): not
-		// Apideck's fault, and not evidence it is healthy either.
-		return verdictIgnored
-	case err.Kind == KindUnavailable || err.Kind == KindTimeout:
-		return verdictFailure
+// try sends one POST and classifies what came back. ctx carries the call's
+// deadline.
+func (c *Client) try(ctx context.Context, consumerID string, body []byte) attempt {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		// Only a base URL that does not parse gets here; config refuses those.
+		return attempt{outcome: outcomeNetworkError, kind: KindUnavailable, cause: errors.New("cannot build the request")}
 	}
-	return verdictHealthy
+	req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	req.Header.Set("X-Apideck-App-Id", c.cfg.AppID)
+	req.Header.Set("X-Apideck-Consumer-Id", consumerID)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if a, done := ctxFailure(ctx, 0); done {
+			return a
+		}
+		return attempt{outcome: outcomeNetworkError, kind: KindUnavailable, retryable: true,
+			cause: fmt.Errorf("send request: %w", transportCause(err))}
+	}
+	defer resp.Body.Close()
+	// Read (up to the limit) whatever the status: a body read to EOF lets
+	// the connection go back to the pool.
+	data, tooLarge, readErr := readBody(resp.Body)
+	return c.classify(ctx, resp, data, tooLarge, readErr)
 }
 
 // logger prefers the request-scoped logger in ctx (it carries the request
@@ -172,9 +204,8 @@ func (c *Client) logger(ctx context.Context) *zerolog.Logger {
 	return &c.log
 }
 
-// clientMetrics are the client's collectors.
 type clientMetrics struct {
-	requests *prometheus.CounterVec // outcome, one per attempt
+	requests *prometheus.CounterVec // outcome, one per attempt (or refused call)
 	duration prometheus.Histogram   // one per attempt
 	circuit  prometheus.Gauge       // 0 closed, 1 half-open, 2 open
 	inFlight prometheus.Gauge
