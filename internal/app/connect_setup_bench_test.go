@@ -233,7 +233,7 @@ func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 	if err := ready(ctx); err != nil {
 		b.Fatal(err)
 	}
-	client, err := upstream.New(cfg.Upstream, m, log)
+	client, err := upstream.New(cfg.Upstream, reg, log)
 	if err != nil {
 		b.Fatal(err)
 	}

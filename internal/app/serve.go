@@ -78,7 +78,7 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	// the drain: the spans of the last requests are flushed too.
 	defer shutdownTracing(tracer, log)
 	cfg.Upstream.WrapTransport = tracer.WrapTransport()
-	client, err := upstream.New(cfg.Upstream, m, log)
+	client, err := upstream.New(cfg.Upstream, reg, log)
 	if err != nil {
 		return err
 	}
@@ -218,8 +218,8 @@ func shutdownTracing(t *tracing.Instrumentation, log zerolog.Logger) {
 func stateOptions(cfg config.Config, client *upstream.Client) state.Options {
 	return state.Options{
 		RedisURL:        cfg.RedisURL,
-		APIKey:          cfg.Upstream.APIKey.Reveal(),
-		Upstream:        sessionBodyCreator{client},
+		APIKey:          cfg.Upstream.APIKey,
+		Upstream:        client,
 		ReuseTTL:        cfg.SessionReuseTTL,
 		SessionLifetime: cfg.Connect.SessionLength,
 		UserPerMinute:   cfg.RateLimitPerMinute,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/handler"
+	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
 // parseConnect reads what /connect sends and accepts: the Vault session
@@ -142,7 +143,7 @@ func (p *problems) parseCORSOrigins(raw string) []string {
 			p.add("CORS_ALLOWED_ORIGINS", "entry %d: %q is not allowed; list exact origins", i, item)
 			continue
 		}
-		o, err := normalizeOrigin(item)
+		o, err := upstream.ParseOrigin(item)
 		if err != nil {
 			p.add("CORS_ALLOWED_ORIGINS", "entry %d: %v", i, err)
 			continue

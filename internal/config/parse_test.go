@@ -12,7 +12,6 @@ import (
 	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/handler"
 
-	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -28,7 +27,7 @@ func TestDefaults(t *testing.T) {
 		AdminAddr: ":9090",
 		Upstream: upstream.Config{
 			BaseURL:         "https://unify.apideck.com",
-			APIKey:          secret.New(testAPIKey),
+			APIKey:          testAPIKey,
 			AppID:           "app_123",
 			Timeout:         10 * time.Second,
 			MaxRetries:      2,

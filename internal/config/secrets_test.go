@@ -32,7 +32,7 @@ func TestSecretFiles(t *testing.T) {
 			if got := problemVars(t, err); strings.Join(got, ",") != strings.Join(tt.wantVars, ",") {
 				t.Fatalf("problems = %v, want %v; error: %v", got, tt.wantVars, err)
 			}
-			if got := c.Upstream.APIKey.Reveal(); got != tt.wantKey {
+			if got := c.Upstream.APIKey; got != tt.wantKey {
 				t.Errorf("key = %q, want %q", got, tt.wantKey)
 			}
 			if v := strings.TrimSpace(tt.content); err != nil && len(v) >= 6 && strings.Contains(err.Error(), v[:6]) {

@@ -16,8 +16,8 @@ const (
 	defaultMaxConcurrency  = 512
 	defaultBreakerFailures = 5
 	defaultBreakerCooldown = 5 * time.Second
-	// maxBreakerFailures matches the bound upstream.New enforces (the
-	// breaker counts in uint32), so a bad value fails here, named.
+	// maxBreakerFailures keeps the threshold within the breaker's uint32
+	// counters.
 	maxBreakerFailures = 1 << 20
 )
 
@@ -40,7 +40,7 @@ func (p *problems) parseUpstream(r rawEnv) upstream.Config {
 		// without showing any of it.
 		p.add("APIDECK_API_KEY", "must be printable ASCII without spaces or line breaks")
 	}
-	c.APIKey = key
+	c.APIKey = key.Reveal()
 
 	c.AppID = strings.TrimSpace(r.AppID)
 	switch {
@@ -62,7 +62,7 @@ func (p *problems) parseUpstream(r rawEnv) upstream.Config {
 
 	c.VaultOrigin = defaultVaultOrigin
 	if v := strings.TrimSpace(r.VaultOrigin); v != "" {
-		if o, err := normalizeOrigin(v); err != nil {
+		if o, err := upstream.ParseOrigin(v); err != nil {
 			p.wrap("VAULT_ORIGIN", err)
 		} else {
 			c.VaultOrigin = o

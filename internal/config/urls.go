@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"net"
 	"net/url"
 	"strings"
 )
@@ -49,32 +48,6 @@ func (p *problems) urlVar(name, raw string, allowQuery bool) string {
 		return ""
 	}
 	return v
-}
-
-// normalizeOrigin turns raw into the form browsers send in Origin and
-// vaultgate compares against: lower-case scheme://host[:port] with the
-// scheme's default port dropped. A trailing "/" is tolerated; any other
-// path, a query, a fragment or userinfo is an error.
-func normalizeOrigin(raw string) (string, error) {
-	u, err := absoluteURL(raw, false)
-	if err != nil {
-		return "", err
-	}
-	if u.Path != "" && u.Path != "/" || u.RawPath != "" {
-		return "", errors.New("must be an origin (scheme://host[:port]) without a path")
-	}
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if u.Scheme == "http" && port == "80" || u.Scheme == "https" && port == "443" {
-		port = ""
-	}
-	switch {
-	case port != "":
-		host = net.JoinHostPort(host, port)
-	case strings.Contains(host, ":"):
-		host = "[" + host + "]" // IPv6 literal
-	}
-	return u.Scheme + "://" + host, nil
 }
 
 // isColor reports whether v is a #rgb or #rrggbb colour, the forms Vault's

@@ -12,7 +12,7 @@ import (
 )
 
 func TestQueueStatuses(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.QueueStatuses(503, 401, 402, 404, 422, 200, 502)
 	tests := []struct {
 		status      int
@@ -51,7 +51,7 @@ func TestQueueStatuses(t *testing.T) {
 }
 
 func TestQueuedStatusPrecedesValidation(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.QueueStatuses(500)
 	h := validHeaders()
 	h.Del("Authorization")
@@ -61,7 +61,7 @@ func TestQueuedStatusPrecedesValidation(t *testing.T) {
 }
 
 func TestLatency(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 
 	// A client that gives up ends the wait: the call fails at the client
 	// and the handler does not hold on for the full latency.
@@ -87,7 +87,7 @@ func TestLatency(t *testing.T) {
 }
 
 func TestFaultHang(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.SetFault(FaultHang)
 	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
 	defer cancel()
@@ -122,7 +122,7 @@ func TestFaultHang(t *testing.T) {
 }
 
 func TestFaultHTML200(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.SetFault(FaultHTML200)
 	r := mustPost(t, srv.URL, validHeaders(), "")
 	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
@@ -134,7 +134,7 @@ func TestFaultHTML200(t *testing.T) {
 }
 
 func TestFaultResetMidBody(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.SetFault(FaultResetMidBody)
 	r, err := post(t, t.Context(), srv.URL, validHeaders(), "")
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -146,7 +146,7 @@ func TestFaultResetMidBody(t *testing.T) {
 }
 
 func TestFaultTrickle(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.SetFault(FaultTrickle)
 	ctx, cancel := context.WithTimeout(t.Context(), 350*time.Millisecond)
 	defer cancel()
@@ -173,7 +173,7 @@ func TestFaultTrickle(t *testing.T) {
 }
 
 func TestFaultHugeBody(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.SetFault(FaultHugeBody)
 	r := mustPost(t, srv.URL, validHeaders(), "")
 	if r.status != http.StatusOK || len(r.body) <= 2<<20 {
@@ -186,7 +186,7 @@ func TestFaultHugeBody(t *testing.T) {
 }
 
 func TestFaultForeignOrigin(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.SetFault(FaultForeignOrigin)
 	token, uri := createSession(t, srv.URL, "")
 	if want := "https://evil.example/session/" + token; uri != want {
@@ -195,7 +195,7 @@ func TestFaultForeignOrigin(t *testing.T) {
 }
 
 func TestFaultMissingToken(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.SetFault(FaultMissingToken)
 	r := mustPost(t, srv.URL, validHeaders(), "")
 	data := decode[struct {
@@ -210,7 +210,7 @@ func TestFaultMissingToken(t *testing.T) {
 }
 
 func TestFaultRetryAfter429(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.SetFault(FaultRetryAfter429)
 	r := mustPost(t, srv.URL, validHeaders(), "")
 	if r.status != http.StatusTooManyRequests {
@@ -230,7 +230,7 @@ func TestFaultRetryAfter429(t *testing.T) {
 func TestSessionFaultsKeepValidation(t *testing.T) {
 	for _, f := range []Fault{FaultForeignOrigin, FaultMissingToken, FaultHugeBody} {
 		t.Run(f.String(), func(t *testing.T) {
-			sim, srv := startSim(t, nil)
+			sim, srv := startSim(t)
 			sim.SetFault(f)
 			h := validHeaders()
 			h.Set("Authorization", "Bearer wrong")
@@ -242,7 +242,7 @@ func TestSessionFaultsKeepValidation(t *testing.T) {
 }
 
 func TestResetClearsFaults(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	sim.SetFault(FaultHTML200)
 	sim.QueueStatuses(503)
 	sim.SetLatency(time.Hour)

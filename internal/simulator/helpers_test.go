@@ -7,9 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
+	"strings"
 	"testing"
-	"time"
 )
 
 const (
@@ -18,38 +17,51 @@ const (
 	testOwner = "org_42"
 )
 
-// clock is a settable time source for Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // startSim serves a fresh simulator on a loopback httptest server whose URL
 // is the vault origin.
-func startSim(t *testing.T, now func() time.Time) (*Simulator, *httptest.Server) {
+func startSim(t *testing.T) (*Simulator, *httptest.Server) {
 	t.Helper()
-	sim, err := New(Config{APIKey: testKey, AppID: testApp, Now: now})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	sim := newSim(t)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	// Registered after srv.Close, so it runs first and frees held requests.
 	t.Cleanup(sim.Reset)
 	sim.SetVaultOrigin(srv.URL)
 	return sim, srv
+}
+
+func newSim(t *testing.T) *Simulator {
+	t.Helper()
+	sim, err := New(Config{APIKey: testKey, AppID: testApp})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return sim
+}
+
+// serve hands one request straight to sim, without a socket: inside a
+// synctest bubble, a goroutine waiting on the network would keep the fake
+// clock from moving. A relative target is on http://example.com, which is
+// then the origin of session URIs.
+func serve(sim *Simulator, method, target string, h http.Header, body string) reply {
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	if h != nil {
+		req.Header = h
+	}
+	rec := httptest.NewRecorder()
+	sim.ServeHTTP(rec, req)
+	return reply{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+}
+
+// newSession is createSession through serve.
+func newSession(t *testing.T, sim *Simulator, body string) (token, uri string) {
+	t.Helper()
+	r := serve(sim, http.MethodPost, "/vault/sessions", validHeaders(), body)
+	if r.status != http.StatusOK {
+		t.Fatalf("status = %d, body %s", r.status, truncate(r.body))
+	}
+	got := decode[sessionBody](t, r.body)
+	return got.Data.SessionToken, got.Data.SessionURI
 }
 
 func validHeaders() http.Header {

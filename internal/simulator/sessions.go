@@ -106,7 +106,7 @@ func (s *Simulator) answer(r *http.Request, body []byte, st callState) response 
 	if e != nil {
 		return e.response()
 	}
-	token, err := s.issue(in, s.now())
+	token, err := s.issue(in, time.Now())
 	if err != nil {
 		return internalError()
 	}

@@ -8,11 +8,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -39,7 +38,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestSessionSuccessShape(t *testing.T) {
-	_, srv := startSim(t, nil)
+	_, srv := startSim(t)
 	r := mustPost(t, srv.URL, validHeaders(), "")
 	if r.status != http.StatusOK {
 		t.Fatalf("status = %d, want 200; body %s", r.status, r.body)
@@ -65,23 +64,21 @@ func TestSessionSuccessShape(t *testing.T) {
 }
 
 func TestTokenCarriesRequest(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 11, 26, 11, 30, 0, 0, time.UTC)}
-	sim, srv := startSim(t, clk.Now)
 	yes, no := true, false
 	tests := []struct {
-		name string
-		body string
-		want Claims
+		name     string
+		body     string
+		want     Claims // without IssuedAt and ExpiresAt
+		lifetime time.Duration
 	}{
 		{
 			name: "defaults",
 			body: "",
 			want: Claims{
 				ConsumerID: testOwner, ApplicationID: testApp,
-				Settings:  upstream.Settings{UnifiedAPIs: upstream.UnifiedAPIs},
-				IssuedAt:  clk.Now(),
-				ExpiresAt: clk.Now().Add(time.Hour),
+				Settings: Settings{UnifiedAPIs: unifiedAPIs()},
 			},
+			lifetime: time.Hour,
 		},
 		{
 			name: "every field",
@@ -92,46 +89,51 @@ func TestTokenCarriesRequest(t *testing.T) {
 				"custom_consumer_settings":{"tier":"gold"}}`,
 			want: Claims{
 				ConsumerID: testOwner, ApplicationID: testApp,
-				ConsumerMetadata: &upstream.ConsumerMetadata{AccountName: "Acme", UserName: "Ann", Email: "ann@acme.test", Image: "https://acme.test/a.png"},
+				ConsumerMetadata: &ConsumerMetadata{AccountName: "Acme", UserName: "Ann", Email: "ann@acme.test", Image: "https://acme.test/a.png"},
 				RedirectURI:      "https://app.acme.test/done",
-				Settings: upstream.Settings{
+				Settings: Settings{
 					UnifiedAPIs: []string{"crm", "hris"}, SandboxMode: &yes, ShowLogs: &no,
 					AllowActions: []string{}, SessionLength: "2d",
 				},
-				Theme:                  &upstream.Theme{PrimaryColor: "#123456", VaultName: "Acme Vault"},
+				Theme:                  &Theme{PrimaryColor: "#123456", VaultName: "Acme Vault"},
 				CustomConsumerSettings: map[string]any{"tier": "gold"},
-				IssuedAt:               clk.Now(),
-				ExpiresAt:              clk.Now().Add(48 * time.Hour),
 			},
+			lifetime: 48 * time.Hour,
 		},
 		{
 			name: "minutes",
 			body: `{"settings":{"session_length":"30m"}}`,
 			want: Claims{
 				ConsumerID: testOwner, ApplicationID: testApp,
-				Settings:  upstream.Settings{UnifiedAPIs: upstream.UnifiedAPIs, SessionLength: "30m"},
-				IssuedAt:  clk.Now(),
-				ExpiresAt: clk.Now().Add(30 * time.Minute),
+				Settings: Settings{UnifiedAPIs: unifiedAPIs(), SessionLength: "30m"},
 			},
+			lifetime: 30 * time.Minute,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			token, _ := createSession(t, srv.URL, tt.body)
-			got, err := sim.VerifyToken(token)
-			if err != nil {
-				t.Fatalf("VerifyToken: %v", err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("claims (-want +got):\n%s", diff)
-			}
+			// In a bubble the clock stands still, so the issue time is known.
+			synctest.Test(t, func(t *testing.T) {
+				sim := newSim(t)
+				now := time.Now()
+				token, _ := newSession(t, sim, tt.body)
+				got, err := sim.VerifyToken(token)
+				if err != nil {
+					t.Fatalf("VerifyToken: %v", err)
+				}
+				want := tt.want
+				want.IssuedAt, want.ExpiresAt = now, now.Add(tt.lifetime)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("claims (-want +got):\n%s", diff)
+				}
+			})
 		})
 	}
 }
 
 func TestTokenFromAnotherSimulatorIsRejected(t *testing.T) {
-	_, srv := startSim(t, nil)
-	other, _ := startSim(t, nil)
+	_, srv := startSim(t)
+	other, _ := startSim(t)
 	token, _ := createSession(t, srv.URL, "")
 	if _, err := other.VerifyToken(token); err == nil {
 		t.Error("a token signed by another simulator verified")
@@ -139,7 +141,7 @@ func TestTokenFromAnotherSimulatorIsRejected(t *testing.T) {
 }
 
 func TestHeaderNamesAreCaseInsensitive(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	// Non-canonical keys are sent exactly as written by net/http's client.
 	h := http.Header{
 		"authorization":         {"Bearer " + testKey},
@@ -157,7 +159,7 @@ func TestHeaderNamesAreCaseInsensitive(t *testing.T) {
 }
 
 func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
-	_, srv := startSim(t, nil)
+	_, srv := startSim(t)
 	h := validHeaders()
 	h.Set("Authorization", "bearer "+testKey)
 	if r := mustPost(t, srv.URL, h, ""); r.status != http.StatusOK {
@@ -166,7 +168,7 @@ func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 }
 
 func TestMethodAndPath(t *testing.T) {
-	_, srv := startSim(t, nil)
+	_, srv := startSim(t)
 	tests := []struct {
 		method, path string
 		want         int
@@ -201,7 +203,7 @@ func TestMethodAndPath(t *testing.T) {
 }
 
 func TestBodyTooLarge(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	body := `{"redirect_uri":"` + strings.Repeat("a", maxBodyBytes) + `"}`
 	r := mustPost(t, srv.URL, validHeaders(), body)
 	if r.status != http.StatusRequestEntityTooLarge {
@@ -213,7 +215,7 @@ func TestBodyTooLarge(t *testing.T) {
 }
 
 func TestCallsAndLastRequest(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	if got := sim.LastRequest(); got.Header != nil || got.Body != nil {
 		t.Errorf("LastRequest before any call = %+v, want zero", got)
 	}
@@ -251,7 +253,7 @@ func TestCallsAndLastRequest(t *testing.T) {
 }
 
 func TestConcurrentCalls(t *testing.T) {
-	sim, srv := startSim(t, nil)
+	sim, srv := startSim(t)
 	const n = 40
 	var wg sync.WaitGroup
 	tokens := make([]string, n)

@@ -26,7 +26,6 @@ type Config struct {
 	// VaultOrigin is scheme://host[:port] put in session URIs, usually the
 	// simulator's own server URL. Empty uses the Host of each request.
 	VaultOrigin string
-	Now         func() time.Time // nil = time.Now
 }
 
 // Recorded is a copy of one POST /vault/sessions request, for assertions.
@@ -40,7 +39,6 @@ type Recorded struct {
 type Simulator struct {
 	apiKey string
 	appID  string
-	now    func() time.Time
 	key    *ecdsa.PrivateKey
 	pages  *template.Template
 	mux    *http.ServeMux
@@ -83,14 +81,9 @@ func New(cfg Config) (*Simulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
 	s := &Simulator{
 		apiKey:  cfg.APIKey,
 		appID:   cfg.AppID,
-		now:     now,
 		key:     key,
 		pages:   pages,
 		origin:  strings.TrimSuffix(cfg.VaultOrigin, "/"),

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-
-	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
 // ErrInvalidToken is returned by VerifyToken for a token that is malformed,
@@ -19,15 +17,15 @@ var ErrInvalidToken = errors.New("simulator: invalid or expired session token")
 // Claims is what a simulated session token carries: the request that
 // created the session plus its lifetime.
 type Claims struct {
-	ConsumerID             string                     `json:"consumer_id"`
-	ApplicationID          string                     `json:"application_id"`
-	ConsumerMetadata       *upstream.ConsumerMetadata `json:"consumer_metadata,omitempty"`
-	Settings               upstream.Settings          `json:"settings"` // UnifiedAPIs filled with all when omitted
-	Theme                  *upstream.Theme            `json:"theme,omitempty"`
-	RedirectURI            string                     `json:"redirect_uri,omitempty"`
-	CustomConsumerSettings map[string]any             `json:"custom_consumer_settings,omitempty"`
-	IssuedAt               time.Time                  `json:"-"`
-	ExpiresAt              time.Time                  `json:"-"`
+	ConsumerID             string            `json:"consumer_id"`
+	ApplicationID          string            `json:"application_id"`
+	ConsumerMetadata       *ConsumerMetadata `json:"consumer_metadata,omitempty"`
+	Settings               Settings          `json:"settings"` // UnifiedAPIs filled with all when omitted
+	Theme                  *Theme            `json:"theme,omitempty"`
+	RedirectURI            string            `json:"redirect_uri,omitempty"`
+	CustomConsumerSettings map[string]any    `json:"custom_consumer_settings,omitempty"`
+	IssuedAt               time.Time         `json:"-"`
+	ExpiresAt              time.Time         `json:"-"`
 }
 
 // payload is the JWT claims set: Claims plus the registered claims.
@@ -58,7 +56,7 @@ func (s *Simulator) issue(in sessionInput, now time.Time) (string, error) {
 		p.Settings = *req.Settings
 	}
 	// encoding/json rather than go-jose's JWT builder: the builder's JSON
-	// package predates omitzero, which upstream.Settings relies on to tell
+	// package predates omitzero, which Settings relies on to tell
 	// an omitted allow_actions from an empty one.
 	body, err := json.Marshal(p)
 	if err != nil {
@@ -76,8 +74,8 @@ func (s *Simulator) issue(in sessionInput, now time.Time) (string, error) {
 	return jws.CompactSerialize()
 }
 
-// VerifyToken checks a session token's signature and expiry against the
-// simulator's clock and returns its claims. Tests use it to see what a
+// VerifyToken checks a session token's signature and expiry and returns its
+// claims. Tests use it to see what a
 // session carries.
 func (s *Simulator) VerifyToken(token string) (Claims, error) {
 	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256})
@@ -93,7 +91,7 @@ func (s *Simulator) VerifyToken(token string) (Claims, error) {
 		return Claims{}, ErrInvalidToken
 	}
 	exp := time.Unix(p.EXP, 0)
-	if !s.now().Before(exp) {
+	if !time.Now().Before(exp) {
 		return Claims{}, ErrInvalidToken
 	}
 	c := p.Claims

@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
 const (
@@ -24,7 +22,7 @@ const (
 // sessionInput is a POST /vault/sessions request that passed validation.
 type sessionInput struct {
 	consumerID string
-	request    upstream.SessionRequest
+	request    sessionRequest
 	length     time.Duration
 }
 
@@ -78,10 +76,10 @@ func invalid(format string, args ...any) *apiError {
 }
 
 // parseBody validates the optional JSON body; an empty body means {}.
-func parseBody(contentType string, body []byte) (upstream.SessionRequest, time.Duration, *apiError) {
-	var req upstream.SessionRequest
+func parseBody(contentType string, body []byte) (sessionRequest, time.Duration, *apiError) {
+	var req sessionRequest
 	if len(bytes.TrimSpace(body)) == 0 {
-		req.Settings = &upstream.Settings{UnifiedAPIs: slices.Clone(upstream.UnifiedAPIs)}
+		req.Settings = &Settings{UnifiedAPIs: unifiedAPIs()}
 		return req, defaultSessionLength, nil
 	}
 	if mt, _, err := mime.ParseMediaType(contentType); err != nil || mt != "application/json" {
@@ -121,11 +119,11 @@ func parseBody(contentType string, body []byte) (upstream.SessionRequest, time.D
 		return req, 0, invalid("Request body is not valid JSON")
 	}
 	if req.Settings == nil {
-		req.Settings = &upstream.Settings{}
+		req.Settings = &Settings{}
 	}
 	// An omitted (or empty) list offers every unified API.
 	if len(req.Settings.UnifiedAPIs) == 0 {
-		req.Settings.UnifiedAPIs = slices.Clone(upstream.UnifiedAPIs)
+		req.Settings.UnifiedAPIs = unifiedAPIs()
 	}
 	return req, length, nil
 }
@@ -142,9 +140,9 @@ func checkSettings(raw json.RawMessage) (time.Duration, *apiError) {
 		var e *apiError
 		switch k {
 		case "unified_apis":
-			e = enumArray(name, v, upstream.UnifiedAPIs)
+			e = enumArray(name, v, unifiedAPIs())
 		case "allow_actions":
-			e = enumArray(name, v, upstream.AllowActions)
+			e = enumArray(name, v, allowActions())
 		case "session_length":
 			if e = str(name, v); e == nil {
 				var s string

@@ -83,7 +83,7 @@ func TestValidationErrors(t *testing.T) {
 		{"session_length over a week minutes", nil, `{"settings":{"session_length":"10081m"}}`, badRequest},
 		{"session_length huge", nil, `{"settings":{"session_length":"99999999999999999999d"}}`, badRequest},
 	}
-	_, srv := startSim(t, nil)
+	_, srv := startSim(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := validHeaders()
@@ -134,7 +134,7 @@ func TestValidationAccepts(t *testing.T) {
 		{"one week in minutes", `{"settings":{"session_length":"10080m"}}`},
 		{"content type with charset", `{}`},
 	}
-	_, srv := startSim(t, nil)
+	_, srv := startSim(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := validHeaders()

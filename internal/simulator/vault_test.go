@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -45,48 +46,49 @@ func assertLacks(t *testing.T, page string, bad ...string) {
 }
 
 func TestVaultPageShowsSession(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 11, 26, 11, 30, 0, 0, time.UTC)}
-	_, srv := startSim(t, clk.Now)
-	_, uri := createSession(t, srv.URL, `{
+	synctest.Test(t, func(t *testing.T) {
+		sim := newSim(t) // a bubble's clock starts at midnight UTC 2000-01-01
+		_, uri := newSession(t, sim, `{
 		"consumer_metadata":{"account_name":"Acme Inc","user_name":"Ann","email":"ann@acme.test"},
 		"redirect_uri":"https://app.acme.test/integrations?tab=vault",
 		"settings":{"unified_apis":["crm","hris"],"sandbox_mode":true,"allow_actions":[]},
 		"theme":{"vault_name":"Acme Connect","primary_color":"#123abc","sidepanel_background_color":"navy",
 			"sidepanel_text_color":"#fff","privacy_url":"https://acme.test/privacy"},
 		"custom_consumer_settings":{"tier":"gold"}}`)
-	if !strings.HasPrefix(uri, srv.URL+"/session/") {
-		t.Fatalf("session_uri %q is not on the simulator", uri)
-	}
-	r := get(t, uri)
-	if r.status != http.StatusOK {
-		t.Fatalf("status = %d; body %s", r.status, r.body)
-	}
-	assertPageHeaders(t, r)
-	page := string(r.body)
-	assertContains(t, page,
-		"<title>Acme Connect</title>",
-		`<h1 id="vault-name">Acme Connect</h1>`,
-		`<dd id="consumer-id">org_42</dd>`,
-		`<dd id="account-name">Acme Inc</dd>`,
-		`<dd id="user-name">Ann</dd>`,
-		`<dd id="consumer-email">ann@acme.test</dd>`,
-		"<li>crm</li>", "<li>hris</li>",
-		`<time id="expires-at" datetime="2026-11-26T12:30:00Z">2026-11-26T12:30:00Z</time>`,
-		`<a id="back-to-app" href="https://app.acme.test/integrations?tab=vault"`,
-		`<a id="privacy-url" href="https://acme.test/privacy"`,
-		"--primary: #123abc;", "--sidepanel-bg: navy;", "--sidepanel-text: #fff;",
-		`<dd id="setting-sandbox-mode">true</dd>`,
-		`<dd id="setting-allow-actions">none</dd>`,
-		`&#34;tier&#34;: &#34;gold&#34;`,
-	)
-	assertLacks(t, page, "<li>ats</li>", `id="terms-url"`, `id="connector"`, "<script")
-	if n := strings.Count(page[strings.Index(page, `id="unified-apis"`):], "<li>"); n != 2 {
-		t.Errorf("unified-apis has %d items, want 2", n)
-	}
+		if !strings.HasPrefix(uri, "http://example.com/session/") {
+			t.Fatalf("session_uri %q is not on the simulator", uri)
+		}
+		r := serve(sim, http.MethodGet, uri, nil, "")
+		if r.status != http.StatusOK {
+			t.Fatalf("status = %d; body %s", r.status, r.body)
+		}
+		assertPageHeaders(t, r)
+		page := string(r.body)
+		assertContains(t, page,
+			"<title>Acme Connect</title>",
+			`<h1 id="vault-name">Acme Connect</h1>`,
+			`<dd id="consumer-id">org_42</dd>`,
+			`<dd id="account-name">Acme Inc</dd>`,
+			`<dd id="user-name">Ann</dd>`,
+			`<dd id="consumer-email">ann@acme.test</dd>`,
+			"<li>crm</li>", "<li>hris</li>",
+			`<time id="expires-at" datetime="2000-01-01T01:00:00Z">2000-01-01T01:00:00Z</time>`,
+			`<a id="back-to-app" href="https://app.acme.test/integrations?tab=vault"`,
+			`<a id="privacy-url" href="https://acme.test/privacy"`,
+			"--primary: #123abc;", "--sidepanel-bg: navy;", "--sidepanel-text: #fff;",
+			`<dd id="setting-sandbox-mode">true</dd>`,
+			`<dd id="setting-allow-actions">none</dd>`,
+			`&#34;tier&#34;: &#34;gold&#34;`,
+		)
+		assertLacks(t, page, "<li>ats</li>", `id="terms-url"`, `id="connector"`, "<script")
+		if n := strings.Count(page[strings.Index(page, `id="unified-apis"`):], "<li>"); n != 2 {
+			t.Errorf("unified-apis has %d items, want 2", n)
+		}
+	})
 }
 
 func TestVaultPageDefaults(t *testing.T) {
-	_, srv := startSim(t, nil)
+	_, srv := startSim(t)
 	_, uri := createSession(t, srv.URL, "")
 	page := string(get(t, uri).body)
 	assertContains(t, page,
@@ -99,7 +101,7 @@ func TestVaultPageDefaults(t *testing.T) {
 }
 
 func TestVaultPageEscapesHostileValues(t *testing.T) {
-	_, srv := startSim(t, nil)
+	_, srv := startSim(t)
 	_, uri := createSession(t, srv.URL, `{
 		"consumer_metadata":{"account_name":"<script>alert(1)</script>","user_name":"\"><img src=x onerror=alert(2)>"},
 		"theme":{"vault_name":"</title><script>alert(3)</script>",
@@ -140,7 +142,7 @@ func TestVaultPageBackLink(t *testing.T) {
 		{"ftp://app.test/x", false},
 		{"", false},
 	}
-	_, srv := startSim(t, nil)
+	_, srv := startSim(t)
 	for _, tt := range tests {
 		t.Run(tt.redirect, func(t *testing.T) {
 			_, uri := createSession(t, srv.URL, `{"redirect_uri":`+jsonString(tt.redirect)+`}`)
@@ -153,51 +155,53 @@ func TestVaultPageBackLink(t *testing.T) {
 }
 
 func TestVaultPageRefusesBadTokens(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	_, srv := startSim(t, clk.Now)
-	token, _ := createSession(t, srv.URL, `{"settings":{"session_length":"30m"}}`)
-	_, short := createSession(t, srv.URL, `{"settings":{"session_length":"1m"}}`)
-	parts := strings.Split(token, ".")
-	// Swap the payload for another valid one: the signature no longer matches.
-	otherToken, _ := createSession(t, srv.URL, `{"redirect_uri":"https://x.test"}`)
-	tampered := parts[0] + "." + strings.Split(otherToken, ".")[1] + "." + parts[2]
+	synctest.Test(t, func(t *testing.T) {
+		sim := newSim(t)
+		token, _ := newSession(t, sim, `{"settings":{"session_length":"30m"}}`)
+		_, short := newSession(t, sim, `{"settings":{"session_length":"1m"}}`)
+		parts := strings.Split(token, ".")
+		// Swap the payload for another valid one: the signature no longer matches.
+		otherToken, _ := newSession(t, sim, `{"redirect_uri":"https://x.test"}`)
+		tampered := parts[0] + "." + strings.Split(otherToken, ".")[1] + "." + parts[2]
 
-	clk.Advance(2 * time.Minute) // short has expired, token has not
-	tests := []struct {
-		name, path string
-		want       int
-	}{
-		{"valid", "/session/" + token, http.StatusOK},
-		{"expired", strings.TrimPrefix(short, srv.URL), http.StatusUnauthorized},
-		{"tampered", "/session/" + tampered, http.StatusUnauthorized},
-		{"garbage", "/session/not-a-token", http.StatusUnauthorized},
-		{"alg none", "/session/eyJhbGciOiJub25lIn0." + parts[1] + ".", http.StatusUnauthorized},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := get(t, srv.URL+tt.path)
+		time.Sleep(2 * time.Minute) // short has expired, token has not
+		tests := []struct {
+			name, target string
+			want         int
+		}{
+			{"valid", "/session/" + token, http.StatusOK},
+			{"expired", short, http.StatusUnauthorized},
+			{"tampered", "/session/" + tampered, http.StatusUnauthorized},
+			{"garbage", "/session/not-a-token", http.StatusUnauthorized},
+			{"alg none", "/session/eyJhbGciOiJub25lIn0." + parts[1] + ".", http.StatusUnauthorized},
+		}
+		// One bubble for every case (a bubble cannot hold subtests), so
+		// each message names its case.
+		for _, tt := range tests {
+			r := serve(sim, http.MethodGet, tt.target, nil, "")
 			if r.status != tt.want {
-				t.Fatalf("status = %d, want %d", r.status, tt.want)
+				t.Errorf("%s: status = %d, want %d", tt.name, r.status, tt.want)
+				continue
 			}
 			assertPageHeaders(t, r)
 			invalid := strings.Contains(string(r.body), `id="session-invalid"`)
 			if invalid != (tt.want == http.StatusUnauthorized) {
-				t.Errorf("#session-invalid shown = %v", invalid)
+				t.Errorf("%s: #session-invalid shown = %v", tt.name, invalid)
 			}
 			if invalid {
 				assertContains(t, string(r.body), invalidSessionText)
 			}
-		})
-	}
+		}
 
-	clk.Advance(time.Hour)
-	if r := get(t, srv.URL+"/session/"+token); r.status != http.StatusUnauthorized {
-		t.Errorf("after expiry: status = %d, want 401", r.status)
-	}
+		time.Sleep(time.Hour)
+		if r := serve(sim, http.MethodGet, "/session/"+token, nil, ""); r.status != http.StatusUnauthorized {
+			t.Errorf("after expiry: status = %d, want 401", r.status)
+		}
+	})
 }
 
 func TestIntegrationDeepLink(t *testing.T) {
-	_, srv := startSim(t, nil)
+	_, srv := startSim(t)
 	token, _ := createSession(t, srv.URL, `{"settings":{"unified_apis":["crm"]}}`)
 	tests := []struct {
 		name, path string

@@ -5,21 +5,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-
-	"github.com/vaultgate/vaultgate/internal/metrics"
 )
 
 func BenchmarkCreateSession(b *testing.B) {
 	srv := newServer(b, okHandler)
-	c, err := New(testConfig(srv.URL), metrics.New(prometheus.NewRegistry()), zerolog.Nop())
+	c, err := New(testConfig(srv.URL), prometheus.NewRegistry(), zerolog.Nop())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(c.Close)
-	req := SessionRequest{RedirectURI: "https://app.example.test/done", Settings: &Settings{UnifiedAPIs: []string{"crm"}}}
+	body := []byte(`{"redirect_uri":"https://app.example.test/done","settings":{"unified_apis":["crm"]}}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := c.CreateSession(b.Context(), testConsumer, req); err != nil {
+		if _, _, err := c.CreateSession(b.Context(), testConsumer, body); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -27,7 +25,7 @@ func BenchmarkCreateSession(b *testing.B) {
 
 func BenchmarkCreateSessionParallel(b *testing.B) {
 	srv := newServer(b, okHandler)
-	c, err := New(testConfig(srv.URL), metrics.New(prometheus.NewRegistry()), zerolog.Nop())
+	c, err := New(testConfig(srv.URL), prometheus.NewRegistry(), zerolog.Nop())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,7 +33,7 @@ func BenchmarkCreateSessionParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, _, err := c.CreateSession(b.Context(), testConsumer, SessionRequest{}); err != nil {
+			if _, _, err := c.CreateSession(b.Context(), testConsumer, []byte(`{}`)); err != nil {
 				b.Error(err)
 				return
 			}

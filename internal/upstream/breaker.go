@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -10,20 +11,11 @@ import (
 	"github.com/sony/gobreaker/v2"
 )
 
-// verdict is what one whole CreateSession call tells the breaker.
-type verdict int
-
-const (
-	// verdictHealthy: Apideck answered (a session, a 4xx, a 429, even an
-	// unusable body), so it is up.
-	verdictHealthy verdict = iota
-	// verdictFailure: 5xx, transport error or timeout after retries.
-	verdictFailure
-	// verdictIgnored: the call says nothing about Apideck (caller went
-	// away, no concurrency slot); in half-open it frees the probe.
-	verdictIgnored
-)
-
+// What a whole CreateSession call tells the breaker, as gobreaker's error:
+// nil when Apideck answered (a session, a 4xx, a 429, even an unusable
+// body), so it is up; errBreakerFailure for a 5xx, transport error or
+// timeout after retries; errBreakerIgnored when the call says nothing about
+// Apideck (caller went away, no slot), which in half-open frees the probe.
 var (
 	errBreakerFailure = errors.New("upstream failure")
 	errBreakerIgnored = errors.New("not an upstream outcome")
@@ -43,7 +35,7 @@ type breaker struct {
 
 func newBreaker(failures int, cooldown time.Duration, gauge prometheus.Gauge, log zerolog.Logger) *breaker {
 	b := &breaker{cooldown: cooldown}
-	threshold := uint32(failures) // validated to fit
+	threshold := uint32(failures) // config keeps it within range
 	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "apideck",
 		MaxRequests: 1, // exactly one probe when half-open
@@ -60,7 +52,7 @@ func newBreaker(failures int, cooldown time.Duration, gauge prometheus.Gauge, lo
 				b.openedAt = time.Now()
 				b.mu.Unlock()
 			}
-			gauge.Set(stateValue(to))
+			gauge.Set(float64(to)) // gobreaker numbers its states as the gauge does
 			ev := log.Info()
 			if to == gobreaker.StateOpen {
 				ev = log.Warn()
@@ -68,13 +60,13 @@ func newBreaker(failures int, cooldown time.Duration, gauge prometheus.Gauge, lo
 			ev.Str("from", from.String()).Str("to", to.String()).Msg("upstream circuit changed state")
 		},
 	})
-	gauge.Set(stateValue(gobreaker.StateClosed))
+	gauge.Set(float64(gobreaker.StateClosed))
 	return b
 }
 
 // allow admits a call, returning the function that reports its outcome
-// (pass it verdict.outcome()), or a KindCircuitOpen error telling the
-// client when to come back.
+// (see breakerOutcome), or a KindCircuitOpen error telling the client when
+// to come back.
 func (b *breaker) allow() (func(error), *Error) {
 	done, err := b.cb.Allow()
 	if err == nil {
@@ -95,27 +87,63 @@ func (b *breaker) remaining() time.Duration {
 	return max(left, time.Second)
 }
 
-// state is "closed", "half-open" or "open".
-func (b *breaker) state() string { return b.cb.State().String() }
-
-// outcome is how gobreaker is told about a call with this verdict.
-func (v verdict) outcome() error {
-	switch v {
-	case verdictFailure:
-		return errBreakerFailure
-	case verdictIgnored:
+// breakerOutcome is what a call that ended with err, for a caller whose
+// context is caller, tells the breaker.
+func breakerOutcome(caller context.Context, err *Error) error {
+	switch {
+	case err == nil:
+		return nil
+	case caller.Err() != nil:
+		// The client went away (or its own deadline passed): not
+		// Apideck's fault, and not evidence it is healthy either.
 		return errBreakerIgnored
+	case err.Kind == KindUnavailable || err.Kind == KindTimeout:
+		return errBreakerFailure
 	}
 	return nil
 }
 
-// stateValue maps a state to the vaultgate_upstream_circuit_state gauge.
-func stateValue(s gobreaker.State) float64 {
-	switch s {
-	case gobreaker.StateHalfOpen:
-		return 1
-	case gobreaker.StateOpen:
-		return 2
+// slotWait is how long a call waits for a concurrency slot before it is
+// refused as busy.
+const slotWait = time.Second
+
+// slots bounds the upstream calls in flight (APIDECK_MAX_CONCURRENCY), so a
+// burst of /connect requests cannot open thousands of connections to
+// Apideck or pile up goroutines behind a slow upstream.
+type slots struct {
+	ch       chan struct{}
+	inFlight prometheus.Gauge
+}
+
+func newSlots(n int, inFlight prometheus.Gauge) *slots {
+	return &slots{ch: make(chan struct{}, n), inFlight: inFlight}
+}
+
+// acquire takes a slot, waiting at most wait or until ctx is done. The
+// returned release must be called exactly once when ok.
+func (s *slots) acquire(ctx context.Context, wait time.Duration) (release func(), ok bool) {
+	select {
+	case s.ch <- struct{}{}:
+	default:
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case s.ch <- struct{}{}:
+		case <-t.C:
+			return nil, false
+		case <-ctx.Done():
+			return nil, false
+		}
 	}
-	return 0
+	// select picks at random when the slot and ctx are ready together; a
+	// slot taken after ctx ended would only yield a doomed attempt.
+	if ctx.Err() != nil {
+		<-s.ch
+		return nil, false
+	}
+	s.inFlight.Inc()
+	return func() {
+		s.inFlight.Dec()
+		<-s.ch
+	}, true
 }

@@ -1,92 +1,90 @@
+// Package upstream is the client for Apideck's POST /vault/sessions: retries,
+// deadline, concurrency bound, circuit breaker and typed errors.
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-
-	"github.com/vaultgate/vaultgate/internal/metrics"
 )
+
+// Config is what the client needs. internal/config fills it from the
+// environment and has validated every value; New takes them as they are.
+type Config struct {
+	BaseURL         string        // e.g. https://unify.apideck.com
+	APIKey          string        // sent only as "Authorization: Bearer"; never log it
+	AppID           string        // x-apideck-app-id
+	Timeout         time.Duration // deadline for one CreateSession, retries included
+	MaxRetries      int           // retries after the first attempt
+	MaxConcurrency  int           // upstream calls in flight at once
+	BreakerFailures int           // consecutive failures that open the circuit; fits a uint32
+	BreakerCooldown time.Duration // open time before one probe is let through
+	VaultOrigin     string        // as ParseOrigin returns it; the only origin a session_uri may have
+
+	// WrapTransport, when set, wraps the client's own transport once in New
+	// (tracing adds client spans and trace headers this way). Not read from
+	// the environment.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+}
 
 // userAgent names us to Apideck (and to whoever reads their logs).
 const userAgent = "vaultgate"
 
-// maxConsumerIDLen matches the contract's consumer id bound.
-const maxConsumerIDLen = 255
-
 var (
 	// errDeadline is the cause of the call's own deadline, told apart from
 	// the caller's context ending.
-	errDeadline          = fmt.Errorf("no answer within the upstream deadline: %w", context.DeadlineExceeded)
-	errCallerGone        = errors.New("caller went away")
-	errNoSlot            = errors.New("no upstream slot free")
-	errInvalidConsumerID = errors.New("consumer id is not 1-255 printable ASCII characters without spaces")
-	errEncodeRequest     = errors.New("encode session request")
+	errDeadline   = fmt.Errorf("no answer within the upstream deadline: %w", context.DeadlineExceeded)
+	errCallerGone = errors.New("caller went away")
+	errNoSlot     = errors.New("no upstream slot free")
 )
 
 // Client creates Vault sessions at Apideck. It is safe for concurrent use.
 type Client struct {
 	cfg      Config
-	endpoint *url.URL    // {BaseURL}/vault/sessions
-	header   http.Header // see newHeaderTemplate
-	vault    origin
+	endpoint string // {BaseURL}/vault/sessions
 	http     *http.Client
-	m        *metrics.Metrics
+	m        *clientMetrics
 	log      zerolog.Logger
 	breaker  *breaker
 	slots    *slots
 
-	// Tests shorten these; production uses the constants.
-	backoffBase time.Duration
-	slotWait    time.Duration
+	backoffBase time.Duration // tests shorten it
 }
 
-// New checks cfg and builds a client. m may be nil (metrics then go to a
-// private registry nobody scrapes).
-func New(cfg Config, m *metrics.Metrics, log zerolog.Logger) (*Client, error) {
-	if err := cfg.validate(); err != nil {
-		return nil, fmt.Errorf("upstream config: %w", err)
-	}
-	vault, _ := parseOrigin(cfg.VaultOrigin) // validated above
-	endpoint, err := parseEndpoint(cfg.BaseURL)
+// New builds a client whose metrics are registered on reg.
+func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, error) {
+	m, err := newMetrics(reg)
 	if err != nil {
-		return nil, fmt.Errorf("upstream config: base URL: %w", err)
-	}
-	if m == nil {
-		m = metrics.New(prometheus.NewRegistry())
+		return nil, fmt.Errorf("upstream metrics: %w", err)
 	}
 	log = log.With().Str("component", "upstream").Logger()
 	return &Client{
 		cfg:         cfg,
-		endpoint:    endpoint,
-		header:      newHeaderTemplate(cfg),
-		vault:       vault,
+		endpoint:    strings.TrimRight(cfg.BaseURL, "/") + "/vault/sessions",
 		http:        newHTTPClient(cfg),
 		m:           m,
 		log:         log,
-		breaker:     newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, m.CircuitState, log),
-		slots:       newSlots(cfg.MaxConcurrency, m.UpstreamInFlight),
+		breaker:     newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, m.circuit, log),
+		slots:       newSlots(cfg.MaxConcurrency, m.inFlight),
 		backoffBase: defaultBackoffBase,
-		slotWait:    slotWait,
 	}, nil
 }
-
-// CircuitState is "closed", "half-open" or "open".
-func (c *Client) CircuitState() string { return c.breaker.state() }
 
 // Close drops pooled idle connections (at shutdown).
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 
-// CreateSession POSTs {BaseURL}/vault/sessions for consumerID with req as
-// the body. The whole call, waiting for a slot and retries included, ends
-// within cfg.Timeout. Every error is an *Error; Result is filled either way.
-func (c *Client) CreateSession(ctx context.Context, consumerID string, req SessionRequest) (Session, Result, error) {
+// CreateSession POSTs {BaseURL}/vault/sessions for consumerID with body,
+// the JSON of a SessionRequest, which every attempt sends as it is. The
+// whole call, waiting for a slot and retries included, ends within
+// cfg.Timeout. Every error is an *Error; Result is filled either way.
+func (c *Client) CreateSession(ctx context.Context, consumerID string, body []byte) (Session, Result, error) {
 	start := time.Now()
 	var res Result
 	finish := func(s Session, err *Error) (Session, Result, error) {
@@ -96,42 +94,36 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, req Sessi
 		}
 		return s, res, nil
 	}
+	callerGone := func() *Error {
+		return &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))}
+	}
 
-	if !validConsumerID(consumerID) {
-		return finish(Session{}, &Error{Kind: KindRejected, Err: errInvalidConsumerID})
-	}
-	// Marshalled once: every attempt sends the same bytes.
-	body, err := req.MarshalJSON()
-	if err != nil {
-		return finish(Session{}, &Error{Kind: KindRejected, Err: errEncodeRequest})
-	}
 	if ctx.Err() != nil {
-		return finish(Session{}, &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))})
+		return finish(Session{}, callerGone())
 	}
-
 	done, openErr := c.breaker.allow()
 	if openErr != nil {
-		c.m.UpstreamRequests.WithLabelValues(outcomeCircuitOpen).Inc()
+		c.m.requests.WithLabelValues(outcomeCircuitOpen).Inc()
 		return finish(Session{}, openErr)
 	}
 
 	callCtx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errDeadline)
 	defer cancel()
 
-	release, ok := c.slots.acquire(callCtx, c.slotWait)
+	release, ok := c.slots.acquire(callCtx, slotWait)
 	if !ok {
-		done(verdictIgnored.outcome())
+		done(errBreakerIgnored)
 		if ctx.Err() != nil {
-			return finish(Session{}, &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))})
+			return finish(Session{}, callerGone())
 		}
 		// Also when the deadline came first: the cause is the missing slot.
-		c.m.UpstreamRequests.WithLabelValues(outcomeBusy).Inc()
+		c.m.requests.WithLabelValues(outcomeBusy).Inc()
 		return finish(Session{}, &Error{Kind: KindBusy, RetryAfter: defaultBusyRetry, Err: errNoSlot})
 	}
 	defer release()
 
 	sess, callErr := c.attempts(callCtx, consumerID, body, &res)
-	done(c.verdict(ctx, callErr).outcome())
+	done(breakerOutcome(ctx, callErr))
 	return finish(sess, callErr)
 }
 
@@ -143,8 +135,8 @@ func (c *Client) attempts(ctx context.Context, consumerID string, body []byte, r
 	for n := 1; ; n++ {
 		t0 := time.Now()
 		a := c.try(ctx, consumerID, body)
-		c.m.UpstreamDuration.Observe(time.Since(t0).Seconds())
-		c.m.UpstreamRequests.WithLabelValues(a.outcome).Inc()
+		c.m.duration.Observe(time.Since(t0).Seconds())
+		c.m.requests.WithLabelValues(a.outcome).Inc()
 		res.Attempts, res.Status = n, a.status
 		if a.kind == 0 {
 			return a.session, nil
@@ -164,26 +156,43 @@ func (c *Client) attempts(ctx context.Context, consumerID string, body []byte, r
 			return Session{}, a.err()
 		}
 		ev.Dur("retry_in", delay).Msg("upstream attempt failed, retrying")
-		if sleep(ctx, delay) != nil {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
 			failed, _ := ctxFailure(ctx, a.status)
 			return Session{}, failed.err()
 		}
 	}
 }
 
-// verdict tells the breaker what a finished call says about Apideck.
-func (c *Client) verdict(caller context.Context, err *Error) verdict {
-	switch {
-	case err == nil:
-		return verdictHealthy
-	case caller.Err() != nil:
-		// The client went away (or its own deadline passed): not
-		// Apideck's fault, and not evidence it is healthy either.
-		return verdictIgnored
-	case err.Kind == KindUnavailable || err.Kind == KindTimeout:
-		return verdictFailure
+// try sends one POST and classifies what came back. ctx carries the call's
+// deadline.
+func (c *Client) try(ctx context.Context, consumerID string, body []byte) attempt {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		// Only a base URL that does not parse gets here; config refuses those.
+		return attempt{outcome: outcomeNetworkError, kind: KindUnavailable, cause: errors.New("cannot build the request")}
 	}
-	return verdictHealthy
+	req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	req.Header.Set("X-Apideck-App-Id", c.cfg.AppID)
+	req.Header.Set("X-Apideck-Consumer-Id", consumerID)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if a, done := ctxFailure(ctx, 0); done {
+			return a
+		}
+		return attempt{outcome: outcomeNetworkError, kind: KindUnavailable, retryable: true,
+			cause: fmt.Errorf("send request: %w", transportCause(err))}
+	}
+	defer resp.Body.Close()
+	// Read (up to the limit) whatever the status: a body read to EOF lets
+	// the connection go back to the pool.
+	data, tooLarge, readErr := readBody(resp.Body)
+	return c.classify(ctx, resp, data, tooLarge, readErr)
 }
 
 // logger prefers the request-scoped logger in ctx (it carries the request
@@ -195,11 +204,37 @@ func (c *Client) logger(ctx context.Context) *zerolog.Logger {
 	return &c.log
 }
 
-// validConsumerID mirrors the contract's rule; the header must not carry
-// anything net/http would refuse or a proxy could misread.
-func validConsumerID(id string) bool {
-	if id == "" || len(id) > maxConsumerIDLen {
-		return false
+type clientMetrics struct {
+	requests *prometheus.CounterVec // outcome, one per attempt (or refused call)
+	duration prometheus.Histogram   // one per attempt
+	circuit  prometheus.Gauge       // 0 closed, 1 half-open, 2 open
+	inFlight prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) (*clientMetrics, error) {
+	m := &clientMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_upstream_requests_total",
+			Help: "Attempts to create a Vault session at Apideck, by outcome.",
+		}, []string{"outcome"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "vaultgate_upstream_duration_seconds",
+			Help:    "Duration of one attempt at Apideck's POST /vault/sessions.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+		circuit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vaultgate_upstream_circuit_state",
+			Help: "Circuit breaker state around Apideck: 0 closed, 1 half-open, 2 open.",
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vaultgate_upstream_in_flight",
+			Help: "Upstream calls holding a concurrency slot.",
+		}),
 	}
-	return isTokenText(id)
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.circuit, m.inFlight} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }

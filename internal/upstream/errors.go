@@ -1,7 +1,9 @@
 package upstream
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -59,3 +61,128 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Values of the outcome label of vaultgate_upstream_requests_total: one
+// per attempt (a call retried twice counts three times), and one per call
+// refused before reaching Apideck (circuit_open, busy).
+const (
+	outcomeSuccess         = "success"          // 2xx with a usable session
+	outcomeAuth            = "auth"             // 401, 403
+	outcomePaymentRequired = "payment_required" // 402
+	outcomeRejected        = "rejected"         // 400, 404, 422 and other 4xx
+	outcomeRateLimited     = "rate_limited"     // 429
+	outcomeServerError     = "server_error"     // 5xx
+	outcomeNetworkError    = "network_error"    // connect, TLS, reset, truncated body
+	outcomeTimeout         = "timeout"          // no answer within APIDECK_TIMEOUT, or 408
+	outcomeCanceled        = "canceled"         // the caller went away before the answer
+	outcomeInvalidResponse = "invalid_response" // 2xx or 3xx without a usable session
+	outcomeCircuitOpen     = "circuit_open"     // refused by the open circuit breaker
+	outcomeBusy            = "busy"             // no concurrency slot freed in time
+)
+
+// attempt is what one POST to Apideck taught us.
+type attempt struct {
+	status    int    // 0 when no response arrived
+	outcome   string // metric label
+	kind      Kind   // 0 on success; else the error kind should this be the last attempt
+	retryable bool
+	hint      time.Duration // upstream Retry-After, when hasHint
+	hasHint   bool
+	typeName  string // Apideck's error type_name, sanitised; may be ""
+	cause     error  // safe to log
+	session   Session
+}
+
+// err turns a failed attempt into the error CreateSession returns.
+func (a attempt) err() *Error {
+	e := &Error{Kind: a.kind, Status: a.status, Err: a.cause}
+	if a.kind == KindBusy {
+		// The upstream's hint (0 when none), but at least a second: our
+		// clients get whole seconds.
+		e.RetryAfter = max(a.hint, defaultBusyRetry)
+	}
+	return e
+}
+
+// classify maps a response, its body read up to the limit, to an attempt.
+func (c *Client) classify(ctx context.Context, resp *http.Response, data []byte, tooLarge bool, readErr error) attempt {
+	s := resp.StatusCode
+	if readErr != nil {
+		if a, done := ctxFailure(ctx, s); done {
+			return a
+		}
+	}
+	a := attempt{status: s}
+	if s < 200 || s >= 300 {
+		if !tooLarge {
+			a.typeName = errorTypeName(data)
+		}
+		a.cause = statusCause(s, a.typeName)
+	}
+	switch {
+	case s >= 200 && s < 300:
+		switch {
+		case readErr != nil:
+			// Truncated answer (reset mid-body): the session may exist,
+			// but we cannot see it; another one is harmless.
+			a.outcome, a.kind, a.retryable = outcomeNetworkError, KindUnavailable, true
+			a.cause = fmt.Errorf("read body: %w", transportCause(readErr))
+		case tooLarge:
+			a.outcome, a.kind, a.cause = outcomeInvalidResponse, KindInvalidResponse, errBodyTooLarge
+		default:
+			sess, err := parseSession(data, c.cfg.VaultOrigin, time.Now())
+			if err != nil {
+				a.outcome, a.kind, a.cause = outcomeInvalidResponse, KindInvalidResponse, err
+				break
+			}
+			a.outcome, a.session = outcomeSuccess, sess
+		}
+	case s >= 300 && s < 400:
+		a.outcome, a.kind, a.cause = outcomeInvalidResponse, KindInvalidResponse, errRedirectAnswered
+	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+		a.outcome, a.kind = outcomeAuth, KindAuth
+	case s == http.StatusPaymentRequired:
+		a.outcome, a.kind = outcomePaymentRequired, KindPaymentRequired
+	case s == http.StatusRequestTimeout:
+		a.outcome, a.kind, a.retryable = outcomeTimeout, KindUnavailable, true
+		a.hint, a.hasHint = retryHint(resp.Header, time.Now())
+	case s == http.StatusTooManyRequests:
+		// Not retried, like the official SDKs: the quota will not come back
+		// within a browser's patience, and retrying only burns more of it.
+		a.outcome, a.kind = outcomeRateLimited, KindBusy
+		a.hint, a.hasHint = retryHint(resp.Header, time.Now())
+	case s >= 400 && s < 500:
+		a.outcome, a.kind = outcomeRejected, KindRejected
+	case s == http.StatusInternalServerError, s == http.StatusBadGateway,
+		s == http.StatusServiceUnavailable, s == http.StatusGatewayTimeout:
+		a.outcome, a.kind, a.retryable = outcomeServerError, KindUnavailable, true
+		a.hint, a.hasHint = retryHint(resp.Header, time.Now())
+	case s >= 500 && s < 600:
+		a.outcome, a.kind = outcomeServerError, KindUnavailable
+	default:
+		a.outcome, a.kind = outcomeInvalidResponse, KindInvalidResponse
+	}
+	return a
+}
+
+// ctxFailure reports a failure caused by ctx: our deadline (timeout) or the
+// caller going away (canceled). done is false when ctx is still live.
+func ctxFailure(ctx context.Context, status int) (a attempt, done bool) {
+	if ctx.Err() == nil {
+		return attempt{}, false
+	}
+	if context.Cause(ctx) == errDeadline {
+		return attempt{status: status, outcome: outcomeTimeout, kind: KindTimeout, cause: errDeadline}, true
+	}
+	return attempt{status: status, outcome: outcomeCanceled, kind: KindTimeout,
+		cause: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))}, true
+}
+
+// statusCause is the error message for a non-2xx answer: the status and
+// Apideck's type_name, never the body.
+func statusCause(status int, typeName string) error {
+	if typeName != "" {
+		return fmt.Errorf("apideck answered %d %s", status, typeName)
+	}
+	return fmt.Errorf("apideck answered %d", status)
+}

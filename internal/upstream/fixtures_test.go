@@ -14,8 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
-	"github.com/vaultgate/vaultgate/internal/metrics"
-	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/syncbuf"
 )
 
@@ -49,7 +47,7 @@ func newUnstartedServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 func testConfig(baseURL string) Config {
 	return Config{
 		BaseURL:         baseURL,
-		APIKey:          secret.New(testKey),
+		APIKey:          testKey,
 		AppID:           testAppID,
 		Timeout:         2 * time.Second,
 		MaxRetries:      2,
@@ -63,8 +61,7 @@ func testConfig(baseURL string) Config {
 // testClient bundles a client with what tests inspect.
 type testClient struct {
 	*Client
-	metrics *metrics.Metrics
-	logs    *syncBuffer
+	logs *syncBuffer
 }
 
 // newTestClient builds a client for srv with millisecond backoff; mutate
@@ -75,25 +72,24 @@ func newTestClient(t *testing.T, srv *httptest.Server, mutate func(*Config)) tes
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	m := metrics.New(prometheus.NewRegistry())
 	logs := &syncBuffer{}
-	c, err := New(cfg, m, zerolog.New(logs).Level(zerolog.DebugLevel))
+	c, err := New(cfg, prometheus.NewRegistry(), zerolog.New(logs).Level(zerolog.DebugLevel))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	c.backoffBase = time.Millisecond
 	t.Cleanup(c.Close)
-	return testClient{Client: c, metrics: m, logs: logs}
+	return testClient{Client: c, logs: logs}
 }
 
 // outcomes reads vaultgate_upstream_requests_total for one outcome.
 func (tc testClient) outcomes(outcome string) int {
-	return int(testutil.ToFloat64(tc.metrics.UpstreamRequests.WithLabelValues(outcome)))
+	return int(testutil.ToFloat64(tc.m.requests.WithLabelValues(outcome)))
 }
 
 // create calls CreateSession with a minimal request.
 func (tc testClient) create(ctx context.Context) (Session, Result, error) {
-	return tc.CreateSession(ctx, testConsumer, SessionRequest{RedirectURI: "https://app.example.test/done"})
+	return tc.CreateSession(ctx, testConsumer, []byte(`{"redirect_uri":"https://app.example.test/done"}`))
 }
 
 // sessionBody is Apideck's 200 answer.

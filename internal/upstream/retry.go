@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -53,9 +52,11 @@ func retryDelay(hint time.Duration, hasHint bool, backoff, remaining time.Durati
 // Retry-After (delta-seconds or an HTTP date). Negative or unparsable values
 // count as absent; large ones are capped at maxRetryHint.
 func retryHint(h http.Header, now time.Time) (time.Duration, bool) {
+	// In float64 nanoseconds, so that a huge value is capped, not overflowed.
+	capped := func(ns float64) time.Duration { return time.Duration(min(ns, float64(maxRetryHint))) }
 	if v := strings.TrimSpace(h.Get("retry-after-ms")); v != "" {
 		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && !math.IsInf(ms, 0) {
-			return capHint(ms * float64(time.Millisecond)), true
+			return capped(ms * float64(time.Millisecond)), true
 		}
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -66,40 +67,10 @@ func retryHint(h http.Header, now time.Time) (time.Duration, bool) {
 		if s < 0 || math.IsInf(s, 0) || math.IsNaN(s) {
 			return 0, false
 		}
-		return capHint(s * float64(time.Second)), true
+		return capped(s * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return capHint(float64(max(t.Sub(now), 0))), true
+		return capped(float64(max(t.Sub(now), 0))), true
 	}
 	return 0, false
-}
-
-// capHint converts nanoseconds to a Duration no longer than maxRetryHint
-// (also keeping huge values from overflowing).
-func capHint(ns float64) time.Duration {
-	if math.IsNaN(ns) || ns > float64(maxRetryHint) {
-		return maxRetryHint
-	}
-	return time.Duration(ns)
-}
-
-// busyRetryAfter is the Retry-After to pass on for a 429: the upstream's
-// hint, but at least a second (our clients get whole seconds).
-func busyRetryAfter(hint time.Duration, hasHint bool) time.Duration {
-	if !hasHint {
-		return defaultBusyRetry
-	}
-	return max(hint, defaultBusyRetry)
-}
-
-// sleep waits d or until ctx is done, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -117,7 +117,7 @@ func TestCreateSessionRecoversAfterRetries(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int32
 	c := sequence(t, &hits, nil, 503, 502, 200)
-	sess, res, err := c.CreateSession(t.Context(), testConsumer, SessionRequest{})
+	sess, res, err := c.CreateSession(t.Context(), testConsumer, []byte(`{}`))
 	if err != nil || sess.Token != testToken {
 		t.Fatalf("CreateSession = %v, want success on the third attempt", err)
 	}
@@ -147,7 +147,7 @@ func TestCreateSessionHonoursRetryAfterThatFits(t *testing.T) {
 	var hits atomic.Int32
 	c := sequence(t, &hits, http.Header{"Retry-After-Ms": {"300"}}, 503, 200)
 	start := time.Now()
-	_, res, err := c.CreateSession(t.Context(), testConsumer, SessionRequest{})
+	_, res, err := c.CreateSession(t.Context(), testConsumer, []byte(`{}`))
 	if err != nil || res.Attempts != 2 {
 		t.Fatalf("CreateSession = %v after %d attempts, want success after 2", err, res.Attempts)
 	}
@@ -162,7 +162,7 @@ func TestCreateSessionStopsWhenRetryAfterDoesNotFit(t *testing.T) {
 	var hits atomic.Int32
 	c := sequence(t, &hits, http.Header{"Retry-After": {"5"}}, 503, 200)
 	// testConfig's 2s deadline cannot hold a 5s wait.
-	_, res, err := c.CreateSession(t.Context(), testConsumer, SessionRequest{})
+	_, res, err := c.CreateSession(t.Context(), testConsumer, []byte(`{}`))
 	if e := asError(t, err); e.Kind != KindUnavailable || e.Status != 503 {
 		t.Errorf("kind %v status %d, want unavailable 503", e.Kind, e.Status)
 	}

@@ -1,6 +1,14 @@
 package upstream
 
-import "time"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
 
 // SessionRequest is the body of POST /vault/sessions. It is built only from
 // server configuration plus request options that were narrowed against it,
@@ -33,7 +41,8 @@ type Settings struct {
 	ShowSidebar          *bool    `json:"show_sidebar,omitempty"`
 	AutoRedirect         *bool    `json:"auto_redirect,omitempty"`
 	HideGuides           *bool    `json:"hide_guides,omitempty"`
-	// AllowActions is omitted when nil and sent as [] when empty but non-nil.
+	// AllowActions is omitted when nil (all actions) and sent as [] (none)
+	// when empty but non-nil.
 	AllowActions  []string `json:"allow_actions,omitzero"`
 	SessionLength string   `json:"session_length,omitempty"`
 }
@@ -50,23 +59,6 @@ type Theme struct {
 	TermsURL                 string `json:"terms_url,omitempty"`
 }
 
-// Session is a created Vault session. URI and Token are bearer credentials:
-// never log them.
-type Session struct {
-	URI   string
-	Token string
-	// CreatedAt is when Apideck answered.
-	CreatedAt time.Time
-}
-
-// Result describes the upstream exchange for access logs and metrics,
-// whether or not it succeeded.
-type Result struct {
-	Status   int           // HTTP status of the last attempt; 0 if none was received
-	Attempts int           // attempts made, retries included
-	Duration time.Duration // wall time of the call: slot wait, attempts and backoff
-}
-
 // UnifiedAPIs lists the unified API ids Apideck documents for
 // settings.unified_apis.
 var UnifiedAPIs = []string{
@@ -80,3 +72,134 @@ var UnifiedAPIs = []string{
 
 // AllowActions lists the values Apideck accepts in settings.allow_actions.
 var AllowActions = []string{"delete", "disconnect", "reauthorize", "disable"}
+
+// Session is a created Vault session. URI and Token are bearer credentials:
+// never log them.
+type Session struct {
+	URI       string
+	Token     string
+	CreatedAt time.Time // when Apideck answered
+}
+
+// Result describes the upstream exchange for access logs and metrics,
+// whether or not it succeeded.
+type Result struct {
+	Status   int           // HTTP status of the last attempt; 0 if none was received
+	Attempts int           // attempts made, retries included
+	Duration time.Duration // wall time of the call: slot wait, attempts and backoff
+}
+
+// The messages below are fixed on purpose: json and url errors quote parts of
+// their input, and the input here is a session URI or an upstream body.
+var (
+	errNotJSON          = errors.New("success body is not the expected JSON")
+	errNoSessionURI     = errors.New("success body has no session_uri")
+	errNoSessionToken   = errors.New("success body has no usable session_token")
+	errBadSessionURI    = errors.New("session_uri is not an absolute http(s) URL")
+	errForeignOrigin    = errors.New("session_uri is not on the vault origin")
+	errBodyTooLarge     = errors.New("body larger than the read limit")
+	errRedirectAnswered = errors.New("redirect answered, not followed")
+)
+
+// parseSession turns a success body into a Session whose URI is on the
+// vault origin (as ParseOrigin returns it).
+func parseSession(body []byte, vault string, now time.Time) (Session, error) {
+	var answer struct {
+		Data *struct {
+			SessionURI   string `json:"session_uri"`
+			SessionToken string `json:"session_token"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &answer) != nil {
+		return Session{}, errNotJSON
+	}
+	data := answer.Data
+	if data == nil || data.SessionURI == "" {
+		return Session{}, errNoSessionURI
+	}
+	if !isTokenText(data.SessionToken) {
+		return Session{}, errNoSessionToken
+	}
+	u, err := url.Parse(data.SessionURI)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return Session{}, errBadSessionURI
+	}
+	// Userinfo never belongs in a Vault link and is a classic way to make a
+	// URL look like it points somewhere it does not.
+	if u.User != nil || originOf(u) != vault {
+		return Session{}, errForeignOrigin
+	}
+	return Session{URI: data.SessionURI, Token: data.SessionToken, CreatedAt: now}, nil
+}
+
+// isTokenText reports whether s is non-empty printable ASCII without spaces.
+// The token is a JWT; it ends up in URLs and pages, so anything else is not
+// something to pass on.
+func isTokenText(s string) bool {
+	return s != "" && strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) < 0
+}
+
+// errorTypeName returns Apideck's type_name (e.g. "RequestValidationError")
+// when the body has one that looks like an identifier, else "". Nothing else
+// of an error body is read: it may echo request data.
+func errorTypeName(body []byte) string {
+	var shape struct {
+		TypeName any `json:"type_name"`
+	}
+	if json.Unmarshal(body, &shape) != nil {
+		return ""
+	}
+	s, ok := shape.TypeName.(string)
+	if !ok || s == "" || len(s) > 64 { // the one piece of an error body we repeat
+		return ""
+	}
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-')
+	}) >= 0 {
+		return ""
+	}
+	return s
+}
+
+// ParseOrigin returns s as browsers write an origin in the Origin header:
+// lower-case "scheme://host[:port]" with the scheme's default port left
+// out. s must be an absolute http(s) URL with nothing after the authority
+// but an optional "/". The errors never quote s whole (a URL may carry a
+// credential), so they can be shown to whoever configured it.
+func ParseOrigin(s string) (string, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("not a valid URL: %w", errors.Unwrap(err))
+	case u.Scheme != "http" && u.Scheme != "https": // url.Parse lower-cases the scheme
+		return "", errors.New("must be an absolute http:// or https:// URL")
+	case u.Opaque != "" || u.Hostname() == "":
+		return "", errors.New("must be an absolute URL with a host")
+	case u.User != nil:
+		// Credentials in a URL end up in logs and process listings.
+		return "", errors.New("must not contain userinfo (user:password@)")
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return "", errors.New("must not contain a fragment (#…)")
+	case u.RawQuery != "" || u.ForceQuery:
+		return "", errors.New("must not contain a query (?…)")
+	case u.Path != "" && u.Path != "/" || u.RawPath != "":
+		return "", errors.New("must be an origin (scheme://host[:port]) without a path")
+	}
+	return originOf(u), nil
+}
+
+// originOf is the origin of an absolute URL as ParseOrigin writes it, so
+// "HTTPS://Vault.Apideck.com:443/x" is on "https://vault.apideck.com".
+func originOf(u *url.URL) string {
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if u.Scheme == "http" && port == "80" || u.Scheme == "https" && port == "443" {
+		port = ""
+	}
+	switch {
+	case port != "":
+		host = net.JoinHostPort(host, port)
+	case strings.Contains(host, ":"):
+		host = "[" + host + "]" // IPv6 literal
+	}
+	return u.Scheme + "://" + host
+}

@@ -63,20 +63,8 @@ func newHTTPClient(cfg Config) *http.Client {
 
 // readBody reads at most maxBodyBytes. A longer body is reported by
 // tooLarge and not read further: closing it costs the connection, which is
-// cheaper than reading an unbounded stream. A declared length (size >= 0)
-// within the limit is read into one buffer of that size; the body must then
-// end there (net/http reports a short body as io.ErrUnexpectedEOF).
-func readBody(r io.Reader, size int64) (body []byte, tooLarge bool, err error) {
-	if size >= 0 && size <= maxBodyBytes {
-		body = make([]byte, size)
-		if _, err = io.ReadFull(r, body); err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, false, err
-		}
-		return body, false, nil
-	}
+// cheaper than reading an unbounded stream.
+func readBody(r io.Reader) (body []byte, tooLarge bool, err error) {
 	body, err = io.ReadAll(io.LimitReader(r, maxBodyBytes+1))
 	if len(body) > maxBodyBytes {
 		return nil, true, err

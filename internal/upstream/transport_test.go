@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -148,7 +150,7 @@ func TestCreateSessionCallerGoesAway(t *testing.T) {
 		}
 	}
 	// Callers giving up say nothing about Apideck.
-	if s := tc.CircuitState(); s != "closed" {
+	if s := tc.breaker.cb.State().String(); s != "closed" {
 		t.Errorf("circuit %s after callers went away, want closed", s)
 	}
 	if got := tc.outcomes(outcomeCanceled); got != 3 {
@@ -187,11 +189,106 @@ func TestCreateSessionReusesConnections(t *testing.T) {
 	}
 	// Error answers are read to the end too, so they keep the connection.
 	for range 5 {
-		if _, _, err := tc.CreateSession(t.Context(), "unknown", SessionRequest{}); asError(t, err).Kind != KindRejected {
+		if _, _, err := tc.CreateSession(t.Context(), "unknown", []byte(`{}`)); asError(t, err).Kind != KindRejected {
 			t.Fatalf("error %v, want rejected", err)
 		}
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("%d connections for sequential calls, want 1", n)
+	}
+}
+
+func TestReadBody(t *testing.T) {
+	big := strings.Repeat("x", maxBodyBytes+1)
+	// What net/http's body reader reports when a declared length is not met.
+	short := io.MultiReader(strings.NewReader(`{"a"`), iotest.ErrReader(io.ErrUnexpectedEOF))
+	tests := []struct {
+		name         string
+		body         io.Reader
+		want         string
+		wantTooLarge bool
+		wantErr      error
+	}{
+		{"whole", strings.NewReader(`{"a":1}`), `{"a":1}`, false, nil},
+		{"empty", strings.NewReader(``), ``, false, nil},
+		{"body ends early", short, `{"a"`, false, io.ErrUnexpectedEOF},
+		{"at the limit", strings.NewReader(big[1:]), big[1:], false, nil},
+		{"over the limit", strings.NewReader(big), ``, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, tooLarge, err := readBody(tt.body)
+			if !errors.Is(err, tt.wantErr) || (err != nil) != (tt.wantErr != nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if tooLarge != tt.wantTooLarge || string(got) != tt.want {
+				t.Errorf("got %q (tooLarge %v), want %q (tooLarge %v)", got, tooLarge, tt.want, tt.wantTooLarge)
+			}
+		})
+	}
+}
+
+// countingTransport counts the round trips that pass through it and marks
+// each request, so the server can tell they went through the wrapper.
+type countingTransport struct {
+	base  http.RoundTripper
+	trips *atomic.Int32
+}
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.trips.Add(1)
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Wrapped", "yes")
+	return c.base.RoundTrip(r)
+}
+
+func TestWrapTransportCarriesEveryAttempt(t *testing.T) {
+	t.Parallel()
+	var calls, wrapped atomic.Int32
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Wrapped") == "yes" {
+			wrapped.Add(1)
+		}
+		// The first attempt fails with a retryable status, so the retry
+		// must go through the wrapper too.
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		okHandler(w, r)
+	})
+	var wraps, trips atomic.Int32
+	tc := newTestClient(t, srv, func(c *Config) {
+		c.WrapTransport = func(base http.RoundTripper) http.RoundTripper {
+			wraps.Add(1)
+			if _, ok := base.(*http.Transport); !ok {
+				t.Errorf("wrapped transport is %T, want the client's own *http.Transport", base)
+			}
+			return countingTransport{base: base, trips: &trips}
+		}
+	})
+	if _, _, err := tc.create(t.Context()); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if _, _, err := tc.create(t.Context()); err != nil {
+		t.Fatalf("second create: %v", err)
+	}
+	if got := wraps.Load(); got != 1 {
+		t.Errorf("WrapTransport called %d times, want once (in New)", got)
+	}
+	if got, want := trips.Load(), int32(3); got != want {
+		t.Errorf("%d round trips through the wrapper, want %d (failed attempt, retry, second call)", got, want)
+	}
+	if got := wrapped.Load(); got != calls.Load() {
+		t.Errorf("%d of %d requests reached the server through the wrapper", got, calls.Load())
+	}
+}
+
+func TestNoWrapTransportKeepsPlainTransport(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, okHandler)
+	tc := newTestClient(t, srv, nil)
+	if _, ok := tc.http.Transport.(*http.Transport); !ok {
+		t.Errorf("transport is %T, want *http.Transport when nothing wraps it", tc.http.Transport)
 	}
 }
