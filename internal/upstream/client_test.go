@@ -130,7 +130,7 @@ func TestCreateSessionWithinTimeoutWhenHanging(t *testing.T) {
 	if e.Kind != KindTimeout || res.Status != 0 || res.Attempts != 1 {
 		t.Errorf("kind %v result %+v, want timeout after 1 attempt without status", e.Kind, res)
 	}
-	if elapsed > timeout+time.Second {
+	if elapsed > timeout+3*time.Second { // generous: a loaded CI machine, yet far from hanging forever
 		t.Errorf("returned after %v, want about %v", elapsed, timeout)
 	}
 	if got := tc.outcomes(outcomeTimeout); got != 1 {

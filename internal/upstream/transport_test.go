@@ -92,7 +92,7 @@ func TestCreateSessionTricklingBodyHitsDeadline(t *testing.T) {
 	if e := asError(t, err); e.Kind != KindTimeout || e.Status != 200 {
 		t.Errorf("kind %v status %d, want timeout with status 200", e.Kind, e.Status)
 	}
-	if res.Attempts != 1 || res.Duration > timeout+time.Second {
+	if res.Attempts != 1 || res.Duration > timeout+3*time.Second { // the body never ends by itself
 		t.Errorf("result %+v, want 1 attempt ending near %v", res, timeout)
 	}
 }
