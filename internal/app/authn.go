@@ -26,7 +26,9 @@ func newAuthenticator(ctx context.Context, cfg config.Config, m *metrics.Metrics
 				return http.ErrUseLastResponse
 			},
 		}
-		v, err := auth.NewJWT(ctx, cfg.JWT, client, m, log)
+		jc := cfg.JWT
+		jc.HS256Secret = cfg.HS256Secret.Reveal()
+		v, err := auth.NewJWT(ctx, jc, client, m, log)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -232,7 +232,9 @@ func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 	if err := ready(ctx); err != nil {
 		b.Fatal(err)
 	}
-	client, err := upstream.New(cfg.Upstream, m, log)
+	up := cfg.Upstream
+	up.APIKey = cfg.APIKey.Reveal()
+	client, err := upstream.New(up, m, log)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func TestDemoConfig(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
-			if cfg.Upstream.BaseURL != w.origin || cfg.Upstream.APIKey.Reveal() != w.apiKey {
+			if cfg.Upstream.BaseURL != w.origin || cfg.APIKey.Reveal() != w.apiKey {
 				t.Error("the upstream is not the demo's simulator")
 			}
 		})

@@ -78,8 +78,10 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	// Deferred before everything that serves requests, so it runs after
 	// the drain: the spans of the last requests are flushed too.
 	defer shutdownTracing(tracer, log)
-	cfg.Upstream.WrapTransport = tracer.WrapTransport()
-	client, err := upstream.New(cfg.Upstream, m, log)
+	up := cfg.Upstream
+	up.APIKey = cfg.APIKey.Reveal()
+	up.WrapTransport = tracer.WrapTransport()
+	client, err := upstream.New(up, m, log)
 	if err != nil {
 		return err
 	}

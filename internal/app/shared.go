@@ -32,7 +32,7 @@ func newSharedState(cfg config.Config, log zerolog.Logger) (*sharedState, error)
 	if err != nil {
 		return nil, err
 	}
-	store, err := sessions.NewRedis(client, "vaultgate:reuse:", cfg.Upstream.APIKey)
+	store, err := sessions.NewRedis(client, "vaultgate:reuse:", cfg.APIKey.Reveal())
 	if err != nil {
 		client.Close()
 		return nil, err

@@ -31,6 +31,7 @@ const (
 type authConfig struct {
 	mode    string
 	jwt     auth.JWTConfig
+	hs256   Secret
 	forward auth.ForwardConfig
 	header  auth.HeaderConfig
 }
@@ -42,7 +43,7 @@ func (p *problems) parseAuth(r rawEnv) authConfig {
 	a := authConfig{mode: strings.ToLower(str(r.AuthMode, ModeJWT))}
 	switch a.mode {
 	case ModeJWT:
-		a.jwt = p.parseJWT(r)
+		a.jwt, a.hs256 = p.parseJWT(r)
 	case ModeForward:
 		a.forward = p.parseForward(r)
 	case ModeHeader:

@@ -17,13 +17,18 @@ type Config struct {
 	HTTPAddr  string // HTTP_ADDR
 	AdminAddr string // ADMIN_ADDR
 
+	// APIKey is APIDECK_API_KEY. Upstream.APIKey stays empty: the key
+	// is handed over in plain form only where the client is built.
+	APIKey   Secret
 	Upstream upstream.Config
 	Connect  handler.ConnectConfig
 
-	AuthMode string // ModeJWT, ModeForward or ModeHeader; only that mode's struct below is filled
-	JWT      auth.JWTConfig
-	Forward  auth.ForwardConfig
-	Header   auth.HeaderConfig
+	AuthMode string         // ModeJWT, ModeForward or ModeHeader; only that mode's struct below is filled
+	JWT      auth.JWTConfig // HS256Secret stays empty, as Upstream.APIKey
+	// HS256Secret is AUTH_HS256_SECRET (jwt mode with a shared secret).
+	HS256Secret Secret
+	Forward     auth.ForwardConfig
+	Header      auth.HeaderConfig
 
 	RateLimitPerMinute      int // 0 disables
 	RateLimitPerIPPerMinute int // 0 disables

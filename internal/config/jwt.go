@@ -19,7 +19,7 @@ const (
 const minHMACSecret = 32
 
 // parseJWT reads the variables of AUTH_MODE=jwt.
-func (p *problems) parseJWT(r rawEnv) auth.JWTConfig {
+func (p *problems) parseJWT(r rawEnv) (auth.JWTConfig, Secret) {
 	c := auth.JWTConfig{
 		JWKSURL:            p.urlVar(varJWKSURL, r.JWKSURL, true),
 		OIDCIssuer:         p.urlVar(varOIDCIssuer, r.OIDCIssuer, false),
@@ -77,8 +77,7 @@ func (p *problems) parseJWT(r rawEnv) auth.JWTConfig {
 			p.add(name, "the secret must be at least %d bytes long", n)
 		}
 	}
-	c.HS256Secret = hs
-	return c
+	return c, hs
 }
 
 // parseAlgorithms reads AUTH_ALGORITHMS, an allow-list of JOSE algorithm

@@ -29,7 +29,7 @@ func (c logSafe) MarshalZerologObject(e *zerolog.Event) {
 		Dict("apideck", zerolog.Dict().
 			Str("base_url", safeURL(u.BaseURL)).
 			Str("app_id", u.AppID).
-			Bool("api_key_set", !u.APIKey.IsZero()).
+			Bool("api_key_set", !c.APIKey.IsZero()).
 			Str("timeout", u.Timeout.String()).
 			Int("max_retries", u.MaxRetries).
 			Int("max_concurrency", u.MaxConcurrency).

@@ -25,15 +25,17 @@ const (
 // families. On error the Config is zero.
 func parse(r rawEnv, present []string) (Config, error) {
 	var p problems
-	up := p.parseUpstream(r)
+	up, key := p.parseUpstream(r)
 	a := p.parseAuth(r)
 	c := Config{
-		Upstream: up,
-		Connect:  p.parseConnect(r, up.VaultOrigin),
-		AuthMode: a.mode,
-		JWT:      a.jwt,
-		Forward:  a.forward,
-		Header:   a.header,
+		APIKey:      key,
+		Upstream:    up,
+		Connect:     p.parseConnect(r, up.VaultOrigin),
+		AuthMode:    a.mode,
+		JWT:         a.jwt,
+		HS256Secret: a.hs256,
+		Forward:     a.forward,
+		Header:      a.header,
 
 		RateLimitPerMinute:      p.integer("RATE_LIMIT_PER_MINUTE", r.RateLimitPerMinute, defaultRateLimitPerMinute, 0, math.MaxInt),
 		RateLimitPerIPPerMinute: p.integer("RATE_LIMIT_PER_IP_PER_MINUTE", r.RateLimitPerIPPerMinute, 0, 0, math.MaxInt),

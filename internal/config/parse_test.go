@@ -12,7 +12,6 @@ import (
 	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/redirect"
-	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -26,9 +25,9 @@ func TestDefaults(t *testing.T) {
 	want := Config{
 		HTTPAddr:  ":8080",
 		AdminAddr: ":9090",
+		APIKey:    NewSecret(testAPIKey),
 		Upstream: upstream.Config{
 			BaseURL:         "https://unify.apideck.com",
-			APIKey:          secret.New(testAPIKey),
 			AppID:           "app_123",
 			Timeout:         10 * time.Second,
 			MaxRetries:      2,

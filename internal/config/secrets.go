@@ -6,8 +6,6 @@ import (
 	"os"
 	"strings"
 	"unicode"
-
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 // maxSecretFile bounds what a *_FILE variable may point at: a secret is a
@@ -19,7 +17,7 @@ const maxSecretFile = 64 << 10
 // whether either is set; when one is but the secret is unusable, a problem
 // is recorded and s is zero. No message ever includes the secret or the
 // file's contents.
-func (p *problems) secretValue(name, direct, path string) (s secret.String, set bool) {
+func (p *problems) secretValue(name, direct, path string) (s Secret, set bool) {
 	fileVar := name + "_FILE"
 	path = strings.TrimSpace(path)
 	if strings.TrimSpace(direct) == "" {
@@ -30,18 +28,18 @@ func (p *problems) secretValue(name, direct, path string) (s secret.String, set 
 	switch {
 	case direct != "" && path != "":
 		p.add(name, "set either %s or %s, not both", name, fileVar)
-		return secret.String{}, true
+		return Secret{}, true
 	case path != "":
 		v, err := readSecretFile(path)
 		if err != nil {
 			p.wrap(fileVar, err)
-			return secret.String{}, true
+			return Secret{}, true
 		}
-		return secret.New(v), true
+		return NewSecret(v), true
 	case direct != "":
-		return secret.New(direct), true
+		return NewSecret(direct), true
 	}
-	return secret.String{}, false
+	return Secret{}, false
 }
 
 // readSecretFile returns the file's contents without trailing whitespace:

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vaultgate/vaultgate/internal/redirect"
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 // Secret values used across the tests; each is searched for in error texts
@@ -106,7 +105,7 @@ func writeFile(t *testing.T, content string) string {
 // allow-lists by what they accept and refuse.
 func cmpConfig() cmp.Options {
 	return cmp.Options{
-		cmp.Comparer(func(a, b secret.String) bool { return a.Reveal() == b.Reveal() }),
+		cmp.Comparer(func(a, b Secret) bool { return a.Reveal() == b.Reveal() }),
 		cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
 		cmp.Comparer(func(a, b *redirect.Allowlist) bool {
 			return (a == nil) == (b == nil) && a.Len() == b.Len()

@@ -22,7 +22,7 @@ const (
 )
 
 // parseUpstream reads the APIDECK_* variables and VAULT_ORIGIN.
-func (p *problems) parseUpstream(r rawEnv) upstream.Config {
+func (p *problems) parseUpstream(r rawEnv) (upstream.Config, Secret) {
 	c := upstream.Config{
 		Timeout:         p.positiveDuration("APIDECK_TIMEOUT", r.Timeout, defaultTimeout),
 		MaxRetries:      p.integer("APIDECK_MAX_RETRIES", r.MaxRetries, defaultMaxRetries, 0, 10),
@@ -40,7 +40,6 @@ func (p *problems) parseUpstream(r rawEnv) upstream.Config {
 		// without showing any of it.
 		p.add("APIDECK_API_KEY", "must be printable ASCII without spaces or line breaks")
 	}
-	c.APIKey = key
 
 	c.AppID = strings.TrimSpace(r.AppID)
 	switch {
@@ -68,5 +67,5 @@ func (p *problems) parseUpstream(r rawEnv) upstream.Config {
 			c.VaultOrigin = o
 		}
 	}
-	return c
+	return c, key
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -57,11 +56,11 @@ type storedSession struct {
 // NewRedis returns a Store keeping sessions in Redis under keys starting
 // with prefix, encrypted with a key derived from apiKey. Rotating the API
 // key makes earlier entries unreadable; they are then misses.
-func NewRedis(client redis.UniversalClient, prefix string, apiKey secret.String) (*Redis, error) {
-	if apiKey.IsZero() {
+func NewRedis(client redis.UniversalClient, prefix string, apiKey string) (*Redis, error) {
+	if apiKey == "" {
 		return nil, errNoAPIKey
 	}
-	ikm := []byte(apiKey.Reveal())
+	ikm := []byte(apiKey)
 	encKey, err := hkdf.Key(sha256.New, ikm, nil, encryptionInfo, 32)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: derive encryption key: %w", err)

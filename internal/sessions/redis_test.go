@@ -11,7 +11,6 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/redisstate"
 	"github.com/vaultgate/vaultgate/internal/redistest"
-	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -48,7 +47,7 @@ func newRedisStore(t *testing.T, apiKey string) (*redistest.Server, *redis.Clien
 
 func mustNewRedis(t *testing.T, c redis.UniversalClient, apiKey string) *Redis {
 	t.Helper()
-	r, err := NewRedis(c, testPrefix, secret.New(apiKey))
+	r, err := NewRedis(c, testPrefix, apiKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +210,7 @@ func TestRedisStoreIgnoresTinyTTL(t *testing.T) {
 }
 
 func TestNewRedisNeedsAnAPIKey(t *testing.T) {
-	if _, err := NewRedis(nil, testPrefix, secret.New("")); err == nil {
+	if _, err := NewRedis(nil, testPrefix, ""); err == nil {
 		t.Fatal("NewRedis accepted an empty API key")
 	}
 }

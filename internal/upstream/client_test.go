@@ -13,8 +13,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
-
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 // captured is what the fake upstream saw of one request.
@@ -147,7 +145,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"relative base", func(c *Config) { c.BaseURL = "unify.apideck.com" }, "base URL"},
 		{"ftp base", func(c *Config) { c.BaseURL = "ftp://unify.apideck.com" }, "base URL"},
 		{"base with userinfo", func(c *Config) { c.BaseURL = "https://u:p@unify.apideck.com" }, "userinfo"},
-		{"no key", func(c *Config) { c.APIKey = secret.String{} }, "API key"},
+		{"no key", func(c *Config) { c.APIKey = "" }, "API key"},
 		{"no app", func(c *Config) { c.AppID = "" }, "app id"},
 		{"zero timeout", func(c *Config) { c.Timeout = 0 }, "timeout"},
 		{"negative retries", func(c *Config) { c.MaxRetries = -1 }, "retries"},

@@ -6,14 +6,12 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 // Config is what the client needs; internal/config fills it from the environment.
 type Config struct {
 	BaseURL         string        // e.g. https://unify.apideck.com, no trailing slash
-	APIKey          secret.String // sent only as "Authorization: Bearer"
+	APIKey          string        // sent only as "Authorization: Bearer"
 	AppID           string        // x-apideck-app-id
 	Timeout         time.Duration // deadline for one CreateSession, retries included
 	MaxRetries      int           // retries after the first attempt
@@ -39,7 +37,7 @@ func (c Config) validate() error {
 	if _, err := parseBaseURL(c.BaseURL); err != nil {
 		errs = append(errs, err)
 	}
-	if c.APIKey.IsZero() {
+	if c.APIKey == "" {
 		errs = append(errs, errors.New("API key is empty"))
 	}
 	if c.AppID == "" {

@@ -15,7 +15,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/metrics"
-	"github.com/vaultgate/vaultgate/internal/secret"
 	"github.com/vaultgate/vaultgate/internal/syncbuf"
 )
 
@@ -49,7 +48,7 @@ func newUnstartedServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 func testConfig(baseURL string) Config {
 	return Config{
 		BaseURL:         baseURL,
-		APIKey:          secret.New(testKey),
+		APIKey:          testKey,
 		AppID:           testAppID,
 		Timeout:         2 * time.Second,
 		MaxRetries:      2,

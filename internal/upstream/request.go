@@ -50,7 +50,7 @@ const headerConsumerID = "X-Apideck-Consumer-Id"
 // request's header, never a log field.
 func newHeaderTemplate(cfg Config) http.Header {
 	return http.Header{
-		"Authorization":    {"Bearer " + cfg.APIKey.Reveal()},
+		"Authorization":    {"Bearer " + cfg.APIKey},
 		"X-Apideck-App-Id": {cfg.AppID},
 		headerConsumerID:   {""},
 		"Content-Type":     {"application/json"},

@@ -23,7 +23,7 @@ func TestRequestHeaderCopiesTheTemplate(t *testing.T) {
 
 	want := func(consumer string) http.Header {
 		return http.Header{
-			"Authorization":         {"Bearer " + cfg.APIKey.Reveal()},
+			"Authorization":         {"Bearer " + cfg.APIKey},
 			"X-Apideck-App-Id":      {cfg.AppID},
 			"X-Apideck-Consumer-Id": {consumer},
 			"Content-Type":          {"application/json"},
