@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/redisstate"
-	"github.com/vaultgate/vaultgate/internal/tracing"
 )
 
 // Run is the whole program. args excludes the program name; configuration
@@ -41,11 +39,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, stdout, stderr, *check)
 	}
 	cfg, err := config.Load()
-	// The OTEL_* variables belong to OpenTelemetry, not to config, but a bad
-	// one is a configuration problem all the same: report it with the rest.
-	if _, terr := tracing.Enabled(os.Getenv); terr != nil {
-		err = errors.Join(err, terr)
-	}
 	if err != nil {
 		return configError(err)
 	}

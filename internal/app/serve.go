@@ -71,7 +71,7 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	if err != nil {
 		return err
 	}
-	tracer, err := newTracing(ctx, opt, log)
+	tracer, err := newTracing(ctx, cfg.Tracing, opt, log)
 	if err != nil {
 		return err
 	}
@@ -207,13 +207,14 @@ func serveUntilClosed(srv *http.Server, l net.Listener) error {
 	return nil
 }
 
-// newTracing instruments with opt.TracerProvider, or as the OTEL_*
-// variables say (off unless an OTLP endpoint is set).
-func newTracing(ctx context.Context, opt Options, log zerolog.Logger) (*tracing.Instrumentation, error) {
+// newTracing instruments with opt.TracerProvider, or as the configuration
+// says (off unless an OTLP endpoint is set).
+func newTracing(ctx context.Context, to tracing.Options, opt Options, log zerolog.Logger) (*tracing.Instrumentation, error) {
 	if opt.TracerProvider != nil {
 		return tracing.New(opt.TracerProvider), nil
 	}
-	return tracing.FromEnv(ctx, log)
+	to.ServiceVersion = version.Version
+	return tracing.Start(ctx, to, log)
 }
 
 // shutdownTracing flushes buffered spans with its own time budget: the

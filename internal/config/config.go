@@ -9,6 +9,7 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/handler"
+	"github.com/vaultgate/vaultgate/internal/tracing"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -35,6 +36,8 @@ type Config struct {
 
 	RedisURL        string // REDIS_URL; may hold a password: log it only through LogSafe
 	SessionReuseTTL time.Duration
+
+	Tracing tracing.Options // Endpoint empty: off; ServiceVersion is not configuration
 
 	LogLevel        zerolog.Level
 	LogFormat       string // "json" or "console"

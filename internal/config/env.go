@@ -95,6 +95,15 @@ type rawEnv struct {
 	LogLevel        string `envconfig:"LOG_LEVEL"`
 	LogFormat       string `envconfig:"LOG_FORMAT"`
 	ShutdownTimeout string `envconfig:"SHUTDOWN_TIMEOUT"`
+
+	// The OpenTelemetry variables vaultgate decides on; the SDK reads the
+	// other standard ones itself.
+	OTelSDKDisabled    string `envconfig:"OTEL_SDK_DISABLED"`
+	OTelTracesExporter string `envconfig:"OTEL_TRACES_EXPORTER"`
+	OTelEndpoint       string `envconfig:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTelTracesEndpoint string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
+	OTelProtocol       string `envconfig:"OTEL_EXPORTER_OTLP_PROTOCOL"`
+	OTelTracesProtocol string `envconfig:"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"`
 }
 
 // Load reads the process environment and returns the validated

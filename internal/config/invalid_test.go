@@ -53,6 +53,13 @@ func invalidCases() []invalidCase {
 	missing := func(base func() map[string]string, name string) invalidCase {
 		return invalidCase{name: name + " missing", base: base, unset: []string{name}, want: []string{name}}
 	}
+	// traced is one with tracing turned on, which is when the other OTEL_*
+	// variables are checked.
+	traced := func(name, value string) invalidCase {
+		c := one(name, value)
+		c.set["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318"
+		return c
+	}
 	cases := []invalidCase{
 		missing(jwtEnv, "APIDECK_API_KEY"),
 		one("APIDECK_API_KEY", "sk_test with space"),
@@ -196,6 +203,11 @@ func invalidCases() []invalidCase {
 		one("LOG_LEVEL", "1"),
 		one("LOG_FORMAT", "text"),
 		one("SHUTDOWN_TIMEOUT", "0s"),
+		one("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
+		one("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "/v1/traces"),
+		traced("OTEL_TRACES_EXPORTER", "zipkin"),
+		traced("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+		traced("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift"),
 		one("VAULT_THEME_COLOUR", "#fff"),
 		one("VAULT_SETTINGS_SANDBOX", "true"),
 	}
@@ -234,6 +246,8 @@ func TestEveryVariableCanFail(t *testing.T) {
 	freeForm := []string{
 		"CONSUMER_ID_CLAIM", "CONSUMER_ACCOUNT_NAME_CLAIM", "CONSUMER_USER_NAME_CLAIM",
 		"CONSUMER_EMAIL_CLAIM", "CONSUMER_IMAGE_CLAIM", "CONSUMER_SETTINGS_CLAIM",
+		// Only "true" disables, as in the OpenTelemetry SDK.
+		"OTEL_SDK_DISABLED",
 	}
 	covered := map[string]bool{}
 	for _, tt := range invalidCases() {

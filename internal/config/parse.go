@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/vaultgate/vaultgate/internal/tracing"
 )
 
 // Defaults of the service-level variables.
@@ -46,6 +48,7 @@ func parse(r rawEnv, present []string) (Config, error) {
 		LogFormat:       p.parseLogFormat(r.LogFormat),
 		ShutdownTimeout: p.positiveDuration("SHUTDOWN_TIMEOUT", r.ShutdownTimeout, defaultShutdownTimeout),
 		AdminPprof:      p.flag("ADMIN_PPROF", r.AdminPprof),
+		Tracing:         p.parseTracing(r),
 	}
 	c.HTTPAddr, c.AdminAddr = p.parseAddrs(r.HTTPAddr, r.AdminAddr)
 	p.checkFamilies(present)
@@ -149,4 +152,57 @@ func (p *problems) parseRedisURL(raw string) string {
 		return ""
 	}
 	return v
+}
+
+// parseTracing reads the OTEL_* variables that decide whether and where
+// spans go. Tracing is opt-in: on only when an OTLP endpoint is set, the SDK
+// is not disabled and the traces exporter is not "none", so a deployment
+// without a collector pays nothing. When it is on, a setting this build
+// cannot honour is a problem rather than silently dropped spans. Messages
+// never repeat an endpoint: it may carry credentials.
+func (p *problems) parseTracing(r rawEnv) tracing.Options {
+	general, traces := strings.TrimSpace(r.OTelEndpoint), strings.TrimSpace(r.OTelTracesEndpoint)
+	exporter := strings.ToLower(strings.TrimSpace(r.OTelTracesExporter))
+	if strings.EqualFold(strings.TrimSpace(r.OTelSDKDisabled), "true") || exporter == "none" || general == "" && traces == "" {
+		return tracing.Options{}
+	}
+	if exporter != "" && exporter != "otlp" {
+		p.add("OTEL_TRACES_EXPORTER", "only otlp (or none) is supported")
+	}
+	var endpoint string
+	for _, e := range []struct{ name, raw, path string }{
+		// The general endpoint is a base URL; the traces one is used as is,
+		// and wins, as in the exporter itself.
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", r.OTelEndpoint, "v1/traces"},
+		{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", r.OTelTracesEndpoint, ""},
+	} {
+		if e.raw == "" {
+			continue
+		}
+		// Checked untrimmed: the exporter also parses the raw value, and
+		// one it cannot parse it would log verbatim.
+		u, err := url.Parse(e.raw)
+		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+			p.add(e.name, "must be an absolute http(s) URL")
+			continue
+		}
+		if e.path != "" {
+			u = u.JoinPath(e.path)
+		}
+		endpoint = u.String()
+	}
+	protoName, proto := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", strings.TrimSpace(r.OTelTracesProtocol)
+	if proto == "" {
+		protoName, proto = "OTEL_EXPORTER_OTLP_PROTOCOL", strings.TrimSpace(r.OTelProtocol)
+	}
+	switch proto {
+	case "", "http/protobuf", "http/json":
+	case "grpc":
+		// The gRPC exporter would pull in a gRPC stack for one optional
+		// feature; OTLP over HTTP reaches the same collectors.
+		p.add(protoName, "grpc is not supported, use http/protobuf (collector port 4318)")
+	default:
+		p.add(protoName, "must be http/protobuf or http/json")
+	}
+	return tracing.Options{Endpoint: endpoint}
 }
