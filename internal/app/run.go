@@ -19,6 +19,15 @@ import (
 	"github.com/vaultgate/vaultgate/internal/redisstate"
 )
 
+// Version and Commit identify the build. The build stamps them with
+// -ldflags "-X github.com/vaultgate/vaultgate/internal/app.Version=… -X …Commit=…",
+// which works only on package-level string variables initialised by a
+// literal; plain `go run` builds keep "dev" and "unknown".
+var (
+	Version = "dev"
+	Commit  = "unknown"
+)
+
 // Run is the whole program. args excludes the program name; configuration
 // comes from the process environment.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

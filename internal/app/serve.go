@@ -22,7 +22,6 @@ import (
 	"github.com/vaultgate/vaultgate/internal/sessions"
 	"github.com/vaultgate/vaultgate/internal/tracing"
 	"github.com/vaultgate/vaultgate/internal/upstream"
-	"github.com/vaultgate/vaultgate/internal/version"
 )
 
 // Server limits from the contract (operator defaults, not variables).
@@ -60,7 +59,7 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 		reg = prometheus.NewRegistry()
 	}
 	m := metrics.New(reg)
-	m.BuildInfo.WithLabelValues(version.Version, version.Commit, runtime.Version()).Set(1)
+	m.BuildInfo.WithLabelValues(Version, Commit, runtime.Version()).Set(1)
 
 	// Background work (key refresh, limiter sweeps) stops with this context,
 	// after the listeners have drained.
@@ -169,7 +168,7 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	log.Info().
 		Str("http_addr", pl.Addr().String()).
 		Str("admin_addr", al.Addr().String()).
-		Str("version", version.Version).
+		Str("version", Version).
 		Object("config", cfg.LogSafe()).
 		Msg("vaultgate listening")
 	if opt.OnReady != nil {
@@ -213,7 +212,7 @@ func newTracing(ctx context.Context, to tracing.Options, opt Options, log zerolo
 	if opt.TracerProvider != nil {
 		return tracing.New(opt.TracerProvider), nil
 	}
-	to.ServiceVersion = version.Version
+	to.ServiceVersion = Version
 	return tracing.Start(ctx, to, log)
 }
 
