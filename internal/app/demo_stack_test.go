@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 )
@@ -31,17 +30,6 @@ func demoTestVars() map[string]string {
 	}
 }
 
-// demoMapEnv is a demoEnv over vars only.
-func demoMapEnv(vars map[string]string) demoEnv {
-	return demoEnv{
-		lookup: func(name string) (string, bool) {
-			v, ok := vars[name]
-			return v, ok
-		},
-		environ: slices.Sorted(maps.Keys(vars)),
-	}
-}
-
 // startDemo serves the demo on 127.0.0.1:0 listeners and waits until it is
 // ready; it stops when the test ends.
 func startDemo(t *testing.T, vars map[string]string) *demoStack {
@@ -63,7 +51,7 @@ func startDemo(t *testing.T, vars map[string]string) *demoStack {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		done <- serveDemo(ctx, demoRun{
-			env: demoMapEnv(all), public: public, admin: admin,
+			environ: environ(all), public: public, admin: admin,
 			stdout: d.logs, stderr: d.banner,
 			onReady: func(a demoAddrs) { ready <- a },
 		})

@@ -37,6 +37,7 @@ type invalidCase struct {
 	set   map[string]string
 	unset []string
 	want  []string // variables named by the problems, in order
+	demo  bool     // load with LoadDemo
 }
 
 // invalidCases has at least one bad value for every variable that can have
@@ -208,16 +209,18 @@ func invalidCases() []invalidCase {
 		traced("OTEL_TRACES_EXPORTER", "zipkin"),
 		traced("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
 		traced("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift"),
+		{name: "DEMO_AUTH_MODE=header", base: func() map[string]string { return nil }, demo: true,
+			set: map[string]string{"DEMO_AUTH_MODE": "header"}, want: []string{"DEMO_AUTH_MODE"}},
 		one("VAULT_THEME_COLOUR", "#fff"),
 		one("VAULT_SETTINGS_SANDBOX", "true"),
 	}
 	for _, name := range varNames() {
 		switch {
-		case strings.HasPrefix(name, settingsPrefix):
+		case strings.HasPrefix(name, "VAULT_SETTINGS_"):
 			cases = append(cases, one(name, "maybe"))
 		case strings.HasSuffix(name, "_COLOR"):
 			cases = append(cases, one(name, "#12345"), one(name, "286efa"))
-		case strings.HasPrefix(name, themePrefix) && name != "VAULT_THEME_VAULT_NAME":
+		case strings.HasPrefix(name, "VAULT_THEME_") && name != "VAULT_THEME_VAULT_NAME":
 			cases = append(cases, one(name, "www.example.test/logo.png"))
 		}
 	}
@@ -229,7 +232,11 @@ func TestInvalidValues(t *testing.T) {
 	for _, tt := range invalidCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := fromMap(with(tt.base(), tt.set, tt.unset...))
+			env := with(tt.base(), tt.set, tt.unset...)
+			c, err := fromMap(env)
+			if tt.demo {
+				c, err = LoadDemo(environ(env), Defaults())
+			}
 			if diff := cmp.Diff(tt.want, problemVars(t, err)); diff != "" {
 				t.Fatalf("problems (-want +got):\n%s\nerror: %v", diff, err)
 			}

@@ -1,5 +1,13 @@
 package config
 
+import (
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"unicode"
+)
+
 const redacted = "[REDACTED]"
 
 // Secret is a string that must never be printed: an API key, a signing
@@ -28,3 +36,60 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // MarshalJSON implements json.Marshaler.
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// maxSecretFile bounds what a *_FILE variable may point at: a secret is a
+// line, and a mistaken path to a large file should fail fast.
+const maxSecretFile = 64 << 10
+
+// secret reads a secret given either directly in name or as a path in
+// name+"_FILE" (for mounted Kubernetes/Docker secrets). set reports
+// whether either is set; when one is but the secret is unusable, a problem
+// is recorded and s is zero. No message ever includes the secret or the
+// file's contents.
+func (p *parser) secret(name string) (s Secret, set bool) {
+	fileVar := name + "_FILE"
+	path := p.str(fileVar, "")
+	// Blank is unset, as for every variable; anything else is kept
+	// verbatim: it is not ours to change a secret.
+	direct, _ := p.lookup(name)
+	if strings.TrimSpace(direct) == "" {
+		direct = ""
+	}
+	switch {
+	case direct != "" && path != "":
+		p.add(name, "set either %s or %s, not both", name, fileVar)
+		return Secret{}, true
+	case path != "":
+		v, err := readSecretFile(path)
+		if err != nil {
+			p.wrap(fileVar, err)
+			return Secret{}, true
+		}
+		return NewSecret(v), true
+	case direct != "":
+		return NewSecret(direct), true
+	}
+	return Secret{}, false
+}
+
+// readSecretFile returns the file's contents without trailing whitespace:
+// `echo key > file` and editors add a newline that is not part of the key.
+func readSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return "", err
+	}
+	if len(b) > maxSecretFile {
+		return "", errors.New("the file is larger than 64 KiB")
+	}
+	v := strings.TrimRightFunc(string(b), unicode.IsSpace)
+	if v == "" {
+		return "", errors.New("the file is empty")
+	}
+	return v, nil
+}

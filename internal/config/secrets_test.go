@@ -95,7 +95,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}))
 	var buf bytes.Buffer
 	log := zerolog.New(&buf)
-	log.Info().Object("config", good.LogSafe()).Msg("starting")
+	log.Info().Interface("config", good.LogSafe()).Msg("starting")
 	out := buf.String()
 	for _, s := range []string{testAPIKey, testHMACSecret, redisPassword, "login-query-token"} {
 		if strings.Contains(out, s) {
