@@ -35,39 +35,38 @@ type demoRun struct {
 	admin   net.Listener // nil: listen on ADMIN_ADDR
 	stdout  io.Writer    // logs
 	stderr  io.Writer    // the banner
-	// onReady, when set, is called once vaultgate accepts requests.
-	onReady func(demoAddrs)
+	// onReady, when set, is called once vaultgate accepts requests, with
+	// adminAddr set to the admin listener's address.
+	onReady func(demoWiring)
 }
 
-// demoAddrs is where a running demo can be reached.
-type demoAddrs struct {
-	appURL   string // http://localhost:<public port>: the cookie host the redirect URI uses
-	upstream string // the loopback simulator, identity provider and app backend
-	admin    net.Addr
-}
-
-// demoWiring is what demo mode fixes in vaultgate's configuration.
+// demoWiring is what demo mode fixes in vaultgate's configuration, and so
+// where a running demo can be reached.
 type demoWiring struct {
-	appURL              string // http://localhost:<public port>, no trailing slash
-	origin              string // the loopback server
+	appURL              string // http://localhost:<public port>: the cookie host the redirect URI uses
+	origin              string // the loopback simulator, identity provider and app backend
 	apiKey              string
 	httpAddr, adminAddr string // the listeners' addresses; empty: as configured
 }
 
-// runDemo validates the demo configuration and, unless checkOnly, serves
-// the demo on HTTP_ADDR. The configuration is read twice: here to find
-// HTTP_ADDR, and in serveDemo with the URLs of the port bound.
+// runDemo serves the demo on HTTP_ADDR or, with checkOnly, validates its
+// configuration. HTTP_ADDR is read first: the rest of the configuration
+// carries the port bound.
 func runDemo(ctx context.Context, environ []string, stdout, stderr io.Writer, checkOnly bool) error {
-	// Nothing is served in check mode: the URLs are never contacted.
-	cfg, err := demoConfig(environ, demoWiring{appURL: "http://localhost", origin: "http://127.0.0.1:1"})
+	addr, err := config.ListenAddr(environ, "HTTP_ADDR")
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	if checkOnly {
+		// Nothing is served: the loopback server is never contacted.
+		_, port, _ := net.SplitHostPort(addr)
+		if _, err := demoConfig(environ, demoWiring{appURL: "http://localhost:" + port, origin: "http://127.0.0.1:1"}); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "demo configuration OK")
 		return nil
 	}
-	public, err := net.Listen("tcp", cfg.HTTPAddr)
+	public, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
@@ -175,7 +174,8 @@ func serveDemo(ctx context.Context, run demoRun) error {
 		OnReady: func(_, admin net.Addr) {
 			printDemoBanner(run.stderr, w.appURL, cfg.AuthMode)
 			if run.onReady != nil {
-				run.onReady(demoAddrs{appURL: w.appURL, upstream: w.origin, admin: admin})
+				w.adminAddr = admin.String()
+				run.onReady(w)
 			}
 		},
 	})

@@ -73,7 +73,7 @@ func configError(err error) error {
 // healthcheck probes the admin /healthz, for container health checks in
 // images without a shell or curl.
 func healthcheck(ctx context.Context, environ []string) error {
-	addr, err := config.AdminAddr(environ)
+	addr, err := config.ListenAddr(environ, "ADMIN_ADDR")
 	if err != nil {
 		return err
 	}

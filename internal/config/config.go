@@ -21,35 +21,32 @@ import (
 )
 
 // Config is the validated configuration, built by Load or LoadDemo.
+// Secrets stay Secrets here; the plain string fields the other packages
+// take for them (Upstream.APIKey, JWT.HS256Secret) are left empty and
+// filled only where the client and the verifier are built.
 type Config struct {
-	HTTPAddr  string // HTTP_ADDR
-	AdminAddr string // ADMIN_ADDR
+	HTTPAddr, AdminAddr string
 
-	// APIKey is APIDECK_API_KEY. Upstream.APIKey stays empty: the key is
-	// handed over in plain form only where the client is built.
 	APIKey   Secret
 	Upstream upstream.Config
 	Connect  handler.ConnectConfig
 
-	AuthMode string         // ModeJWT, ModeForward or ModeHeader; only that mode's struct below is filled
-	JWT      auth.JWTConfig // HS256Secret stays empty, as Upstream.APIKey does
-	// HS256Secret is AUTH_HS256_SECRET (jwt mode with a shared secret).
+	AuthMode    string // ModeJWT, ModeForward or ModeHeader; only that mode's struct below is filled
+	JWT         auth.JWTConfig
 	HS256Secret Secret
 	Forward     auth.ForwardConfig
 	Header      auth.HeaderConfig
 
-	RateLimitPerMinute      int // 0 disables
-	RateLimitPerIPPerMinute int // 0 disables
+	RateLimitPerMinute, RateLimitPerIPPerMinute int // 0 disables
 
-	RedisURL        Secret // REDIS_URL; its userinfo may hold a password
+	RedisURL        Secret // its userinfo may hold a password
 	SessionReuseTTL time.Duration
-
-	Tracing tracing.Options // Endpoint empty: off; ServiceVersion is not configuration
+	Tracing         tracing.Options // Endpoint empty: off. ServiceVersion is not configuration.
 
 	LogLevel        zerolog.Level
 	LogFormat       string // "json" or "console"
 	ShutdownTimeout time.Duration
-	AdminPprof      bool // ADMIN_PPROF
+	AdminPprof      bool
 }
 
 // Authentication modes (AUTH_MODE; DEMO_AUTH_MODE takes the first two).
@@ -59,37 +56,26 @@ const (
 	ModeHeader  = "header"
 )
 
-// Defaults is what every unset variable means: the configuration of an
-// environment that sets only what has no default (the API key, the app id
-// and a key source). Only the AUTH_MODE default's struct is used; the
-// others hold their mode's defaults. Demo mode starts from it.
+// Defaults is what every unset variable means. Of the authentication
+// structs only AUTH_MODE's default is used; the others hold their mode's
+// defaults. Demo mode starts from it.
 func Defaults() Config {
 	return Config{
-		HTTPAddr:  ":8080",
-		AdminAddr: ":9090",
+		HTTPAddr: ":8080", AdminAddr: ":9090",
 		Upstream: upstream.Config{
-			BaseURL:         "https://unify.apideck.com",
-			VaultOrigin:     "https://vault.apideck.com",
-			Timeout:         10 * time.Second,
-			MaxRetries:      2,
-			MaxConcurrency:  512,
-			BreakerFailures: 5,
-			BreakerCooldown: 5 * time.Second,
+			BaseURL: "https://unify.apideck.com", VaultOrigin: "https://vault.apideck.com",
+			Timeout: 10 * time.Second, MaxRetries: 2, MaxConcurrency: 512,
+			BreakerFailures: 5, BreakerCooldown: 5 * time.Second,
 		},
 		Connect: handler.ConnectConfig{
 			Mapping: consumer.Mapping{
-				IDClaim: "sub", AccountNameClaim: "org_name", UserNameClaim: "name",
-				EmailClaim: "email", ImageClaim: "picture",
+				IDClaim: "sub", AccountNameClaim: "org_name", UserNameClaim: "name", EmailClaim: "email", ImageClaim: "picture",
 			},
 			SessionLength: time.Hour, // Apideck's own default
 		},
 		AuthMode: ModeJWT,
-		JWT: auth.JWTConfig{
-			ClockSkew:          30 * time.Second,
-			RefreshInterval:    5 * time.Minute,
-			UnknownKIDInterval: 30 * time.Second,
-		},
-		Forward: auth.ForwardConfig{Timeout: 3 * time.Second},
+		JWT:      auth.JWTConfig{ClockSkew: 30 * time.Second, RefreshInterval: 5 * time.Minute, UnknownKIDInterval: 30 * time.Second},
+		Forward:  auth.ForwardConfig{Timeout: 3 * time.Second},
 		Header: auth.HeaderConfig{
 			UserHeader: "X-Forwarded-User", EmailHeader: "X-Forwarded-Email", GroupsHeader: "X-Forwarded-Groups",
 		},
@@ -100,12 +86,11 @@ func Defaults() Config {
 	}
 }
 
-// Load reads the configuration from environ, in os.Environ's "NAME=value"
-// form, and returns it validated, or an error listing every problem found
-// (one per line, each starting with the variable's name). Secret values
-// never appear in it. The environment is a value, not the process's own,
-// so that tests and demo mode can load configurations side by side.
-// (envconfig, which reads only the process's, has no place here.)
+// Load reads environ, in os.Environ's "NAME=value" form, and returns the
+// validated configuration or an error listing every problem, one per line
+// starting with the variable's name and never showing a secret. The
+// environment is a value, not the process's own (which is all envconfig
+// can read), so that configurations load side by side in tests and demo.
 func Load(environ []string) (Config, error) {
 	c, _, err := load(environ, Defaults(), false)
 	return c, err
@@ -121,11 +106,14 @@ func LoadDemo(environ []string, d Config) (Config, error) {
 	return c, err
 }
 
-// AdminAddr reads ADMIN_ADDR alone, for the healthcheck subcommand: a probe
-// must work even where the rest of the configuration would not load.
-func AdminAddr(environ []string) (string, error) {
+// ListenAddr reads HTTP_ADDR or ADMIN_ADDR alone. The healthcheck probes
+// the admin listener even where the rest of the configuration would not
+// load; demo mode binds HTTP_ADDR before loading the rest, which carries
+// the port bound.
+func ListenAddr(environ []string, name string) (string, error) {
+	d := Defaults()
 	p := newParser(environ)
-	addr, _ := p.listenAddr("ADMIN_ADDR", Defaults().AdminAddr)
+	addr, _ := p.listenAddr(name, map[string]string{"HTTP_ADDR": d.HTTPAddr, "ADMIN_ADDR": d.AdminAddr}[name])
 	return addr, p.err()
 }
 

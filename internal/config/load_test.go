@@ -78,24 +78,27 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-func TestAdminAddr(t *testing.T) {
+func TestListenAddr(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
+		name    string
 		environ []string
 		want    string
 		wantErr bool
 	}{
-		{nil, ":9090", false},
-		{[]string{"ADMIN_ADDR= "}, ":9090", false},
-		{[]string{"ADMIN_ADDR=127.0.0.1:9999"}, "127.0.0.1:9999", false},
+		{"ADMIN_ADDR", nil, ":9090", false},
+		{"HTTP_ADDR", nil, ":8080", false},
+		{"ADMIN_ADDR", []string{"ADMIN_ADDR= "}, ":9090", false},
+		{"ADMIN_ADDR", []string{"ADMIN_ADDR=127.0.0.1:9999"}, "127.0.0.1:9999", false},
 		// Nothing else is read: a broken configuration does not stop a probe.
-		{[]string{"ADMIN_ADDR=:9191", "APIDECK_TIMEOUT=soon"}, ":9191", false},
-		{[]string{"ADMIN_ADDR=9191"}, ":9090", true},
+		{"ADMIN_ADDR", []string{"ADMIN_ADDR=:9191", "APIDECK_TIMEOUT=soon", "HTTP_ADDR=:9191"}, ":9191", false},
+		{"ADMIN_ADDR", []string{"ADMIN_ADDR=9191"}, ":9090", true},
+		{"HTTP_ADDR", []string{"HTTP_ADDR=:99999"}, ":8080", true},
 	}
 	for _, tt := range tests {
-		got, err := AdminAddr(tt.environ)
+		got, err := ListenAddr(tt.environ, tt.name)
 		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("AdminAddr(%q) = %q, %v; want %q, error %v", tt.environ, got, err, tt.want, tt.wantErr)
+			t.Errorf("ListenAddr(%q, %s) = %q, %v; want %q, error %v", tt.environ, tt.name, got, err, tt.want, tt.wantErr)
 		}
 	}
 }

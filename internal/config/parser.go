@@ -13,14 +13,11 @@ import (
 	"unicode"
 )
 
-// parser reads the variables of one environment and collects every problem,
-// so that an operator sees all of them at once instead of fixing them one
-// start at a time. Its methods take a variable's name, record a problem
-// and return the default when the value is bad, and treat a blank value as
-// unset: an empty value and an unset one both mean the default.
-//
-// Each variable's name is written once, where it is read. The names read
-// are the variables vaultgate knows (see checkFamilies).
+// parser reads one environment and collects every problem, so that an
+// operator sees all of them at once instead of one per start. Its methods
+// take a variable's name, treat a blank value as unset, and on a bad value
+// record a problem and return the default. Each name is written once,
+// where it is read; the names read are the variables vaultgate knows.
 type parser struct {
 	env  map[string]string
 	read []string
@@ -40,8 +37,8 @@ func newParser(environ []string) *parser {
 	return p
 }
 
-// varError is one configuration problem, tied to the variable it is about.
-// Its message must never contain a secret value.
+// varError is one problem with one variable. Its message never holds a
+// secret value.
 type varError struct {
 	Var string
 	Err error
@@ -63,8 +60,8 @@ func (p *parser) wrap(name string, err error) {
 // err joins the problems, one per line; nil when there are none.
 func (p *parser) err() error { return errors.Join(p.errs...) }
 
-// lookup returns name's raw value, for the few variables where unset and
-// empty differ or where spaces matter.
+// lookup returns name's raw value: for where unset and empty differ or
+// spaces matter.
 func (p *parser) lookup(name string) (string, bool) {
 	if !slices.Contains(p.read, name) {
 		p.read = append(p.read, name)
@@ -73,8 +70,8 @@ func (p *parser) lookup(name string) (string, bool) {
 	return v, ok
 }
 
-// str returns name's value without surrounding whitespace (a stray space in
-// an env file should not change meaning), or def when nothing is left.
+// str returns name's value trimmed (a stray space in an env file should not
+// change meaning), or def when nothing is left.
 func (p *parser) str(name, def string) string {
 	v, _ := p.lookup(name)
 	if v = strings.TrimSpace(v); v != "" {
@@ -97,8 +94,8 @@ func (p *parser) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
-// duration reads a Go duration within [0, hi] (hi 0: unbounded), or above
-// 0 when positive. None of vaultgate's durations means anything below zero.
+// duration reads a Go duration in [0, hi] (hi 0: no bound), or above 0
+// when positive: none of vaultgate's durations means anything below zero.
 func (p *parser) duration(name string, def, hi time.Duration, positive bool) time.Duration {
 	v := p.str(name, "")
 	if v == "" {
@@ -172,8 +169,7 @@ func (p *parser) text(name, def string) string {
 	return v
 }
 
-// list reads a comma list, trimming items and dropping empty ones and
-// duplicates (the first wins); nil when the list is empty.
+// list reads a comma list without empty items and duplicates; nil when empty.
 func (p *parser) list(name string) []string {
 	v, _ := p.lookup(name)
 	var out []string
@@ -185,8 +181,8 @@ func (p *parser) list(name string) []string {
 	return out
 }
 
-// printable reports whether v is non-empty printable ASCII without spaces:
-// what travels in an HTTP header value unchanged.
+// printable reports whether v is non-empty printable ASCII without spaces,
+// which travels in an HTTP header unchanged.
 func printable(v string) bool {
 	return v != "" && !strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r >= 0x7f })
 }
@@ -202,45 +198,29 @@ func notIn(values, allowed []string) string {
 	return strings.Join(out, ", ")
 }
 
-// checkFamilies rejects variables that carry the prefix of a family of
-// variables but are not one of its members (VAULT_THEME_COLOUR for
-// VAULT_THEME_PRIMARY_COLOR), so a typo fails at start-up instead of being
-// silently ignored. It runs last, when every member has been read.
+// checkFamilies rejects the variables of a family that are not members
+// (VAULT_THEME_COLOUR for VAULT_THEME_PRIMARY_COLOR), so a typo fails at
+// start-up instead of being ignored. It runs last, once all were read.
 func (p *parser) checkFamilies() {
-	var unknown []string
-	for name := range p.env {
-		if familyOf(name) != "" && !slices.Contains(p.read, name) {
-			unknown = append(unknown, name)
-		}
-	}
-	slices.Sort(unknown)
-	for _, name := range unknown {
-		var members []string
-		for _, k := range p.read {
-			if familyOf(k) == familyOf(name) {
-				members = append(members, k)
+	for _, family := range []string{"VAULT_SETTINGS_", "VAULT_THEME_"} {
+		in := func(name string) bool { return strings.HasPrefix(name, family) }
+		var unknown []string
+		for name := range p.env {
+			if in(name) && !slices.Contains(p.read, name) {
+				unknown = append(unknown, name)
 			}
 		}
-		p.add(name, "unknown variable (known: %s)", strings.Join(members, ", "))
-	}
-}
-
-// familyOf returns the prefix of the checked family name belongs to, or "".
-func familyOf(name string) string {
-	for _, prefix := range []string{"VAULT_SETTINGS_", "VAULT_THEME_"} {
-		if strings.HasPrefix(name, prefix) {
-			return prefix
+		slices.Sort(unknown)
+		for _, name := range unknown {
+			p.add(name, "unknown variable (known: %s)", strings.Join(slices.DeleteFunc(slices.Clone(p.read), func(n string) bool { return !in(n) }), ", "))
 		}
 	}
-	return ""
 }
 
-// Messages about URLs never repeat the URL: one may carry a credential in
-// its query or userinfo, and the operator knows what they set.
-
 // absoluteURL checks that raw is an absolute http(s) URL with a host and
-// without userinfo or fragment. allowQuery is false for URLs that vaultgate
-// appends paths to.
+// without userinfo or fragment; allowQuery is false for URLs that vaultgate
+// appends paths to. Its messages never repeat the URL, which may carry a
+// credential.
 func absoluteURL(raw string, allowQuery bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	var ue *url.Error

@@ -31,20 +31,16 @@ func (s Secret) String() string { return redacted }
 // GoString implements fmt.GoStringer, so %#v redacts too.
 func (s Secret) GoString() string { return redacted }
 
-// MarshalText implements encoding.TextMarshaler.
+// MarshalText implements encoding.TextMarshaler, which JSON encoding uses too.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-
-// MarshalJSON implements json.Marshaler.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
 
 // maxSecretFile bounds what a *_FILE variable may point at: a secret is a
 // line, and a mistaken path to a large file should fail fast.
 const maxSecretFile = 64 << 10
 
-// secret reads a secret given either directly in name or as a path in
-// name+"_FILE" (for mounted Kubernetes/Docker secrets). set reports
-// whether either is set; when one is but the secret is unusable, a problem
-// is recorded and s is zero. No message ever includes the secret or the
+// secret reads a secret given in name or, as a path, in name+"_FILE" (a
+// mounted Kubernetes/Docker secret). set reports whether either is set; s
+// is zero when the secret is unusable. No message shows the secret or the
 // file's contents.
 func (p *parser) secret(name string) (s Secret, set bool) {
 	fileVar := name + "_FILE"
