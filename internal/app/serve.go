@@ -6,13 +6,25 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/config"
+	"github.com/vaultgate/vaultgate/internal/handler"
+	"github.com/vaultgate/vaultgate/internal/metrics"
+	"github.com/vaultgate/vaultgate/internal/ratelimit"
+	"github.com/vaultgate/vaultgate/internal/redisstate"
+	"github.com/vaultgate/vaultgate/internal/sessions"
+	"github.com/vaultgate/vaultgate/internal/tracing"
+	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
 // Server limits (operator defaults, not variables).
@@ -23,6 +35,10 @@ const (
 	// net/http allows 4 KiB beyond MaxHeaderBytes; this keeps the real
 	// limit at 64 KiB, beyond which the server answers 431.
 	maxHeaderBytes = 64<<10 - 4096
+	// reuseEntries bounds the in-memory session reuse cache.
+	reuseEntries = 10_000
+	// tracingFlushTimeout bounds sending the last spans at shutdown.
+	tracingFlushTimeout = 5 * time.Second
 )
 
 // Options adjust Serve for tests and demo mode.
@@ -117,4 +133,164 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	}
 	log.Info().Msg("shut down cleanly")
 	return nil
+}
+
+// server is vaultgate built from a configuration: the public and admin
+// handlers with everything they depend on, and what to release once they
+// have drained.
+type server struct {
+	public, admin http.Handler
+	draining      atomic.Bool // set when shutdown starts; /readyz reports it
+	closers       []func()    // run in reverse order by close
+}
+
+// newServer builds the handlers. Background work (key refresh, limiter
+// sweeps) outlives ctx's cancellation and stops in close, after the drain.
+func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Options) (_ *server, err error) {
+	s := &server{}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.BuildInfo.WithLabelValues(Version, Commit, runtime.Version()).Set(1)
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	s.closers = append(s.closers, stopBackground)
+
+	authn, authReady, err := newAuthenticator(bg, cfg, m, log)
+	if err != nil {
+		return nil, err
+	}
+	tracer := tracing.New(opt.TracerProvider)
+	if opt.TracerProvider == nil {
+		to := cfg.Tracing
+		to.ServiceVersion = Version
+		if tracer, err = tracing.Start(ctx, to, log); err != nil {
+			return nil, err
+		}
+	}
+	// Closed after everything that serves requests, so the spans of the
+	// last requests are flushed too, with a budget of its own: the drain
+	// may have used all of SHUTDOWN_TIMEOUT.
+	s.closers = append(s.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+		defer cancel()
+		if err := tracer.Shutdown(ctx); err != nil {
+			log.Warn().Err(err).Msg("tracing: flushing spans at shutdown failed")
+		}
+	})
+	up := cfg.Upstream
+	up.APIKey = cfg.APIKey.Reveal()
+	up.WrapTransport = tracer.WrapTransport()
+	client, err := upstream.New(up, m, log)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, client.Close)
+
+	// Rate limits and reusable sessions live in this process, or in Redis
+	// when REDIS_URL is set so replicas share them.
+	var rdb *redis.Client
+	var store sessions.Store = sessions.NewMemory(reuseEntries)
+	if !cfg.RedisURL.IsZero() {
+		if rdb, err = redisstate.NewClient(cfg.RedisURL.Reveal()); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() { _ = rdb.Close() })
+		if store, err = sessions.NewRedis(rdb, "vaultgate:reuse:", cfg.APIKey.Reveal()); err != nil {
+			return nil, err
+		}
+		log.Info().Msg("rate limits and session reuse are shared through Redis")
+	}
+	limiter := func(scope string, perMinute int) handler.Limiter {
+		switch {
+		case perMinute <= 0:
+			return nil
+		case rdb != nil:
+			return ratelimit.NewRedis(rdb, "vaultgate:rl:"+scope+":", perMinute, time.Minute)
+		}
+		l := ratelimit.NewMemory(perMinute, time.Minute)
+		go l.Run(bg)
+		return l
+	}
+	public := handler.NewPublic(handler.Deps{
+		Log:  log,
+		Auth: authn,
+		Sessions: sessions.New(client, m, sessions.Options{
+			Store:    store,
+			ReuseTTL: cfg.SessionReuseTTL,
+			Lifetime: cfg.Connect.SessionLength,
+			OnError:  func(err error) { log.Error().Err(err).Msg("session reuse store failed; reuse skipped") },
+		}),
+		Metrics:   m,
+		UserLimit: limiter("user", cfg.RateLimitPerMinute),
+		IPLimit:   limiter("ip", cfg.RateLimitPerIPPerMinute),
+		Connect:   cfg.Connect,
+	})
+	if opt.Mount != nil {
+		opt.Mount(public)
+	}
+	s.public = tracer.Handler(public)
+
+	checks := []handler.Check{
+		{Name: "draining", Critical: true, Fn: func(context.Context) error {
+			if s.draining.Load() {
+				return errors.New("shutting down")
+			}
+			return nil
+		}},
+		{Name: "auth", Critical: true, Fn: authReady},
+	}
+	if rdb != nil {
+		// Redis is reported but never fails readiness: without it limits
+		// fail open and reuse is skipped, and /connect keeps working.
+		checks = append(checks, handler.Check{Name: "redis", Critical: false, Fn: redisstate.Check(rdb)})
+	}
+	s.admin = handler.NewAdmin(reg, checks, cfg.AdminPprof)
+	return s, nil
+}
+
+// close releases what newServer set up, in reverse order.
+func (s *server) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// newAuthenticator builds the AUTH_MODE authenticator and its readiness check.
+func newAuthenticator(ctx context.Context, cfg config.Config, m *metrics.Metrics, log zerolog.Logger) (handler.Authenticator, func(context.Context) error, error) {
+	ready := func(context.Context) error { return nil }
+	switch cfg.AuthMode {
+	case config.ModeJWT:
+		// Key fetches get their own client: the identity provider is not Apideck.
+		client := &http.Client{
+			Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+		jc := cfg.JWT
+		jc.HS256Secret = cfg.HS256Secret.Reveal()
+		v, err := auth.NewJWT(ctx, jc, client, m, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return v, func(context.Context) error {
+			if !v.Ready() {
+				return errors.New("signing keys not loaded yet")
+			}
+			return nil
+		}, nil
+	case config.ModeForward:
+		f, err := auth.NewForward(cfg.Forward, m, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, ready, nil
+	case config.ModeHeader:
+		return auth.NewHeader(cfg.Header), ready, nil
+	}
+	return nil, nil, fmt.Errorf("AUTH_MODE: %q is not supported by this build", cfg.AuthMode)
 }
