@@ -93,7 +93,7 @@ func TestCheckDemoReportsEveryProblem(t *testing.T) {
 	var out bytes.Buffer
 	err := Run(t.Context(), []string{"DEMO_AUTH_MODE=saml", "VAULT_UNIFIED_APIS=crm,telepathy"}, []string{"-demo", "-check"}, &out, io.Discard)
 	if err == nil {
-		t.Fatal("checkDemo accepted a bad configuration")
+		t.Fatal("-demo -check accepted a bad configuration")
 	}
 	for _, want := range []string{"DEMO_AUTH_MODE", "VAULT_UNIFIED_APIS"} {
 		if !strings.Contains(err.Error(), want) {

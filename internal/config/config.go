@@ -125,8 +125,8 @@ func load(environ []string, d Config, demo bool) (Config, []string, error) {
 		Upstream: p.parseUpstream(d.Upstream),
 		Connect:  p.parseConnect(d.Connect),
 
-		RateLimitPerMinute:      p.integer("RATE_LIMIT_PER_MINUTE", d.RateLimitPerMinute, 0, unbounded),
-		RateLimitPerIPPerMinute: p.integer("RATE_LIMIT_PER_IP_PER_MINUTE", d.RateLimitPerIPPerMinute, 0, unbounded),
+		RateLimitPerMinute:      p.integer("RATE_LIMIT_PER_MINUTE", d.RateLimitPerMinute, 0, 0),
+		RateLimitPerIPPerMinute: p.integer("RATE_LIMIT_PER_IP_PER_MINUTE", d.RateLimitPerIPPerMinute, 0, 0),
 		RedisURL:                p.parseRedisURL(d.RedisURL),
 		SessionReuseTTL:         p.duration("SESSION_REUSE_TTL", d.SessionReuseTTL, 0, false),
 		Tracing:                 p.parseTracing(),

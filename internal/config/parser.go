@@ -117,18 +117,15 @@ func (p *parser) duration(name string, def, hi time.Duration, positive bool) tim
 	return def
 }
 
-// unbounded as integer's hi means no upper bound.
-const unbounded = math.MaxInt
-
-// integer reads a decimal integer within [lo, hi].
+// integer reads a decimal integer in [lo, hi] (hi 0: no bound).
 func (p *parser) integer(name string, def, lo, hi int) int {
 	v := p.str(name, "")
 	if v == "" {
 		return def
 	}
 	bounds := fmt.Sprintf("between %d and %d", lo, hi)
-	if hi == unbounded {
-		bounds = fmt.Sprintf("at least %d", lo)
+	if hi == 0 {
+		hi, bounds = math.MaxInt, fmt.Sprintf("at least %d", lo)
 	}
 	n, err := strconv.Atoi(v)
 	switch {
