@@ -24,7 +24,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
     go build -trimpath \
-      -ldflags "-s -w -X github.com/vaultgate/vaultgate/internal/version.Version=${VERSION} -X github.com/vaultgate/vaultgate/internal/version.Commit=${COMMIT}" \
+      -ldflags "-s -w -X github.com/vaultgate/vaultgate/internal/app.Version=${VERSION} -X github.com/vaultgate/vaultgate/internal/app.Commit=${COMMIT}" \
       -o /out/vaultgate ./cmd/server
 
 # Final stage: no shell, no package manager, uid/gid 65532.

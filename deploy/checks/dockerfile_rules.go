@@ -10,7 +10,7 @@ import (
 )
 
 // versionPkg is the package whose string variables the build stamps.
-const versionPkg = "github.com/vaultgate/vaultgate/internal/version"
+const versionPkg = "github.com/vaultgate/vaultgate/internal/app"
 
 // secretLike reports whether a COPY/ADD source names a file that must never
 // enter an image: dotenv files, keys, certificates, secret folders.

@@ -41,7 +41,7 @@ func TestDockerfileRulesCatchViolations(t *testing.T) {
 		{"cgo unset", "CGO_ENABLED=0 GOOS", "GOOS", "CGO_ENABLED=0"},
 		{"no trimpath", "go build -trimpath", "go build", "-trimpath"},
 		{"no strip", `-ldflags "-s -w `, `-ldflags "`, "lacks -s -w"},
-		{"wrong version package", "internal/version.Version=", "internal/buildinfo.Version=", "does not set"},
+		{"wrong version package", "internal/app.Version=", "internal/buildinfo.Version=", "does not set"},
 		{"no module cache mount", "--mount=type=cache,target=/go/pkg/mod \\\n    --mount", "--mount", "target=/go/pkg/mod"},
 		{"no mod download layer", "RUN --mount=type=cache,target=/go/pkg/mod \\\n    go mod download\n", "", "go mod download"},
 		{"chained build", "-o /out/vaultgate ./cmd/server", "-o /out/vaultgate ./cmd/server && true", "one simple command"},

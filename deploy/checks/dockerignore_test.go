@@ -42,7 +42,7 @@ func TestDockerignore(t *testing.T) {
 		{"go.mod", false},
 		{"go.sum", false},
 		{"cmd/server/main.go", false},
-		{"internal/version/version.go", false},
+		{"internal/app/run.go", false},
 		{"internal/demo/pages.go", false},
 		{"internal/handler/testdata/openredirects.txt", false},
 	}

@@ -115,7 +115,7 @@ func withOutput(t *testing.T, argv []string, out string) []string {
 // The -X flags only work on package-level string variables (not constants,
 // not initialised from a function call): check the stamped ones are that.
 func TestVersionVariablesAreStampable(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "internal", "version")
+	dir := filepath.Join(repoRoot(t), "internal", "app")
 	fset := token.NewFileSet()
 	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool {
 		return !strings.HasSuffix(fi.Name(), "_test.go")

@@ -2,7 +2,6 @@ package app
 
 import (
 	"bufio"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -22,14 +21,9 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vaultgate/vaultgate/internal/config"
-	"github.com/vaultgate/vaultgate/internal/handler"
-	"github.com/vaultgate/vaultgate/internal/metrics"
 	"github.com/vaultgate/vaultgate/internal/simulator"
-	"github.com/vaultgate/vaultgate/internal/state"
-	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
 const (
@@ -207,45 +201,26 @@ func benchConfig(b *testing.B, upstreamURL string, keySource map[string]string) 
 	for k, v := range keySource {
 		vars[k] = v
 	}
-	cfg, err := config.FromLookup(func(name string) (string, bool) {
-		v, ok := vars[name]
-		return v, ok
-	})
+	cfg, err := config.Load(environ(vars))
 	if err != nil {
 		b.Fatalf("config: %v", err)
 	}
 	return cfg
 }
 
-// benchRouter wires the public router the way Serve does, with the access
+// benchRouter is the public handler as Serve builds it, with the access
 // log written (and thrown away) at info level so its cost is measured.
 func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	log := newLogger(io.Discard, cfg.LogLevel, cfg.LogFormat)
-	reg := prometheus.NewRegistry()
-	m := metrics.New(reg)
-	authn, ready, err := newAuthenticator(ctx, cfg, m, log)
+	s, err := newServer(b.Context(), cfg, newLogger(io.Discard, cfg.LogLevel, cfg.LogFormat), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := ready(ctx); err != nil {
-		b.Fatal(err)
+	b.Cleanup(s.close)
+	rec := httptest.NewRecorder()
+	s.admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusOK {
+		b.Fatalf("not ready: %s", rec.Body)
 	}
-	client, err := upstream.New(cfg.Upstream, reg, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(client.Close)
-	shared, err := state.New(ctx, stateOptions(cfg, client), reg, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = shared.Close() })
-	return handler.NewPublic(handler.Deps{
-		Log: log, Registerer: reg, Auth: authn, Sessions: shared.Sessions,
-		UserLimit: shared.UserLimit, IPLimit: shared.IPLimit,
-		Connect: cfg.Connect,
-	})
+	return s.public
 }

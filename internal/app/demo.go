@@ -3,72 +3,110 @@ package app
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 
+	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/demo"
+	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/simulator"
+	"github.com/vaultgate/vaultgate/internal/upstream"
+)
+
+// Where demo mode's parties live: the loopback server plays Apideck, the
+// app's identity provider and the app's "who am I" endpoint.
+const (
+	demoAppID             = "vaultgate-demo"
+	demoAudience          = "vaultgate-demo"
+	demoCookieName        = "vaultgate_demo"
+	demoSessionCookieName = "demo_app_session"
+	demoJWKSPath          = "/demo-idp/jwks.json"
+	demoMePath            = "/demo-app/api/me"
 )
 
 // demoRun is one demo server: the listeners it serves on and where it
 // reads its variables and writes its output.
 type demoRun struct {
-	env    demoEnv
-	public net.Listener
-	admin  net.Listener // nil: listen on ADMIN_ADDR
-	stdout io.Writer    // logs
-	stderr io.Writer    // the banner
-	// onReady, when set, is called once vaultgate accepts requests.
-	onReady func(demoAddrs)
+	environ []string
+	public  net.Listener
+	admin   net.Listener // nil: listen on ADMIN_ADDR
+	stdout  io.Writer    // logs
+	stderr  io.Writer    // the banner
+	// onReady, when set, is called once vaultgate accepts requests, with
+	// adminAddr set to the admin listener's address.
+	onReady func(demoWiring)
 }
 
-// demoAddrs is where a running demo can be reached.
-type demoAddrs struct {
-	appURL   string // http://localhost:<public port>: the cookie host the redirect URI uses
-	upstream string // the loopback simulator, identity provider and app backend
-	admin    net.Addr
+// demoWiring is what demo mode fixes in vaultgate's configuration, and so
+// where a running demo can be reached.
+type demoWiring struct {
+	appURL              string // http://localhost:<public port>: the cookie host the redirect URI uses
+	origin              string // the loopback simulator, identity provider and app backend
+	apiKey              string
+	httpAddr, adminAddr string // the listeners' addresses; empty: as configured
 }
 
-// runDemo serves the demo on HTTP_ADDR (default :8080) from the process
-// environment; see serveDemo.
-func runDemo(ctx context.Context, stdout, stderr io.Writer, checkOnly bool) error {
-	env := demoEnv{lookup: os.LookupEnv, environ: os.Environ()}
-	httpAddr := env.value("HTTP_ADDR", demoDefaultHTTPAddr)
+// runDemo serves the demo on HTTP_ADDR or, with checkOnly, validates its
+// configuration. HTTP_ADDR is read first: the rest of the configuration
+// carries the port bound.
+func runDemo(ctx context.Context, environ []string, stdout, stderr io.Writer, checkOnly bool) error {
+	addr, err := config.ListenAddr(environ, "HTTP_ADDR")
+	if err != nil {
+		return configError(err)
+	}
 	if checkOnly {
-		return checkDemo(env, httpAddr, stdout)
+		// Nothing is served: the loopback server is never contacted.
+		_, port, _ := net.SplitHostPort(addr)
+		if _, err := demoConfig(environ, demoWiring{appURL: "http://localhost:" + port, origin: "http://127.0.0.1:1"}); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "demo configuration OK")
+		return nil
 	}
-	public, err := net.Listen("tcp", httpAddr)
+	public, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
-	return serveDemo(ctx, demoRun{env: env, public: public, stdout: stdout, stderr: stderr})
+	return serveDemo(ctx, demoRun{environ: environ, public: public, stdout: stdout, stderr: stderr})
 }
 
-// checkDemo validates the demo configuration without listening anywhere.
-func checkDemo(env demoEnv, httpAddr string, stdout io.Writer) error {
-	_, port, err := net.SplitHostPort(httpAddr)
+// demoConfig is the demo's configuration as values: the loopback server
+// as Apideck and identity provider, the demo app's pages as redirect and
+// login targets (which the environment may override), and everything else
+// as the environment says.
+func demoConfig(environ []string, w demoWiring) (config.Config, error) {
+	d := config.Defaults()
+	d.APIKey = config.NewSecret(w.apiKey)
+	d.Upstream.AppID, d.Upstream.BaseURL, d.Upstream.VaultOrigin = demoAppID, w.origin, w.origin
+	d.JWT.JWKSURL, d.JWT.Issuer, d.JWT.Audience = w.origin+demoJWKSPath, w.origin+"/demo-idp", demoAudience
+	d.JWT.Algorithms, d.JWT.CookieName = []string{"ES256"}, demoCookieName
+	d.Forward.URL = w.origin + demoMePath
+
+	d.Connect.Mapping.IDClaim = "org.id"
+	d.Connect.UnifiedAPIs = []string{"crm", "accounting", "hris", "file-storage", "ats"}
+	d.Connect.Theme = &upstream.Theme{VaultName: "Acme Integrations (demo)", PrimaryColor: "#286efa"}
+	d.Connect.LoginURL = w.appURL + "/"
+	d.Connect.DefaultRedirectURI = w.appURL + "/demo/connected"
+	var err error
+	if d.Connect.Redirects, err = handler.NewAllowlist([]string{w.appURL + "/demo/"}); err != nil {
+		return config.Config{}, err
+	}
+	d.LogFormat = "console"
+
+	cfg, err := config.LoadDemo(environ, d)
 	if err != nil {
-		return fmt.Errorf("HTTP_ADDR: %w", err)
+		return config.Config{}, configError(err)
 	}
-	mode, modeErr := demoAuthMode(env)
-	apiKey, err := newDemoAPIKey()
-	if err != nil {
-		return err
+	if w.httpAddr != "" {
+		cfg.HTTPAddr = w.httpAddr
 	}
-	_, cfgErr := demoConfig(env, demoWiring{
-		mode: mode, appURL: "http://localhost:" + port, httpAddr: httpAddr, apiKey: apiKey,
-		origin: "http://127.0.0.1:1", // never contacted: nothing is served in check mode
-	})
-	if err := demoConfigError(modeErr, cfgErr); err != nil {
-		return err
+	if w.adminAddr != "" {
+		cfg.AdminAddr = w.adminAddr
 	}
-	fmt.Fprintln(stdout, "demo configuration OK")
-	return nil
+	return cfg, nil
 }
 
 // serveDemo serves vaultgate's production handler against an in-process
@@ -81,51 +119,39 @@ func serveDemo(ctx context.Context, run demoRun) error {
 	// Serve closes the listeners when it returns; these cover the early
 	// returns before it.
 	defer run.public.Close()
+	w := demoWiring{httpAddr: run.public.Addr().String()}
 	if run.admin != nil {
 		defer run.admin.Close()
+		w.adminAddr = run.admin.Addr().String()
 	}
-	mode, modeErr := demoAuthMode(run.env)
-	apiKey, err := newDemoAPIKey()
-	if err != nil {
-		return err
-	}
-	sim, err := simulator.New(simulator.Config{APIKey: apiKey, AppID: demoAppID})
-	if err != nil {
-		return err
-	}
+	w.apiKey = "demo_" + rand.Text() // a throwaway key only the simulator accepts
 	upstreamLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	defer upstreamLn.Close()
-	origin := "http://" + upstreamLn.Addr().String()
-	sim.SetVaultOrigin(origin)
-
-	_, port, err := net.SplitHostPort(run.public.Addr().String())
+	w.origin = "http://" + upstreamLn.Addr().String()
+	_, port, _ := net.SplitHostPort(w.httpAddr)
+	w.appURL = "http://localhost:" + port
+	cfg, err := demoConfig(run.environ, w)
 	if err != nil {
-		return fmt.Errorf("HTTP_ADDR: %w", err)
-	}
-	appURL := "http://localhost:" + port
-	w := demoWiring{mode: mode, appURL: appURL, httpAddr: run.public.Addr().String(), origin: origin, apiKey: apiKey}
-	if run.admin != nil {
-		w.adminAddr = run.admin.Addr().String()
-	}
-	cfg, cfgErr := demoConfig(run.env, w)
-	if err := demoConfigError(modeErr, cfgErr); err != nil {
 		return err
 	}
 	log := newLogger(run.stdout, cfg.LogLevel, cfg.LogFormat)
 
-	// The loopback server plays every party that is not vaultgate: Apideck,
-	// and the app's identity (its JWKS, or its "who am I" endpoint).
+	sim, err := simulator.New(simulator.Config{APIKey: w.apiKey, AppID: demoAppID})
+	if err != nil {
+		return err
+	}
+	sim.SetVaultOrigin(w.origin)
 	mux := http.NewServeMux()
 	var app *demo.App
-	switch mode {
-	case demoModeForward:
+	switch cfg.AuthMode {
+	case config.ModeForward:
 		app = demo.NewSessionApp(demoSessionCookieName, log)
 		mux.Handle(demoMePath, app.Me())
 	default:
-		issuer, err := demo.NewIssuer(origin+"/demo-idp", demoAudience)
+		issuer, err := demo.NewIssuer(cfg.JWT.Issuer, demoAudience)
 		if err != nil {
 			return err
 		}
@@ -146,9 +172,10 @@ func serveDemo(ctx context.Context, run demoRun) error {
 		Admin:  run.admin,
 		Mount:  app.Routes,
 		OnReady: func(_, admin net.Addr) {
-			printDemoBanner(run.stderr, appURL, mode)
+			printDemoBanner(run.stderr, w.appURL, cfg.AuthMode)
 			if run.onReady != nil {
-				run.onReady(demoAddrs{appURL: appURL, upstream: origin, admin: admin})
+				w.adminAddr = admin.String()
+				run.onReady(w)
 			}
 		},
 	})
@@ -156,12 +183,9 @@ func serveDemo(ctx context.Context, run demoRun) error {
 
 // printDemoBanner tells the person who started the demo where to go.
 func printDemoBanner(w io.Writer, appURL, mode string) {
-	if w == nil {
-		return
-	}
 	how := "a JWT cookie vaultgate verifies (AUTH_MODE=jwt).\n" +
 		"  DEMO_AUTH_MODE=forward shows an opaque app session cookie instead"
-	if mode == demoModeForward {
+	if mode == config.ModeForward {
 		how = "an opaque session cookie vaultgate checks with the app's\n" +
 			"  who-am-I endpoint (AUTH_MODE=forward). DEMO_AUTH_MODE=jwt shows JWTs"
 	}
@@ -171,13 +195,4 @@ func printDemoBanner(w io.Writer, appURL, mode string) {
 		"  Sign-in: %s.\n"+
 		"  (Never use -demo in production.)\n"+
 		"  ───────────────────────────────────────────────────────────────\n\n", appURL, how)
-}
-
-// newDemoAPIKey makes a throwaway key that only the simulator accepts.
-func newDemoAPIKey() (string, error) {
-	key := make([]byte, 24)
-	if _, err := rand.Read(key); err != nil {
-		return "", err
-	}
-	return "demo_" + hex.EncodeToString(key), nil
 }

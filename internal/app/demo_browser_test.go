@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vaultgate/vaultgate/internal/config"
 )
 
 // TestDemoInBrowser walks the demo the way a visitor does, in real headless
@@ -35,8 +37,8 @@ func TestDemoInBrowser(t *testing.T) {
 		// credential: a JWT, or an opaque id that is not one.
 		credentialShape func(string) bool
 	}{
-		{demoModeJWT, demoCookieName, func(v string) bool { return strings.Count(v, ".") == 2 }},
-		{demoModeForward, demoSessionCookieName, func(v string) bool { return len(v) >= 20 && !strings.Contains(v, ".") }},
+		{config.ModeJWT, demoCookieName, func(v string) bool { return strings.Count(v, ".") == 2 }},
+		{config.ModeForward, demoSessionCookieName, func(v string) bool { return len(v) >= 20 && !strings.Contains(v, ".") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
@@ -206,7 +208,7 @@ func (s *browserScenario) signOut() {
 	if c := s.b.cookie(s.d.appURL+"/", s.cookieName); c != nil {
 		s.t.Errorf("the %s cookie survived sign-out", s.cookieName)
 	}
-	if s.mode == demoModeForward && old != nil {
+	if s.mode == config.ModeForward && old != nil {
 		if code := s.d.connectWithCookie(s.t, s.cookieName, old.Value); code != http.StatusUnauthorized {
 			s.t.Errorf("/connect with a signed-out session cookie = %d, want 401", code)
 		}
@@ -268,7 +270,7 @@ func (s *browserScenario) logsHoldNoCredentials() {
 // signed-in home page with a JSON session shown, when UPDATE_SCREENSHOT=1.
 func updateDocsScreenshot(t *testing.T, mode string, png []byte) {
 	t.Helper()
-	if os.Getenv("UPDATE_SCREENSHOT") != "1" || mode != demoModeJWT {
+	if os.Getenv("UPDATE_SCREENSHOT") != "1" || mode != config.ModeJWT {
 		return
 	}
 	path := filepath.Join("..", "..", "docs", "demo.png")

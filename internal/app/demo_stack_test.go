@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 )
@@ -31,17 +30,6 @@ func demoTestVars() map[string]string {
 	}
 }
 
-// demoMapEnv is a demoEnv over vars only.
-func demoMapEnv(vars map[string]string) demoEnv {
-	return demoEnv{
-		lookup: func(name string) (string, bool) {
-			v, ok := vars[name]
-			return v, ok
-		},
-		environ: slices.Sorted(maps.Keys(vars)),
-	}
-}
-
 // startDemo serves the demo on 127.0.0.1:0 listeners and waits until it is
 // ready; it stops when the test ends.
 func startDemo(t *testing.T, vars map[string]string) *demoStack {
@@ -58,14 +46,14 @@ func startDemo(t *testing.T, vars map[string]string) *demoStack {
 		t.Fatal(err)
 	}
 	d := &demoStack{logs: &syncBuffer{}, banner: &syncBuffer{}}
-	ready := make(chan demoAddrs, 1)
+	ready := make(chan demoWiring, 1)
 	done := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		done <- serveDemo(ctx, demoRun{
-			env: demoMapEnv(all), public: public, admin: admin,
+			environ: environ(all), public: public, admin: admin,
 			stdout: d.logs, stderr: d.banner,
-			onReady: func(a demoAddrs) { ready <- a },
+			onReady: func(w demoWiring) { ready <- w },
 		})
 	}()
 	t.Cleanup(func() {
@@ -81,7 +69,7 @@ func startDemo(t *testing.T, vars map[string]string) *demoStack {
 	})
 	select {
 	case a := <-ready:
-		d.appURL, d.upstream, d.admin = a.appURL, a.upstream, "http://"+a.admin.String()
+		d.appURL, d.upstream, d.admin = a.appURL, a.origin, "http://"+a.adminAddr
 	case err := <-done:
 		done <- err // for the cleanup
 		t.Fatalf("demo server stopped before it was ready: %v", err)

@@ -17,6 +17,7 @@ import (
 )
 
 func TestDemoConfig(t *testing.T) {
+	t.Parallel()
 	w := demoWiring{
 		appURL: "http://localhost:18080", httpAddr: "127.0.0.1:18080", adminAddr: "127.0.0.1:19090",
 		origin: "http://127.0.0.1:4000", apiKey: "demo_test_key",
@@ -32,19 +33,19 @@ func TestDemoConfig(t *testing.T) {
 		env  map[string]string
 		want view
 	}{
-		{"jwt", demoModeJWT, nil, view{
+		{"jwt", "jwt", nil, view{
 			AuthMode: "jwt", JWKSURL: "http://127.0.0.1:4000/demo-idp/jwks.json", CookieName: demoCookieName,
 			RedirectURI: "http://localhost:18080/demo/connected", LoginURL: "http://localhost:18080/",
 			HTTPAddr: "127.0.0.1:18080", AdminAddr: "127.0.0.1:19090",
 			UnifiedAPIs: []string{"crm", "accounting", "hris", "file-storage", "ats"},
 		}},
-		{"forward", demoModeForward, nil, view{
+		{"forward", "forward", nil, view{
 			AuthMode: "forward", ForwardURL: "http://127.0.0.1:4000/demo-app/api/me",
 			RedirectURI: "http://localhost:18080/demo/connected", LoginURL: "http://localhost:18080/",
 			HTTPAddr: "127.0.0.1:18080", AdminAddr: "127.0.0.1:19090",
 			UnifiedAPIs: []string{"crm", "accounting", "hris", "file-storage", "ats"},
 		}},
-		{"environment overrides defaults but not the wiring", demoModeJWT, map[string]string{
+		{"environment overrides defaults but not the wiring", "jwt", map[string]string{
 			"VAULT_UNIFIED_APIS": "crm", "AUTH_LOGIN_URL": "http://localhost:18080/login",
 			"AUTH_MODE": "header", "AUTH_JWKS_URL": "https://evil.example/jwks", "HTTP_ADDR": ":1",
 		}, view{
@@ -52,7 +53,7 @@ func TestDemoConfig(t *testing.T) {
 			RedirectURI: "http://localhost:18080/demo/connected", LoginURL: "http://localhost:18080/login",
 			HTTPAddr: "127.0.0.1:18080", AdminAddr: "127.0.0.1:19090", UnifiedAPIs: []string{"crm"},
 		}},
-		{"forward ignores JWT variables", demoModeForward, map[string]string{"AUTH_FORWARD_URL": "https://evil.example/me"}, view{
+		{"forward ignores JWT variables", "forward", map[string]string{"AUTH_FORWARD_URL": "https://evil.example/me"}, view{
 			AuthMode: "forward", ForwardURL: "http://127.0.0.1:4000/demo-app/api/me",
 			RedirectURI: "http://localhost:18080/demo/connected", LoginURL: "http://localhost:18080/",
 			HTTPAddr: "127.0.0.1:18080", AdminAddr: "127.0.0.1:19090",
@@ -61,9 +62,12 @@ func TestDemoConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := w
-			w.mode = tt.mode
-			cfg, err := demoConfig(demoMapEnv(tt.env), w)
+			t.Parallel()
+			env := map[string]string{"DEMO_AUTH_MODE": tt.mode}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			cfg, err := demoConfig(environ(env), w)
 			if err != nil {
 				t.Fatalf("demoConfig: %v", err)
 			}
@@ -75,59 +79,29 @@ func TestDemoConfig(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
-			if cfg.Upstream.BaseURL != w.origin || cfg.Upstream.APIKey != w.apiKey {
+			if cfg.Upstream.BaseURL != w.origin || cfg.APIKey.Reveal() != w.apiKey {
 				t.Error("the upstream is not the demo's simulator")
 			}
 		})
 	}
 }
 
-func TestDemoAuthMode(t *testing.T) {
-	tests := []struct {
-		name    string
-		value   string
-		set     bool
-		want    string
-		wantErr bool
-	}{
-		{"unset", "", false, demoModeJWT, false},
-		{"empty", "", true, demoModeJWT, false},
-		{"jwt", "jwt", true, demoModeJWT, false},
-		{"forward", "forward", true, demoModeForward, false},
-		{"case and spaces", " Forward ", true, demoModeForward, false},
-		{"header is not a demo mode", "header", true, demoModeJWT, true},
-		{"unknown", "cookie", true, demoModeJWT, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			vars := map[string]string{}
-			if tt.set {
-				vars["DEMO_AUTH_MODE"] = tt.value
-			}
-			got, err := demoAuthMode(demoMapEnv(vars))
-			if got != tt.want || (err != nil) != tt.wantErr {
-				t.Errorf("demoAuthMode(%q) = %q, %v; want %q, error %v", tt.value, got, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}
-
-// checkDemo reports a bad DEMO_AUTH_MODE together with every other problem.
+// -demo -check reports a bad DEMO_AUTH_MODE together with every other
+// problem.
 func TestCheckDemoReportsEveryProblem(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
-	err := checkDemo(demoMapEnv(map[string]string{
-		"DEMO_AUTH_MODE": "saml", "VAULT_UNIFIED_APIS": "crm,telepathy",
-	}), ":8080", &out)
+	err := Run(t.Context(), []string{"DEMO_AUTH_MODE=saml", "VAULT_UNIFIED_APIS=crm,telepathy"}, []string{"-demo", "-check"}, &out, io.Discard)
 	if err == nil {
-		t.Fatal("checkDemo accepted a bad configuration")
+		t.Fatal("-demo -check accepted a bad configuration")
 	}
 	for _, want := range []string{"DEMO_AUTH_MODE", "VAULT_UNIFIED_APIS"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	if err := checkDemo(demoMapEnv(nil), ":8080", &out); err != nil || !strings.Contains(out.String(), "demo configuration OK") {
-		t.Errorf("checkDemo on defaults = %v, output %q", err, out.String())
+	if err := Run(t.Context(), nil, []string{"-demo", "-check"}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "demo configuration OK") {
+		t.Errorf("-demo -check on defaults = %v, output %q", err, out.String())
 	}
 }
 
@@ -135,7 +109,7 @@ func TestCheckDemoReportsEveryProblem(t *testing.T) {
 // carry a sign-in to /connect: this runs without a browser, so it covers
 // serveDemo where Chromium is missing.
 func TestDemoOverHTTP(t *testing.T) {
-	for _, mode := range []string{demoModeJWT, demoModeForward} {
+	for _, mode := range []string{"jwt", "forward"} {
 		t.Run(mode, func(t *testing.T) {
 			d := startDemo(t, map[string]string{"DEMO_AUTH_MODE": mode})
 			d.dumpLogsOnFailure(t)
@@ -201,7 +175,7 @@ func TestDemoOverHTTP(t *testing.T) {
 // The forward-mode "who am I" endpoint is reachable on the loopback server
 // only, and answers 401 without a session.
 func TestDemoWhoAmIEndpoint(t *testing.T) {
-	d := startDemo(t, map[string]string{"DEMO_AUTH_MODE": demoModeForward})
+	d := startDemo(t, map[string]string{"DEMO_AUTH_MODE": "forward"})
 	res, err := http.Get(d.upstream + demoMePath)
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +207,7 @@ func TestServeDemoRefusesBadConfig(t *testing.T) {
 	vars["DEMO_AUTH_MODE"] = "saml"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = serveDemo(ctx, demoRun{env: demoMapEnv(vars), public: public, stdout: io.Discard, stderr: io.Discard})
+	err = serveDemo(ctx, demoRun{environ: environ(vars), public: public, stdout: io.Discard, stderr: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "DEMO_AUTH_MODE") {
 		t.Fatalf("serveDemo = %v, want a DEMO_AUTH_MODE error", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,10 +61,7 @@ func startExample(t *testing.T, vars map[string]string) *exampleStack {
 		}
 		env[k] = v
 	}
-	cfg, err := config.FromLookup(func(name string) (string, bool) {
-		v, ok := env[name]
-		return v, ok
-	}, slices.Sorted(maps.Keys(env))...)
+	cfg, err := config.Load(environ(env))
 	if err != nil {
 		t.Fatalf("vaultgate rejects the README example's configuration:\n%v", err)
 	}

@@ -1,5 +1,5 @@
-// Package app wires vaultgate together: configuration, logger, listeners and
-// the lifecycle from start-up to a drained shutdown.
+// Package app wires vaultgate together: configuration, logger, handlers,
+// listeners and the lifecycle from start-up to a drained shutdown.
 package app
 
 import (
@@ -8,22 +8,33 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/state"
-	"github.com/vaultgate/vaultgate/internal/tracing"
 )
 
-// Run is the whole program. args excludes the program name; configuration
-// comes from the process environment.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Version and Commit identify the build. The build stamps them with
+// -ldflags "-X github.com/vaultgate/vaultgate/internal/app.Version=… -X …Commit=…",
+// which works only on package-level string variables initialised by a
+// literal; plain `go run` builds keep "dev" and "unknown".
+var (
+	Version = "dev"
+	Commit  = "unknown"
+)
+
+// Run is the whole program. environ is the environment in os.Environ's
+// form and args excludes the program name; Run reads nothing else of the
+// process, so tests and demo mode run side by side.
+func Run(ctx context.Context, environ, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "healthcheck" {
-		return healthcheck(ctx, config.AdminAddrFromEnv())
+		return healthcheck(ctx, environ)
 	}
 	fs := flag.NewFlagSet("vaultgate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,14 +47,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected argument %q (try -h)", fs.Arg(0))
 	}
 	if *demo {
-		return runDemo(ctx, stdout, stderr, *check)
+		return runDemo(ctx, environ, stdout, stderr, *check)
 	}
-	cfg, err := config.Load()
-	// The OTEL_* variables belong to OpenTelemetry, not to config, but a bad
-	// one is a configuration problem all the same: report it with the rest.
-	if _, terr := tracing.Enabled(os.Getenv); terr != nil {
-		err = errors.Join(err, terr)
-	}
+	cfg, err := config.Load(environ)
 	if err != nil {
 		return configError(err)
 	}
@@ -65,11 +71,12 @@ func configError(err error) error {
 
 // healthcheck probes the admin /healthz, for container health checks in
 // images without a shell or curl.
-func healthcheck(ctx context.Context, adminAddr string) error {
-	host, port, err := net.SplitHostPort(adminAddr)
+func healthcheck(ctx context.Context, environ []string) error {
+	addr, err := config.ListenAddr(environ, "ADMIN_ADDR")
 	if err != nil {
-		return fmt.Errorf("ADMIN_ADDR: %w", err)
+		return err
 	}
+	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
@@ -89,4 +96,26 @@ func healthcheck(ctx context.Context, adminAddr string) error {
 		return errors.New("healthcheck: " + res.Status)
 	}
 	return nil
+}
+
+// newLogger builds the one logger the service uses; everything else gets it
+// (or a child of it) as an argument.
+func newLogger(w io.Writer, level zerolog.Level, format string) zerolog.Logger {
+	if format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Str("service", "vaultgate").Logger()
+}
+
+// stdLogWriter carries net/http's own error lines (bad TLS handshakes,
+// panics it recovered) into the structured log.
+type stdLogWriter struct{ log zerolog.Logger }
+
+func (w stdLogWriter) Write(p []byte) (int, error) {
+	w.log.Warn().Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func newStdLogger(log zerolog.Logger) *stdlog.Logger {
+	return stdlog.New(stdLogWriter{log.With().Str("component", "net/http").Logger()}, "", 0)
 }

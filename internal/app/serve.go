@@ -15,16 +15,16 @@ import (
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/metrics"
 	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/tracing"
 	"github.com/vaultgate/vaultgate/internal/upstream"
-	"github.com/vaultgate/vaultgate/internal/version"
 )
 
-// Server limits from the contract (operator defaults, not variables).
+// Server limits (operator defaults, not variables).
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
@@ -44,98 +44,35 @@ type Options struct {
 	OnReady func(public, admin net.Addr)
 	// Mount adds routes to the public router (demo pages).
 	Mount func(chi.Router)
-	// Registry replaces the fresh Prometheus registry.
-	Registry *prometheus.Registry
-	// TracerProvider, when set, traces with it instead of what the OTEL_*
-	// variables say; the caller shuts it down.
+	// TracerProvider, when set, traces with it instead of what the
+	// configuration says; the caller shuts it down.
 	TracerProvider trace.TracerProvider
 }
 
-// Serve runs vaultgate until ctx is done, then drains in-flight requests
-// within cfg.ShutdownTimeout.
+// Serve builds vaultgate's handlers from cfg and serves them until ctx is
+// done, then drains in-flight requests within cfg.ShutdownTimeout.
 func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Options) error {
-	reg := opt.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
-	m := metrics.New(reg)
-	m.BuildInfo.WithLabelValues(version.Version, version.Commit, runtime.Version()).Set(1)
-
-	// Background work (key refresh, limiter sweeps) stops with this context,
-	// after the listeners have drained.
-	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBackground()
-
-	authn, authReady, err := newAuthenticator(bg, cfg, m, log)
+	s, err := newServer(ctx, cfg, log, opt)
 	if err != nil {
 		return err
 	}
-	tracer, err := newTracing(ctx, opt, log)
-	if err != nil {
-		return err
-	}
-	// Deferred before everything that serves requests, so it runs after
-	// the drain: the spans of the last requests are flushed too.
-	defer shutdownTracing(tracer, log)
-	cfg.Upstream.WrapTransport = tracer.WrapTransport()
-	client, err := upstream.New(cfg.Upstream, reg, log)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	shared, err := state.New(bg, stateOptions(cfg, client), reg, log)
-	if err != nil {
-		return err
-	}
-	defer shared.Close()
-	public := handler.NewPublic(handler.Deps{
-		Log:        log,
-		Registerer: reg,
-		Auth:       authn,
-		Sessions:   shared.Sessions,
-		UserLimit:  shared.UserLimit,
-		IPLimit:    shared.IPLimit,
-		Connect:    cfg.Connect,
-		Pages:      opt.Mount,
-	})
+	defer s.close()
 
-	var draining atomic.Bool
-	checks := []handler.Check{
-		{Name: "draining", Critical: true, Fn: func(context.Context) error {
-			if draining.Load() {
-				return errors.New("shutting down")
-			}
-			return nil
-		}},
-		{Name: "auth", Critical: true, Fn: authReady},
+	httpServer := func(h http.Handler, writeTimeout time.Duration) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    maxHeaderBytes,
+			ErrorLog:          newStdLogger(log),
+		}
 	}
-	if shared.RedisCheck != nil {
-		// Redis is reported but never fails readiness: without it limits
-		// fail open and reuse is skipped, and /connect keeps working.
-		checks = append(checks, handler.Check{Name: "redis", Critical: false, Fn: shared.RedisCheck})
-	}
-	admin := handler.NewAdmin(reg, checks, cfg.AdminPprof)
-
-	publicSrv := &http.Server{
-		Handler:           tracer.Handler(public),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		// Longer than the upstream deadline (and forward auth), so a slow
-		// Apideck yields a 504 rather than a dropped connection.
-		WriteTimeout:   cfg.Upstream.Timeout + cfg.Forward.Timeout + 5*time.Second,
-		IdleTimeout:    idleTimeout,
-		MaxHeaderBytes: maxHeaderBytes,
-		ErrorLog:       newStdLogger(log),
-	}
-	adminSrv := &http.Server{
-		Handler:           admin,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      readTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          newStdLogger(log),
-	}
+	// Longer than the upstream deadline (and forward auth), so a slow
+	// Apideck yields a 504 rather than a dropped connection.
+	publicSrv := httpServer(s.public, cfg.Upstream.Timeout+cfg.Forward.Timeout+5*time.Second)
+	adminSrv := httpServer(s.admin, readTimeout)
 
 	// Listen before serving so bind errors surface here and ":0" works.
 	pl, al := opt.Public, opt.Admin
@@ -152,13 +89,18 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	}
 
 	errc := make(chan error, 2)
-	go func() { errc <- serveUntilClosed(publicSrv, pl) }()
-	go func() { errc <- serveUntilClosed(adminSrv, al) }()
+	serve := func(srv *http.Server, l net.Listener) {
+		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}
+	go serve(publicSrv, pl)
+	go serve(adminSrv, al)
 	log.Info().
 		Str("http_addr", pl.Addr().String()).
 		Str("admin_addr", al.Addr().String()).
-		Str("version", version.Version).
-		Object("config", cfg.LogSafe()).
+		Str("version", Version).
+		Interface("config", cfg.LogSafe()).
 		Msg("vaultgate listening")
 	if opt.OnReady != nil {
 		opt.OnReady(pl.Addr(), al.Addr())
@@ -175,7 +117,7 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 
 	// Drain: report not ready first, stop accepting, let in-flight requests
 	// finish; the admin listener stays up meanwhile so /readyz shows it.
-	draining.Store(true)
+	s.draining.Store(true)
 	log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down: draining in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
@@ -188,41 +130,143 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	return nil
 }
 
-func serveUntilClosed(srv *http.Server, l net.Listener) error {
-	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+// server is vaultgate built from a configuration: the public and admin
+// handlers with everything they depend on, and what to release once they
+// have drained.
+type server struct {
+	public, admin http.Handler
+	draining      atomic.Bool // set when shutdown starts; /readyz reports it
+	closers       []func()    // run in reverse order by close
 }
 
-// newTracing instruments with opt.TracerProvider, or as the OTEL_*
-// variables say (off unless an OTLP endpoint is set).
-func newTracing(ctx context.Context, opt Options, log zerolog.Logger) (*tracing.Instrumentation, error) {
-	if opt.TracerProvider != nil {
-		return tracing.New(opt.TracerProvider), nil
-	}
-	return tracing.FromEnv(ctx, log)
-}
+// newServer builds the handlers. Background work (key refresh, limiter
+// sweeps) outlives ctx's cancellation and stops in close, after the drain.
+func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Options) (_ *server, err error) {
+	s := &server{}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.BuildInfo.WithLabelValues(Version, Commit, runtime.Version()).Set(1)
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	s.closers = append(s.closers, stopBackground)
 
-// shutdownTracing flushes buffered spans with its own time budget: the
-// drain may have used all of SHUTDOWN_TIMEOUT.
-func shutdownTracing(t *tracing.Instrumentation, log zerolog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
-	defer cancel()
-	if err := t.Shutdown(ctx); err != nil {
-		log.Warn().Err(err).Msg("tracing: flushing spans at shutdown failed")
+	authn, authReady, err := newAuthenticator(bg, cfg, m, log)
+	if err != nil {
+		return nil, err
 	}
-}
+	tracer := tracing.New(opt.TracerProvider)
+	if opt.TracerProvider == nil {
+		to := cfg.Tracing
+		to.ServiceVersion = Version
+		if tracer, err = tracing.Start(ctx, to, log); err != nil {
+			return nil, err
+		}
+	}
+	// Closed after everything that serves requests, so the spans of the
+	// last requests are flushed too, with a budget of its own: the drain
+	// may have used all of SHUTDOWN_TIMEOUT.
+	s.closers = append(s.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+		defer cancel()
+		if err := tracer.Shutdown(ctx); err != nil {
+			log.Warn().Err(err).Msg("tracing: flushing spans at shutdown failed")
+		}
+	})
+	up := cfg.Upstream
+	up.APIKey = cfg.APIKey.Reveal()
+	up.WrapTransport = tracer.WrapTransport()
+	client, err := upstream.New(up, reg, log)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, client.Close)
 
-// stateOptions takes what state needs from cfg.
-func stateOptions(cfg config.Config, client *upstream.Client) state.Options {
-	return state.Options{
-		RedisURL:        cfg.RedisURL,
-		APIKey:          cfg.Upstream.APIKey,
+	shared, err := state.New(bg, state.Options{
+		RedisURL:        cfg.RedisURL.Reveal(),
+		APIKey:          cfg.APIKey.Reveal(),
 		Upstream:        client,
 		ReuseTTL:        cfg.SessionReuseTTL,
 		SessionLifetime: cfg.Connect.SessionLength,
 		UserPerMinute:   cfg.RateLimitPerMinute,
 		IPPerMinute:     cfg.RateLimitPerIPPerMinute,
+	}, reg, log)
+	if err != nil {
+		return nil, err
 	}
+	s.closers = append(s.closers, func() { _ = shared.Close() })
+	public := handler.NewPublic(handler.Deps{
+		Log:        log,
+		Registerer: reg,
+		Auth:       authn,
+		Sessions:   shared.Sessions,
+		UserLimit:  shared.UserLimit,
+		IPLimit:    shared.IPLimit,
+		Connect:    cfg.Connect,
+		Pages:      opt.Mount,
+	})
+	s.public = tracer.Handler(public)
+
+	checks := []handler.Check{
+		{Name: "draining", Critical: true, Fn: func(context.Context) error {
+			if s.draining.Load() {
+				return errors.New("shutting down")
+			}
+			return nil
+		}},
+		{Name: "auth", Critical: true, Fn: authReady},
+	}
+	if shared.RedisCheck != nil {
+		// Redis is reported but never fails readiness: without it limits
+		// fail open and reuse is skipped, and /connect keeps working.
+		checks = append(checks, handler.Check{Name: "redis", Critical: false, Fn: shared.RedisCheck})
+	}
+	s.admin = handler.NewAdmin(reg, checks, cfg.AdminPprof)
+	return s, nil
+}
+
+// close releases what newServer set up, in reverse order.
+func (s *server) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// newAuthenticator builds the AUTH_MODE authenticator and its readiness check.
+func newAuthenticator(ctx context.Context, cfg config.Config, m *metrics.Metrics, log zerolog.Logger) (handler.Authenticator, func(context.Context) error, error) {
+	ready := func(context.Context) error { return nil }
+	switch cfg.AuthMode {
+	case config.ModeJWT:
+		// Key fetches get their own client: the identity provider is not Apideck.
+		client := &http.Client{
+			Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+		jc := cfg.JWT
+		jc.HS256Secret = cfg.HS256Secret.Reveal()
+		v, err := auth.NewJWT(ctx, jc, client, m, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return v, func(context.Context) error {
+			if !v.Ready() {
+				return errors.New("signing keys not loaded yet")
+			}
+			return nil
+		}, nil
+	case config.ModeForward:
+		f, err := auth.NewForward(cfg.Forward, m, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, ready, nil
+	case config.ModeHeader:
+		return auth.NewHeader(cfg.Header), ready, nil
+	}
+	return nil, nil, fmt.Errorf("AUTH_MODE: %q is not supported by this build", cfg.AuthMode)
 }

@@ -42,6 +42,16 @@ type stack struct {
 // syncBuffer is a goroutine-safe sink for logs and process output.
 type syncBuffer = syncbuf.Buffer
 
+// environ turns vars into os.Environ's form: a whole environment that
+// nothing of the process's own enters.
+func environ(vars map[string]string) []string {
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
 // startStack starts the whole service; env overrides the test defaults.
 func startStack(t *testing.T, env map[string]string) *stack {
 	t.Helper()
@@ -92,10 +102,7 @@ func startStackWith(t testing.TB, env map[string]string, opt Options, logSink io
 	for k, v := range env {
 		vars[k] = v
 	}
-	cfg, err := config.FromLookup(func(name string) (string, bool) {
-		v, ok := vars[name]
-		return v, ok
-	})
+	cfg, err := config.Load(environ(vars))
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}

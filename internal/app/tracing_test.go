@@ -144,7 +144,7 @@ func TestTracingConnectEndToEnd(t *testing.T) {
 				t.Errorf("span %q records url.query", sp.Name)
 			}
 			for what, sec := range secrets {
-				if strings.Contains(kv.Value.Emit(), sec) {
+				if strings.Contains(kv.Value.String(), sec) {
 					t.Errorf("span %q attribute %s holds the %s", sp.Name, kv.Key, what)
 				}
 			}
@@ -178,7 +178,7 @@ func TestNoTracingWithoutProvider(t *testing.T) {
 func attrMap(kvs []attribute.KeyValue) map[string]string {
 	m := make(map[string]string, len(kvs))
 	for _, kv := range kvs {
-		m[string(kv.Key)] = kv.Value.Emit()
+		m[string(kv.Key)] = kv.Value.String()
 	}
 	return m
 }

@@ -3,8 +3,6 @@ package auth
 import (
 	"net/netip"
 	"time"
-
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 // JWTConfig configures JWT verification. Exactly one of JWKSURL, OIDCIssuer
@@ -12,7 +10,7 @@ import (
 type JWTConfig struct {
 	JWKSURL     string
 	OIDCIssuer  string // discovery document at OIDCIssuer + "/.well-known/openid-configuration"
-	HS256Secret secret.String
+	HS256Secret string
 	Issuer      string
 	Audience    string
 	Algorithms  []string // allow-list, already validated (never "none"; no HMAC with JWKS/OIDC)

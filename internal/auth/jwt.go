@@ -73,7 +73,7 @@ func NewJWT(ctx context.Context, cfg JWTConfig, client *http.Client, m *metrics.
 func newJWT(cfg JWTConfig, client *http.Client, m *metrics.Metrics, log zerolog.Logger) (*JWT, error) {
 	var problems []error
 	sources := 0
-	for _, set := range []bool{cfg.JWKSURL != "", cfg.OIDCIssuer != "", !cfg.HS256Secret.IsZero()} {
+	for _, set := range []bool{cfg.JWKSURL != "", cfg.OIDCIssuer != "", cfg.HS256Secret != ""} {
 		if set {
 			sources++
 		}
@@ -116,8 +116,8 @@ func newJWT(cfg JWTConfig, client *http.Client, m *metrics.Metrics, log zerolog.
 		retryBase: startupRetryDelay,
 		verified:  newVerifiedCache(),
 	}
-	if !cfg.HS256Secret.IsZero() {
-		v.hmacKey = []byte(cfg.HS256Secret.Reveal())
+	if cfg.HS256Secret != "" {
+		v.hmacKey = []byte(cfg.HS256Secret)
 	}
 	if cfg.JWKSURL != "" {
 		u := cfg.JWKSURL

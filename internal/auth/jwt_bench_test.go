@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 func BenchmarkVerify(b *testing.B) {
@@ -15,7 +13,7 @@ func BenchmarkVerify(b *testing.B) {
 	srv := newIDServer(b, keys.jwks())
 	jwks := startJWT(b, jwksConfig(srv.url()), nil).v
 	hs := startJWT(b, JWTConfig{
-		HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience,
+		HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience,
 		Algorithms: []string{"HS256"},
 	}, nil).v
 	claims := claimsAt(time.Now(), nil)

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 const testHMACCacheSecret = "cache-test-hs256-secret-of-32-bytes!!"
@@ -19,7 +17,7 @@ const testHMACCacheSecret = "cache-test-hs256-secret-of-32-bytes!!"
 func hmacVerifier(t *testing.T, clock *fakeClock, skew time.Duration) *JWT {
 	t.Helper()
 	return startJWT(t, JWTConfig{
-		HS256Secret: secret.New(testHMACCacheSecret), Issuer: testIssuer, Audience: testAudience,
+		HS256Secret: testHMACCacheSecret, Issuer: testIssuer, Audience: testAudience,
 		Algorithms: []string{"HS256"}, ClockSkew: skew,
 	}, func(v *JWT) { v.now = clock.Now }).v
 }

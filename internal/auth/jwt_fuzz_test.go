@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 // FuzzVerify feeds arbitrary strings to an HS256 and a JWKS verifier: they
@@ -23,7 +21,7 @@ func FuzzVerify(f *testing.F) {
 	// written, and stops unknown kids from refetching after the first.
 	frozen := func(v *JWT) { v.now = func() time.Time { return now } }
 	hs := startJWT(f, JWTConfig{
-		HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience,
+		HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience,
 		Algorithms: []string{"HS256"},
 	}, frozen).v
 	jwks := startJWT(f, jwksConfig(srv.url()), frozen).v

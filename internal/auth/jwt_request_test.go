@@ -9,13 +9,11 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/rs/zerolog"
-
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 func TestAuthenticateTokenSources(t *testing.T) {
 	cfg := JWTConfig{
-		HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience,
+		HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience,
 		Algorithms: []string{"HS256"}, CookieName: "app_jwt",
 	}
 	withCookie := startJWT(t, cfg, nil).v
@@ -95,7 +93,7 @@ func TestNewJWTRejectsUnusableConfig(t *testing.T) {
 		edit func(*JWTConfig)
 	}{
 		{"no key source", func(c *JWTConfig) { c.JWKSURL = "" }},
-		{"two key sources", func(c *JWTConfig) { c.HS256Secret = secret.New(testHMACSecret) }},
+		{"two key sources", func(c *JWTConfig) { c.HS256Secret = testHMACSecret }},
 		{"no issuer", func(c *JWTConfig) { c.Issuer = "" }},
 		{"no audience", func(c *JWTConfig) { c.Audience = "" }},
 		{"no algorithms", func(c *JWTConfig) { c.Algorithms = nil }},
@@ -112,7 +110,7 @@ func TestNewJWTRejectsUnusableConfig(t *testing.T) {
 		})
 	}
 	v, err := NewJWT(t.Context(), JWTConfig{
-		HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience, Algorithms: []string{"HS256"},
+		HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience, Algorithms: []string{"HS256"},
 	}, nil, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatalf("valid HS256 config: %v", err)

@@ -17,8 +17,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 const testHMACSecret = "test-hs256-secret-0123456789abcdef"
@@ -32,7 +30,7 @@ func TestVerify(t *testing.T) {
 	verifiers := map[string]*JWT{
 		"jwks": startJWT(t, jwksConfig(srv.url()), clock).v,
 		"hs": startJWT(t, JWTConfig{
-			HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience,
+			HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience,
 			Algorithms: []string{"HS256"}, ClockSkew: 30 * time.Second,
 		}, clock).v,
 		// A JWKS verifier whose allow-list wrongly includes HS256 (config
@@ -198,7 +196,7 @@ func TestVerify(t *testing.T) {
 func TestVerifyClaimsExact(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	h := startJWT(t, JWTConfig{
-		HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience,
+		HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience,
 		Algorithms: []string{"HS256"},
 	}, func(v *JWT) { v.now = func() time.Time { return now } })
 	tok := signRaw(t, jose.HS256, []byte(testHMACSecret), []byte(`{"iss":"`+testIssuer+`","aud":"`+testAudience+

@@ -6,87 +6,190 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/vaultgate/vaultgate/internal/auth"
 )
 
-// Authentication modes (AUTH_MODE).
+// Names of the JWT key-source variables, for messages.
 const (
-	ModeJWT     = "jwt"
-	ModeForward = "forward"
-	ModeHeader  = "header"
+	varJWKSURL    = "AUTH_JWKS_URL"
+	varOIDCIssuer = "AUTH_OIDC_ISSUER"
+	varHS256      = "AUTH_HS256_SECRET"
 )
 
-// Defaults of the AUTH_* variables and of the JWKS timings, which are not
-// variables.
-const (
-	defaultClockSkew          = 30 * time.Second
-	maxClockSkew              = 5 * time.Minute
-	defaultForwardTimeout     = 3 * time.Second
-	defaultRefreshInterval    = 5 * time.Minute
-	defaultUnknownKIDInterval = 30 * time.Second
-)
+// maxClockSkew bounds AUTH_CLOCK_SKEW: more would accept tokens long expired.
+const maxClockSkew = 5 * time.Minute
 
-// authConfig is the result of parseAuth; only the mode's own part is
-// filled, the others stay zero.
-type authConfig struct {
-	mode    string
-	jwt     auth.JWTConfig
-	forward auth.ForwardConfig
-	header  auth.HeaderConfig
-}
-
-// parseAuth reads AUTH_MODE and the variables of that mode. Variables of
-// the other modes are ignored, not validated: an operator switching modes
-// should not have to clear the old ones first.
-func (p *problems) parseAuth(r rawEnv) authConfig {
-	a := authConfig{mode: strings.ToLower(str(r.AuthMode, ModeJWT))}
-	switch a.mode {
+// parseAuth reads AUTH_MODE and the variables of that mode into c. The
+// variables of the other modes are ignored, not validated: an operator
+// switching modes should not have to clear the old ones first.
+func (p *parser) parseAuth(d Config, c *Config) {
+	switch c.AuthMode = strings.ToLower(p.str("AUTH_MODE", d.AuthMode)); c.AuthMode {
 	case ModeJWT:
-		a.jwt = p.parseJWT(r)
+		c.JWT, c.HS256Secret = p.parseJWT(d.JWT)
 	case ModeForward:
-		a.forward = p.parseForward(r)
+		c.Forward = auth.ForwardConfig{
+			URL:      p.url("AUTH_FORWARD_URL", "", true),
+			Timeout:  p.duration("AUTH_FORWARD_TIMEOUT", d.Forward.Timeout, 0, true),
+			CacheTTL: p.duration("AUTH_FORWARD_CACHE_TTL", d.Forward.CacheTTL, 0, false),
+		}
+		if p.str("AUTH_FORWARD_URL", "") == "" {
+			p.add("AUTH_FORWARD_URL", "required when AUTH_MODE=forward")
+		}
 	case ModeHeader:
-		a.header = p.parseHeader(r)
+		c.Header = auth.HeaderConfig{
+			UserHeader:     p.headerName("AUTH_HEADER_USER", d.Header.UserHeader),
+			EmailHeader:    p.headerName("AUTH_HEADER_EMAIL", d.Header.EmailHeader),
+			GroupsHeader:   p.headerName("AUTH_HEADER_GROUPS", d.Header.GroupsHeader),
+			TrustedProxies: p.parseTrustedProxies(),
+		}
+		if p.list("AUTH_TRUSTED_PROXIES") == nil {
+			// Without it, anyone who can reach the port could claim any
+			// identity by sending the headers.
+			p.add("AUTH_TRUSTED_PROXIES", "required when AUTH_MODE=header")
+		}
 	default:
-		p.add("AUTH_MODE", "%q is not one of jwt, forward, header", strings.TrimSpace(r.AuthMode))
+		p.add("AUTH_MODE", "%q is not one of jwt, forward, header", c.AuthMode)
 	}
-	return a
 }
 
-// parseForward reads the AUTH_FORWARD_* variables.
-func (p *problems) parseForward(r rawEnv) auth.ForwardConfig {
-	c := auth.ForwardConfig{
-		URL:      p.urlVar("AUTH_FORWARD_URL", r.ForwardURL, true),
-		Timeout:  p.positiveDuration("AUTH_FORWARD_TIMEOUT", r.ForwardTimeout, defaultForwardTimeout),
-		CacheTTL: p.duration("AUTH_FORWARD_CACHE_TTL", r.ForwardCacheTTL, 0, 0),
+// parseJWT reads the variables of AUTH_MODE=jwt.
+func (p *parser) parseJWT(d auth.JWTConfig) (auth.JWTConfig, Secret) {
+	c := d
+	c.JWKSURL = p.url(varJWKSURL, "", true)
+	c.OIDCIssuer = p.url(varOIDCIssuer, "", false)
+	c.ClockSkew = p.duration("AUTH_CLOCK_SKEW", d.ClockSkew, maxClockSkew, false)
+
+	hs, hsSet := p.secret(varHS256)
+	var sources []string
+	for _, name := range []string{varJWKSURL, varOIDCIssuer} {
+		if p.str(name, "") != "" {
+			sources = append(sources, name)
+		}
 	}
-	if strings.TrimSpace(r.ForwardURL) == "" {
-		p.add("AUTH_FORWARD_URL", "required when AUTH_MODE=forward")
+	if hsSet {
+		sources = append(sources, varHS256)
 	}
-	return c
+	source := ""
+	switch len(sources) {
+	case 0:
+		p.add(varJWKSURL+", "+varOIDCIssuer+", "+varHS256, "one key source is required when AUTH_MODE=jwt")
+	case 1:
+		source = sources[0]
+	default:
+		p.add(strings.Join(sources, ", "), "set only one key source")
+	}
+
+	// The issuer is kept verbatim, trailing slash included: it is compared
+	// byte for byte with each token's iss (Auth0's issuers end in "/").
+	if c.Issuer = p.str("AUTH_ISSUER", p.str(varOIDCIssuer, "")); c.Issuer == "" {
+		p.add("AUTH_ISSUER", "required when AUTH_MODE=jwt (defaults to AUTH_OIDC_ISSUER)")
+	}
+	if c.Audience = p.str("AUTH_AUDIENCE", ""); c.Audience == "" {
+		p.add("AUTH_AUDIENCE", "required when AUTH_MODE=jwt")
+	}
+	if v := p.str("AUTH_COOKIE_NAME", ""); v != "" && !httpguts.ValidHeaderFieldName(v) {
+		// Cookie names are RFC 9110 tokens, as header names are.
+		p.add("AUTH_COOKIE_NAME", "%q is not a valid cookie name", v)
+	} else {
+		c.CookieName = v
+	}
+
+	c.Algorithms = p.parseAlgorithms(source)
+	if source == varHS256 && !hs.IsZero() {
+		name := varHS256
+		if p.str(varHS256+"_FILE", "") != "" {
+			name += "_FILE"
+		}
+		if n := minSecretLen(c.Algorithms); len(hs.Reveal()) < n {
+			p.add(name, "the secret must be at least %d bytes long", n)
+		}
+	}
+	return c, hs
 }
 
-// parseHeader reads the AUTH_HEADER_* variables and AUTH_TRUSTED_PROXIES.
-func (p *problems) parseHeader(r rawEnv) auth.HeaderConfig {
-	c := auth.HeaderConfig{
-		UserHeader:     p.headerName("AUTH_HEADER_USER", r.HeaderUser, "X-Forwarded-User"),
-		EmailHeader:    p.headerName("AUTH_HEADER_EMAIL", r.HeaderEmail, "X-Forwarded-Email"),
-		GroupsHeader:   p.headerName("AUTH_HEADER_GROUPS", r.HeaderGroups, "X-Forwarded-Groups"),
-		TrustedProxies: p.parseTrustedProxies(r.TrustedProxies),
+// algorithms lists the JOSE signature algorithms vaultgate accepts, in
+// their canonical spelling.
+func algorithms() []string {
+	return []string{
+		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+		"ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512",
 	}
-	if len(list(r.TrustedProxies)) == 0 {
-		// Without it, anyone who can reach the port could claim any
-		// identity by sending the headers.
-		p.add("AUTH_TRUSTED_PROXIES", "required when AUTH_MODE=header")
+}
+
+// parseAlgorithms reads AUTH_ALGORITHMS, an allow-list of JOSE algorithm
+// names matched case-insensitively and returned in their canonical case.
+// source is the key-source variable in use, or "" when that is itself a
+// problem (then only the names are checked).
+func (p *parser) parseAlgorithms(source string) []string {
+	const name = "AUTH_ALGORITHMS"
+	var algs, unknown []string
+	for _, item := range p.list(name) {
+		i := slices.IndexFunc(algorithms(), func(a string) bool { return strings.EqualFold(a, item) })
+		switch {
+		case strings.EqualFold(item, "none"):
+			// Accepting "none" would accept unsigned tokens.
+			p.add(name, `"none" is never accepted`)
+		case i < 0:
+			unknown = append(unknown, item)
+		case !slices.Contains(algs, algorithms()[i]):
+			algs = append(algs, algorithms()[i])
+		}
 	}
-	return c
+	if len(unknown) > 0 {
+		p.add(name, "unknown algorithms %s (known: %s)", notIn(unknown, nil), strings.Join(algorithms(), ", "))
+	}
+	switch {
+	case algs != nil:
+	case source == varHS256:
+		return []string{"HS256"}
+	default:
+		algs = []string{"RS256", "ES256", "EdDSA"}
+	}
+	for _, alg := range algs {
+		switch hmac := strings.HasPrefix(alg, "HS"); {
+		case hmac && (source == varJWKSURL || source == varOIDCIssuer):
+			// A JWKS is public; an HMAC key taken from it lets anyone
+			// sign tokens (the classic algorithm-confusion attack).
+			p.add(name, "%s is an HMAC algorithm and cannot be used with %s", alg, source)
+		case !hmac && source == varHS256:
+			p.add(name, "%s needs a public key; with %s only HS256, HS384 and HS512 apply", alg, varHS256)
+		}
+	}
+	return algs
+}
+
+// minSecretLen is the shortest HMAC secret all of algs accept: RFC 7518
+// §3.2 requires a key at least as long as the hash output.
+func minSecretLen(algs []string) int {
+	n := 32
+	for _, alg := range algs {
+		switch alg {
+		case "HS384":
+			n = max(n, 48)
+		case "HS512":
+			n = max(n, 64)
+		}
+	}
+	return n
+}
+
+// headerName reads an HTTP header name.
+func (p *parser) headerName(name, def string) string {
+	v := p.str(name, def)
+	if !httpguts.ValidHeaderFieldName(v) {
+		p.add(name, "%q is not a valid HTTP header name", v)
+		return def
+	}
+	return v
 }
 
 // parseTrustedProxies reads a comma list of CIDR prefixes; a bare address
 // stands for itself (/32 or /128).
-func (p *problems) parseTrustedProxies(raw string) []netip.Prefix {
+func (p *parser) parseTrustedProxies() []netip.Prefix {
 	var prefixes []netip.Prefix
-	for i, item := range list(raw) {
+	for i, item := range p.list("AUTH_TRUSTED_PROXIES") {
 		var pfx netip.Prefix
 		var err error
 		if strings.Contains(item, "/") {
@@ -111,32 +214,4 @@ func (p *problems) parseTrustedProxies(raw string) []netip.Prefix {
 		}
 	}
 	return prefixes
-}
-
-// headerName reads an HTTP header name (an RFC 9110 token).
-func (p *problems) headerName(name, raw, def string) string {
-	v := str(raw, def)
-	if !isToken(v) {
-		p.add(name, "%q is not a valid HTTP header name", v)
-		return def
-	}
-	return v
-}
-
-// isToken reports whether v is a non-empty RFC 9110 token, the syntax of
-// header and cookie names.
-func isToken(v string) bool {
-	if v == "" {
-		return false
-	}
-	for i := range len(v) {
-		c := v[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 func TestJWTKeySources(t *testing.T) {
@@ -20,9 +19,10 @@ func TestJWTKeySources(t *testing.T) {
 		Audience:           "vaultgate",
 	}
 	tests := []struct {
-		name string
-		env  map[string]string
-		want func(c auth.JWTConfig) auth.JWTConfig
+		name       string
+		env        map[string]string
+		want       func(c auth.JWTConfig) auth.JWTConfig
+		wantSecret string
 	}{
 		{
 			name: "OIDC issuer is the default issuer, kept verbatim",
@@ -57,10 +57,11 @@ func TestJWTKeySources(t *testing.T) {
 				"AUTH_ALGORITHMS": "HS256,HS384", "AUTH_HS256_SECRET": testHMACSecret + "-padded-to-48-bytes!",
 			}),
 			want: func(c auth.JWTConfig) auth.JWTConfig {
-				c.HS256Secret, c.Issuer = secret.New(testHMACSecret+"-padded-to-48-bytes!"), "https://idp.example.test/"
+				c.Issuer = "https://idp.example.test/"
 				c.Algorithms = []string{"HS256", "HS384"}
 				return c
 			},
+			wantSecret: testHMACSecret + "-padded-to-48-bytes!",
 		},
 		{
 			name: "cookie, skew bound and other modes' variables ignored",
@@ -82,6 +83,9 @@ func TestJWTKeySources(t *testing.T) {
 			c := mustParse(t, tt.env)
 			if diff := cmp.Diff(tt.want(base), c.JWT, cmpConfig()); diff != "" {
 				t.Errorf("JWT config (-want +got):\n%s", diff)
+			}
+			if got := c.HS256Secret.Reveal(); got != tt.wantSecret {
+				t.Errorf("HS256 secret = %q, want %q", got, tt.wantSecret)
 			}
 			if c.Forward != (auth.ForwardConfig{}) || c.Header.TrustedProxies != nil {
 				t.Error("other modes' configuration must stay zero")

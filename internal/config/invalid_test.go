@@ -37,6 +37,7 @@ type invalidCase struct {
 	set   map[string]string
 	unset []string
 	want  []string // variables named by the problems, in order
+	demo  bool     // load with LoadDemo
 }
 
 // invalidCases has at least one bad value for every variable that can have
@@ -52,6 +53,13 @@ func invalidCases() []invalidCase {
 	}
 	missing := func(base func() map[string]string, name string) invalidCase {
 		return invalidCase{name: name + " missing", base: base, unset: []string{name}, want: []string{name}}
+	}
+	// traced is one with tracing turned on, which is when the other OTEL_*
+	// variables are checked.
+	traced := func(name, value string) invalidCase {
+		c := one(name, value)
+		c.set["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318"
+		return c
 	}
 	cases := []invalidCase{
 		missing(jwtEnv, "APIDECK_API_KEY"),
@@ -196,16 +204,23 @@ func invalidCases() []invalidCase {
 		one("LOG_LEVEL", "1"),
 		one("LOG_FORMAT", "text"),
 		one("SHUTDOWN_TIMEOUT", "0s"),
+		one("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
+		one("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "/v1/traces"),
+		traced("OTEL_TRACES_EXPORTER", "zipkin"),
+		traced("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+		traced("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift"),
+		{name: "DEMO_AUTH_MODE=header", base: func() map[string]string { return nil }, demo: true,
+			set: map[string]string{"DEMO_AUTH_MODE": "header"}, want: []string{"DEMO_AUTH_MODE"}},
 		one("VAULT_THEME_COLOUR", "#fff"),
 		one("VAULT_SETTINGS_SANDBOX", "true"),
 	}
 	for _, name := range varNames() {
 		switch {
-		case strings.HasPrefix(name, settingsPrefix):
+		case strings.HasPrefix(name, "VAULT_SETTINGS_"):
 			cases = append(cases, one(name, "maybe"))
 		case strings.HasSuffix(name, "_COLOR"):
 			cases = append(cases, one(name, "#12345"), one(name, "286efa"))
-		case strings.HasPrefix(name, themePrefix) && name != "VAULT_THEME_VAULT_NAME":
+		case strings.HasPrefix(name, "VAULT_THEME_") && name != "VAULT_THEME_VAULT_NAME":
 			cases = append(cases, one(name, "www.example.test/logo.png"))
 		}
 	}
@@ -217,7 +232,11 @@ func TestInvalidValues(t *testing.T) {
 	for _, tt := range invalidCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := fromMap(with(tt.base(), tt.set, tt.unset...))
+			env := with(tt.base(), tt.set, tt.unset...)
+			c, err := fromMap(env)
+			if tt.demo {
+				c, err = LoadDemo(environ(env), Defaults())
+			}
 			if diff := cmp.Diff(tt.want, problemVars(t, err)); diff != "" {
 				t.Fatalf("problems (-want +got):\n%s\nerror: %v", diff, err)
 			}
@@ -234,6 +253,8 @@ func TestEveryVariableCanFail(t *testing.T) {
 	freeForm := []string{
 		"CONSUMER_ID_CLAIM", "CONSUMER_ACCOUNT_NAME_CLAIM", "CONSUMER_USER_NAME_CLAIM",
 		"CONSUMER_EMAIL_CLAIM", "CONSUMER_IMAGE_CLAIM", "CONSUMER_SETTINGS_CLAIM",
+		// Only "true" disables, as in the OpenTelemetry SDK.
+		"OTEL_SDK_DISABLED",
 	}
 	covered := map[string]bool{}
 	for _, tt := range invalidCases() {

@@ -25,9 +25,9 @@ func TestDefaults(t *testing.T) {
 	want := Config{
 		HTTPAddr:  ":8080",
 		AdminAddr: ":9090",
+		APIKey:    NewSecret(testAPIKey),
 		Upstream: upstream.Config{
 			BaseURL:         "https://unify.apideck.com",
-			APIKey:          testAPIKey,
 			AppID:           "app_123",
 			Timeout:         10 * time.Second,
 			MaxRetries:      2,
@@ -188,7 +188,7 @@ func TestValuesParsed(t *testing.T) {
 		Pprof                                                                                      bool
 	}
 	got := view{
-		c.Upstream.BaseURL, c.RedisURL, c.HTTPAddr + " " + c.AdminAddr, c.LogLevel.String(), c.LogFormat,
+		c.Upstream.BaseURL, c.RedisURL.Reveal(), c.HTTPAddr + " " + c.AdminAddr, c.LogLevel.String(), c.LogFormat,
 		c.JWT.CookieName, c.Connect.LoginURL, c.Connect.Mapping.IDClaim, c.Connect.Mapping.IDPrefix,
 		c.Connect.Mapping.SettingsClaim, c.Connect.Mapping.EmailClaim,
 		c.Upstream.Timeout, c.Upstream.BreakerCooldown, c.SessionReuseTTL, c.ShutdownTimeout, c.JWT.ClockSkew,

@@ -11,7 +11,7 @@ import (
 )
 
 // TestREADMEListsEveryVariable keeps the README's configuration tables and
-// the code in step: every variable rawEnv reads has a row, and every row
+// the code in step: every variable the code reads has a row, and every row
 // names a variable that is read.
 func TestREADMEListsEveryVariable(t *testing.T) {
 	t.Parallel()

@@ -32,7 +32,7 @@ func TestSecretFiles(t *testing.T) {
 			if got := problemVars(t, err); strings.Join(got, ",") != strings.Join(tt.wantVars, ",") {
 				t.Fatalf("problems = %v, want %v; error: %v", got, tt.wantVars, err)
 			}
-			if got := c.Upstream.APIKey; got != tt.wantKey {
+			if got := c.APIKey.Reveal(); got != tt.wantKey {
 				t.Errorf("key = %q, want %q", got, tt.wantKey)
 			}
 			if v := strings.TrimSpace(tt.content); err != nil && len(v) >= 6 && strings.Contains(err.Error(), v[:6]) {
@@ -46,7 +46,7 @@ func TestHMACSecretFile(t *testing.T) {
 	t.Parallel()
 	env := with(hmacEnv(), map[string]string{"AUTH_HS256_SECRET_FILE": writeFile(t, testHMACSecret+"\n")}, "AUTH_HS256_SECRET")
 	c := mustParse(t, env)
-	if got := c.JWT.HS256Secret.Reveal(); got != testHMACSecret {
+	if got := c.HS256Secret.Reveal(); got != testHMACSecret {
 		t.Errorf("secret = %q, want the file's first line", got)
 	}
 	if strings.Join(c.JWT.Algorithms, ",") != "HS256" {
@@ -95,7 +95,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}))
 	var buf bytes.Buffer
 	log := zerolog.New(&buf)
-	log.Info().Object("config", good.LogSafe()).Msg("starting")
+	log.Info().Interface("config", good.LogSafe()).Msg("starting")
 	out := buf.String()
 	for _, s := range []string{testAPIKey, testHMACSecret, redisPassword, "login-query-token"} {
 		if strings.Contains(out, s) {

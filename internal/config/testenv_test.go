@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vaultgate/vaultgate/internal/handler"
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 // Secret values used across the tests; each is searched for in error texts
@@ -48,17 +47,18 @@ func with(env map[string]string, set map[string]string, unset ...string) map[str
 	return out
 }
 
-// fromMap runs the shared parser over env, passing its names so that the
-// variable-family check runs too.
-func fromMap(env map[string]string) (Config, error) {
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
+// environ turns env into os.Environ's form.
+func environ(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
 	}
-	return FromLookup(func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	}, names...)
+	return out
+}
+
+// fromMap loads env as the whole environment.
+func fromMap(env map[string]string) (Config, error) {
+	return Load(environ(env))
 }
 
 // mustParse fails the test when env is not a valid configuration.
@@ -106,7 +106,7 @@ func writeFile(t *testing.T, content string) string {
 // allow-lists by what they accept and refuse.
 func cmpConfig() cmp.Options {
 	return cmp.Options{
-		cmp.Comparer(func(a, b secret.String) bool { return a.Reveal() == b.Reveal() }),
+		cmp.Comparer(func(a, b Secret) bool { return a.Reveal() == b.Reveal() }),
 		cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
 		cmp.Comparer(func(a, b *handler.Allowlist) bool {
 			return (a == nil) == (b == nil) && a.Len() == b.Len()
@@ -119,4 +119,19 @@ func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return s
+}
+
+// varNames lists every variable vaultgate reads, sorted: what loading each
+// authentication mode, tracing and demo mode reads.
+func varNames() []string {
+	var names []string
+	for _, env := range []map[string]string{
+		jwtEnv(), hmacEnv(), forwardEnv(), headerEnv(),
+		with(requiredEnv(), map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}),
+	} {
+		_, read, _ := load(environ(env), Defaults(), false)
+		names = append(names, read...)
+	}
+	_, read, _ := load(nil, Defaults(), true)
+	return slices.Compact(sorted(append(names, read...)))
 }

@@ -67,9 +67,10 @@ func (c *collector) spans() []string {
 	return out
 }
 
-// FromEnv reads the standard variables: endpoint, headers, service name.
+// Start exports to the endpoint it is given; the SDK still reads the
+// standard variables config leaves to it (headers, service name).
 // Not parallel: it sets the process environment.
-func TestFromEnvExportsOverOTLPHTTP(t *testing.T) {
+func TestStartExportsOverOTLPHTTP(t *testing.T) {
 	cases := []struct {
 		name, serviceName, wantService string
 	}{
@@ -79,15 +80,14 @@ func TestFromEnvExportsOverOTLPHTTP(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			col := newCollector(t)
-			t.Setenv(envEndpoint, col.srv.URL)
 			t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-collector-auth=abc123")
 			t.Setenv("OTEL_SERVICE_NAME", tc.serviceName)
 			t.Setenv("OTEL_TRACES_SAMPLER", "")
 
 			var logs bytes.Buffer
-			in, err := FromEnv(t.Context(), zerolog.New(&logs))
+			in, err := Start(t.Context(), Options{Endpoint: col.srv.URL + "/v1/traces", ServiceVersion: "v9.9.9"}, zerolog.New(&logs))
 			if err != nil {
-				t.Fatalf("FromEnv: %v", err)
+				t.Fatalf("Start: %v", err)
 			}
 			if !in.Enabled() {
 				t.Fatal("tracing off with an endpoint set")
@@ -121,33 +121,14 @@ func TestFromEnvExportsOverOTLPHTTP(t *testing.T) {
 	}
 }
 
-// Not parallel: it sets the process environment.
-func TestFromEnvOffAndRefused(t *testing.T) {
-	t.Run("no endpoint", func(t *testing.T) {
-		t.Setenv(envEndpoint, "")
-		t.Setenv(envTracesEndpoint, "")
-		in, err := FromEnv(t.Context(), zerolog.Nop())
-		if err != nil || in.Enabled() {
-			t.Fatalf("FromEnv = enabled %v, %v; want off", in.Enabled(), err)
-		}
-		h := &okHandler{}
-		if got, ok := in.Handler(h).(*okHandler); !ok || got != h {
-			t.Error("handler wrapped with tracing off")
-		}
-	})
-	t.Run("sdk disabled", func(t *testing.T) {
-		t.Setenv(envEndpoint, "http://127.0.0.1:1")
-		t.Setenv(envSDKDisabled, "true")
-		in, err := FromEnv(t.Context(), zerolog.Nop())
-		if err != nil || in.Enabled() {
-			t.Fatalf("FromEnv = enabled %v, %v; want off", in.Enabled(), err)
-		}
-	})
-	t.Run("grpc", func(t *testing.T) {
-		t.Setenv(envEndpoint, "http://127.0.0.1:1")
-		t.Setenv(envProtocol, "grpc")
-		if _, err := FromEnv(t.Context(), zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "grpc") {
-			t.Fatalf("FromEnv error %v, want grpc refused", err)
-		}
-	})
+func TestStartOff(t *testing.T) {
+	t.Parallel()
+	in, err := Start(t.Context(), Options{ServiceVersion: "v1"}, zerolog.Nop())
+	if err != nil || in.Enabled() {
+		t.Fatalf("Start = enabled %v, %v; want off", in.Enabled(), err)
+	}
+	h := &okHandler{}
+	if got, ok := in.Handler(h).(*okHandler); !ok || got != h {
+		t.Error("handler wrapped with tracing off")
+	}
 }

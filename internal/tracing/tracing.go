@@ -1,8 +1,8 @@
 // Package tracing adds optional OpenTelemetry tracing: a server span per
 // public request, a client span per Apideck call, and W3C trace context
 // carried from the incoming request to Apideck. It is off unless the
-// standard OTEL_* variables ask for it, and then costs nothing: handlers and
-// transports are returned unwrapped.
+// standard OTEL_* variables ask for it (internal/config decides), and off
+// it costs nothing: handlers and transports are returned unwrapped.
 package tracing
 
 import (

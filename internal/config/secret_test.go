@@ -1,4 +1,4 @@
-package secret
+package config
 
 import (
 	"encoding/json"
@@ -9,10 +9,10 @@ import (
 	"github.com/rs/zerolog"
 )
 
-func TestStringNeverPrints(t *testing.T) {
+func TestSecretNeverPrints(t *testing.T) {
 	const raw = "sk_live_do_not_print"
-	s := New(raw)
-	type wrapper struct{ Key String }
+	s := NewSecret(raw)
+	type wrapper struct{ Key Secret }
 	var logged strings.Builder
 	l := zerolog.New(&logged)
 	l.Info().Interface("w", wrapper{s}).Stringer("s", s).Msg("x")
@@ -36,7 +36,7 @@ func TestStringNeverPrints(t *testing.T) {
 	if s.Reveal() != raw {
 		t.Fatal("Reveal must return the raw value")
 	}
-	if !New("").IsZero() || s.IsZero() {
+	if !NewSecret("").IsZero() || s.IsZero() {
 		t.Fatal("IsZero wrong")
 	}
 }
