@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vaultgate/vaultgate/internal/consumer"
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/redirect"
 )
@@ -35,8 +35,8 @@ func (p *problems) parseConnect(r rawEnv, vaultOrigin string) handler.ConnectCon
 
 // parseMapping reads the CONSUMER_* variables and the base custom consumer
 // settings.
-func (p *problems) parseMapping(r rawEnv) consumer.Mapping {
-	m := consumer.Mapping{
+func (p *problems) parseMapping(r rawEnv) auth.Mapping {
+	m := auth.Mapping{
 		IDClaim:          str(r.ConsumerIDClaim, "sub"),
 		IDPrefix:         strings.TrimSpace(r.ConsumerIDPrefix),
 		AccountNameClaim: str(r.AccountNameClaim, "org_name"),
@@ -48,8 +48,8 @@ func (p *problems) parseMapping(r rawEnv) consumer.Mapping {
 	}
 	// The prefix must leave room for at least one byte of the claim value
 	// within the consumer id's 255 bytes of printable ASCII.
-	if m.IDPrefix != "" && (!consumer.ValidID(m.IDPrefix) || len(m.IDPrefix) >= consumer.MaxIDLen) {
-		p.add("CONSUMER_ID_PREFIX", "must be printable ASCII without spaces, shorter than %d bytes", consumer.MaxIDLen)
+	if m.IDPrefix != "" && (!auth.ValidID(m.IDPrefix) || len(m.IDPrefix) >= auth.MaxIDLen) {
+		p.add("CONSUMER_ID_PREFIX", "must be printable ASCII without spaces, shorter than %d bytes", auth.MaxIDLen)
 		m.IDPrefix = ""
 	}
 	return m

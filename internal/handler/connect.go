@@ -10,7 +10,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
-	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/metrics"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
@@ -102,7 +101,7 @@ func (h *connectHandler) connect(w http.ResponseWriter, r *http.Request) (connec
 	}
 	c, err := h.cfg.Mapping.Map(id.Claims)
 	if err != nil {
-		if errors.Is(err, consumer.ErrNoConsumer) {
+		if errors.Is(err, auth.ErrNoConsumer) {
 			h.metrics.AuthFailures.WithLabelValues(reasonNoConsumer).Inc()
 		}
 		return connectResponse{}, err

@@ -3,7 +3,7 @@ package handler
 import (
 	"time"
 
-	"github.com/vaultgate/vaultgate/internal/consumer"
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/redirect"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
@@ -11,7 +11,7 @@ import (
 // ConnectConfig is the server-side half of every session request: what
 // /connect may offer, and what it sends when the request narrows nothing.
 type ConnectConfig struct {
-	Mapping            consumer.Mapping
+	Mapping            auth.Mapping
 	Redirects          *redirect.Allowlist // VAULT_ALLOWED_REDIRECT_URIS
 	DefaultRedirectURI string              // VAULT_REDIRECT_URI; may be empty
 	UnifiedAPIs        []string            // VAULT_UNIFIED_APIS; empty offers all

@@ -11,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
-	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -74,7 +73,7 @@ func classify(err error) problem {
 			detail: "Sign in first: the request carries no valid credentials.",
 			level:  zerolog.DebugLevel, logMsg: "request unauthenticated",
 		}
-	case errors.Is(err, consumer.ErrNoConsumer):
+	case errors.Is(err, auth.ErrNoConsumer):
 		return problem{
 			status: http.StatusForbidden, code: codeNoConsumer,
 			detail: "Your account is not linked to a consumer that can connect integrations.",

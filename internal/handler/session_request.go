@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"slices"
 
-	"github.com/vaultgate/vaultgate/internal/consumer"
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -13,7 +13,7 @@ import (
 // The shared configuration is copied, not aliased, so nothing done to the
 // request downstream can change what the next request sends. (The *bool
 // settings stay shared: they are never written through.)
-func sessionRequest(cfg ConnectConfig, c consumer.Consumer, o connectOptions) upstream.SessionRequest {
+func sessionRequest(cfg ConnectConfig, c auth.Consumer, o connectOptions) upstream.SessionRequest {
 	settings := cfg.Settings
 	// slices.Clone keeps nil as nil and empty as empty: allow_actions
 	// omitted versus [] means "all" versus "none".
@@ -32,7 +32,7 @@ func sessionRequest(cfg ConnectConfig, c consumer.Consumer, o connectOptions) up
 		req.Theme = &theme
 	}
 	if c.Metadata != nil {
-		md := *c.Metadata
+		md := upstream.ConsumerMetadata(*c.Metadata)
 		req.ConsumerMetadata = &md
 	}
 	return req
