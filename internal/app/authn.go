@@ -4,29 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/handler"
-	"github.com/vaultgate/vaultgate/internal/metrics"
 )
 
 // newAuthenticator builds the AUTH_MODE authenticator and its readiness check.
-func newAuthenticator(ctx context.Context, cfg config.Config, m *metrics.Metrics, log zerolog.Logger) (handler.Authenticator, func(context.Context) error, error) {
+func newAuthenticator(ctx context.Context, cfg config.Config, reg prometheus.Registerer, log zerolog.Logger) (handler.Authenticator, func(context.Context) error, error) {
 	switch cfg.AuthMode {
-	case "jwt":
-		// Key fetches get their own client: the identity provider is not Apideck.
-		client := &http.Client{
-			Timeout: 10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		}
-		v, err := auth.NewJWT(ctx, cfg.JWT, client, m, log)
+	case config.ModeJWT:
+		v, err := auth.NewJWT(ctx, cfg.JWT, reg, log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -37,13 +28,13 @@ func newAuthenticator(ctx context.Context, cfg config.Config, m *metrics.Metrics
 			return nil
 		}
 		return v, ready, nil
-	case "forward":
-		f, err := auth.NewForward(cfg.Forward, m, log)
+	case config.ModeForward:
+		f, err := auth.NewForward(cfg.Forward, reg)
 		if err != nil {
 			return nil, nil, err
 		}
 		return f, alwaysReady, nil
-	case "header":
+	case config.ModeHeader:
 		return auth.NewHeader(cfg.Header), alwaysReady, nil
 	}
 	return nil, nil, fmt.Errorf("AUTH_MODE: %q is not supported by this build", cfg.AuthMode)

@@ -224,8 +224,9 @@ func benchRouter(b *testing.B, cfg config.Config) http.Handler {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	log := newLogger(io.Discard, cfg.LogLevel, cfg.LogFormat)
-	m := metrics.New(prometheus.NewRegistry())
-	authn, ready, err := newAuthenticator(ctx, cfg, m, log)
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	authn, ready, err := newAuthenticator(ctx, cfg, reg, log)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 
-	authn, authReady, err := newAuthenticator(bg, cfg, m, log)
+	authn, authReady, err := newAuthenticator(bg, cfg, reg, log)
 	if err != nil {
 		return err
 	}

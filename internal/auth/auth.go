@@ -1,10 +1,15 @@
-// Package auth works out who a /connect request comes from: a verified JWT,
-// the app's own session (forward auth) or a trusted proxy's headers.
+// Package auth works out who a /connect request comes from — a verified
+// JWT, the app's own session (forward auth) or a trusted proxy's headers —
+// and maps the identity's claims to the Apideck consumer.
 package auth
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 )
 
 // Identity is an authenticated caller.
@@ -63,3 +68,24 @@ func unauthenticated(reason string, err error) error {
 func unavailable(err error) error {
 	return &Error{Class: ErrUnavailable, Reason: ReasonUnavailable, Err: err}
 }
+
+var errNotObject = errors.New("not a single JSON object")
+
+// decodeObject parses exactly one JSON object, the claims of a token or of
+// a forward-auth answer. Numbers stay json.Number so integer ids survive.
+func decodeObject(body []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return nil, errNotObject
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errNotObject
+	}
+	return obj, nil
+}
+
+// noRedirects makes a redirect (to a login page, typically) the answer
+// itself rather than something to follow.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

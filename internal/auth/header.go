@@ -11,6 +11,12 @@ import (
 // maxIdentityHeader bounds each identity header's value.
 const maxIdentityHeader = 1024
 
+// HeaderConfig configures identity from a trusted proxy's headers.
+type HeaderConfig struct {
+	UserHeader, EmailHeader, GroupsHeader string
+	TrustedProxies                        []netip.Prefix // the only peers whose headers count
+}
+
 // Header takes identity from a trusted proxy's headers (oauth2-proxy,
 // Pomerium, a cloud IAP), and only when the TCP peer is that proxy: from
 // anyone else the same headers are forgeries.
@@ -21,9 +27,6 @@ func NewHeader(cfg HeaderConfig) *Header { return &Header{cfg: cfg} }
 
 // Ambient holds always: the proxy authenticates the browser by its own cookie.
 func (h *Header) Ambient(*http.Request) bool { return true }
-
-// Ready always holds.
-func (h *Header) Ready() bool { return true }
 
 // Authenticate exposes the headers as claims sub, email and groups.
 func (h *Header) Authenticate(r *http.Request) (Identity, error) {

@@ -1,11 +1,23 @@
 package auth
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 
 	"github.com/go-jose/go-jose/v4"
 )
+
+// Algorithms lists the JWS algorithms a verifier can be configured with,
+// in their canonical spelling. "none" is deliberately not one.
+func Algorithms() []string {
+	return []string{
+		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+		"ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512",
+	}
+}
 
 // maxKeyAttempts bounds how many keys one token is tried against, so a large
 // key set (or one repeating a kid) cannot turn one request into many
@@ -44,14 +56,10 @@ func parseJWKS(body []byte) (set *keySet, skipped int, err error) {
 	var withKID, withoutKID []verificationKey
 	for _, raw := range doc.Keys {
 		var jwk jose.JSONWebKey
-		if err := jwk.UnmarshalJSON(raw); err != nil {
-			skipped++
-			continue
-		}
 		// IsPublic is false for symmetric and private keys alike: a JWKS
 		// must only publish public keys, and an "oct" key there would let
 		// anyone who can read the JWKS mint tokens.
-		if !jwk.IsPublic() || !jwk.Valid() || (jwk.Use != "" && jwk.Use != "sig") {
+		if jwk.UnmarshalJSON(raw) != nil || !jwk.IsPublic() || !jwk.Valid() || (jwk.Use != "" && jwk.Use != "sig") {
 			skipped++
 			continue
 		}
@@ -78,19 +86,48 @@ func (s *keySet) candidates(alg jose.SignatureAlgorithm, kid string) []any {
 	}
 	var out []any
 	for _, k := range s.keys {
-		if kid != "" && k.kid != kid {
-			continue
-		}
-		if !keyFits(alg, k.alg, k.key) {
-			continue
-		}
-		out = append(out, k.key)
-		if len(out) == maxKeyAttempts {
-			break
+		if (kid == "" || k.kid == kid) && keyFits(alg, k.alg, k.key) {
+			if out = append(out, k.key); len(out) == maxKeyAttempts {
+				break
+			}
 		}
 	}
 	return out
 }
 
-// size is the number of keys held.
-func (s *keySet) size() int { return len(s.keys) }
+// keyFits reports whether key may verify a token signed with alg. This is
+// the guard against algorithm confusion: the token's header picks the
+// algorithm, so the key's type (and the JWK's own "alg", when it has one)
+// must agree with it — an RSA public key must never be used as an HMAC
+// secret, and an ES256 token needs a P-256 key.
+func keyFits(alg jose.SignatureAlgorithm, jwkAlg string, key any) bool {
+	if jwkAlg != "" && jwkAlg != string(alg) {
+		return false
+	}
+	switch alg {
+	case jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512:
+		_, ok := key.(*rsa.PublicKey)
+		return ok
+	case jose.ES256:
+		return ecCurve(key) == "P-256"
+	case jose.ES384:
+		return ecCurve(key) == "P-384"
+	case jose.ES512:
+		return ecCurve(key) == "P-521"
+	case jose.EdDSA:
+		k, ok := key.(ed25519.PublicKey)
+		return ok && len(k) == ed25519.PublicKeySize
+	case jose.HS256, jose.HS384, jose.HS512:
+		k, ok := key.([]byte)
+		return ok && len(k) > 0
+	}
+	return false
+}
+
+func ecCurve(key any) string {
+	k, ok := key.(*ecdsa.PublicKey)
+	if !ok || k == nil || k.Curve == nil {
+		return ""
+	}
+	return k.Curve.Params().Name
+}

@@ -2,10 +2,13 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -19,16 +22,22 @@ const (
 )
 
 const (
-	// fetchTimeout bounds one GET of the JWKS or discovery document, on top
-	// of whatever the caller's client enforces.
+	// fetchTimeout bounds one GET of the JWKS or discovery document.
 	fetchTimeout = 5 * time.Second
 	// maxFetchBody caps what is read of the JWKS or discovery document.
 	maxFetchBody = 1 << 20
+	// startupRetryDelay is the first pause before retrying a failed fetch;
+	// it doubles up to the refresh interval.
+	startupRetryDelay = 2 * time.Second
+	oidcDiscoveryPath = "/.well-known/openid-configuration"
 )
 
 var (
-	errFetchTooLarge  = errors.New("body larger than 1 MiB")
-	errKIDPullTooSoon = errors.New("jwks: unknown-kid refetch suppressed, one ran recently")
+	errFetchTooLarge      = errors.New("body larger than 1 MiB")
+	errKIDPullTooSoon     = errors.New("jwks: unknown-kid refetch suppressed, one ran recently")
+	errOIDCNotJSON        = errors.New("oidc discovery: document is not a JSON object")
+	errOIDCBadJWKSURI     = errors.New("oidc discovery: jwks_uri is not an absolute http(s) URL")
+	errOIDCIssuerMismatch = errors.New("oidc discovery: document's issuer differs from the configured issuer")
 )
 
 // fetch loads the key set (discovering the JWKS URL first in OIDC mode) and
@@ -37,47 +46,36 @@ var (
 func (v *JWT) fetch(ctx context.Context, trigger string) error {
 	v.fetchMu.Lock()
 	defer v.fetchMu.Unlock()
-	n, skipped, err := v.fetchLocked(ctx)
-	result := resultOK
+	set, skipped, err := v.fetchKeys(ctx)
 	if err != nil {
-		result = resultError
-	}
-	if v.metrics != nil {
-		v.metrics.JWKSFetches.WithLabelValues(trigger, result).Inc()
-	}
-	if err != nil {
+		v.fetches.WithLabelValues(trigger, resultError).Inc()
 		v.log.Warn().Err(err).Str("trigger", trigger).Bool("keys_loaded", v.keys.Load() != nil).
 			Msg("jwks fetch failed")
 		return err
 	}
-	v.log.Debug().Str("trigger", trigger).Int("keys", n).Int("skipped_keys", skipped).Msg("jwks loaded")
+	v.keys.Store(set)
+	v.fetches.WithLabelValues(trigger, resultOK).Inc()
+	v.log.Debug().Str("trigger", trigger).Int("keys", len(set.keys)).Int("skipped_keys", skipped).Msg("jwks loaded")
 	if skipped > 0 {
 		v.log.Warn().Int("skipped_keys", skipped).Msg("jwks holds keys that cannot verify signatures; ignored")
 	}
 	return nil
 }
 
-func (v *JWT) fetchLocked(ctx context.Context) (keys, skipped int, err error) {
+func (v *JWT) fetchKeys(ctx context.Context) (*keySet, int, error) {
 	uri, err := v.resolveJWKSURL(ctx)
 	if err != nil {
-		return 0, 0, err
+		return nil, 0, err
 	}
 	body, err := v.get(ctx, uri)
 	if err != nil {
-		return 0, 0, fmt.Errorf("jwks: %w", err)
+		return nil, 0, fmt.Errorf("jwks: %w", err)
 	}
-	set, skipped, err := parseJWKS(body)
-	if err != nil {
-		return 0, skipped, err
-	}
-	v.keys.Store(set)
-	return set.size(), skipped, nil
+	return parseJWKS(body)
 }
 
-// get fetches a small JSON document with the configured client.
+// get fetches a small JSON document.
 func (v *JWT) get(ctx context.Context, uri string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
 		return nil, err
@@ -104,15 +102,15 @@ func (v *JWT) get(ctx context.Context, uri string) ([]byte, error) {
 }
 
 // refreshLoop refetches every RefreshInterval until ctx is done. After a
-// failure it retries sooner, from retryBase doubling up to RefreshInterval,
-// so a JWKS that was down at start is picked up within seconds. Retries
-// before the first success count as "startup" fetches.
+// failure it retries sooner, from startupRetryDelay doubling up to
+// RefreshInterval, so a JWKS that was down at start is picked up within
+// seconds. Retries before the first success count as "startup" fetches.
 func (v *JWT) refreshLoop(ctx context.Context, ok bool) {
-	backoff := min(v.retryBase, v.cfg.RefreshInterval)
+	backoff := min(startupRetryDelay, v.cfg.RefreshInterval)
 	for {
 		wait := v.cfg.RefreshInterval
 		if ok {
-			backoff = min(v.retryBase, v.cfg.RefreshInterval)
+			backoff = min(startupRetryDelay, v.cfg.RefreshInterval)
 		} else {
 			wait = backoff
 			backoff = min(2*backoff, v.cfg.RefreshInterval)
@@ -141,7 +139,7 @@ func (v *JWT) refreshLoop(ctx context.Context, ok bool) {
 func (v *JWT) refetchForUnknownKey(ctx context.Context) *keySet {
 	ch := v.kidFlight.DoChan("jwks", func() (any, error) {
 		v.kidMu.Lock()
-		now := v.now()
+		now := time.Now()
 		if !v.lastKIDPull.IsZero() && now.Sub(v.lastKIDPull) < v.cfg.UnknownKIDInterval {
 			v.kidMu.Unlock()
 			return nil, errKIDPullTooSoon
@@ -157,4 +155,48 @@ func (v *JWT) refetchForUnknownKey(ctx context.Context) *keySet {
 	case <-ch:
 	}
 	return v.keys.Load()
+}
+
+// resolveJWKSURL returns the configured JWKS URL or, in OIDC mode, the
+// jwks_uri of the discovery document. Discovery runs until it first
+// succeeds; the result is kept for the life of the process.
+func (v *JWT) resolveJWKSURL(ctx context.Context) (string, error) {
+	if p := v.jwksURL.Load(); p != nil {
+		return *p, nil
+	}
+	uri, err := v.discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	v.jwksURL.Store(&uri)
+	return uri, nil
+}
+
+// discover reads {issuer}/.well-known/openid-configuration. The document's
+// issuer must equal the configured one exactly (OpenID Connect Discovery
+// §4.3): otherwise a look-alike issuer's keys could be trusted.
+func (v *JWT) discover(ctx context.Context) (string, error) {
+	body, err := v.get(ctx, strings.TrimRight(v.cfg.OIDCIssuer, "/")+oidcDiscoveryPath)
+	if err != nil {
+		return "", fmt.Errorf("oidc discovery: %w", err)
+	}
+	var doc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return "", errOIDCNotJSON
+	}
+	if doc.Issuer != v.cfg.OIDCIssuer {
+		// The document's issuer is remote text: bounded before it is logged.
+		if len(doc.Issuer) > 200 {
+			doc.Issuer = doc.Issuer[:200] + "…"
+		}
+		return "", fmt.Errorf("%w: configured %q, document says %q", errOIDCIssuerMismatch, v.cfg.OIDCIssuer, doc.Issuer)
+	}
+	u, err := url.Parse(doc.JWKSURI)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", errOIDCBadJWKSURI
+	}
+	return u.String(), nil
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
@@ -58,23 +60,25 @@ func TestKeyFits(t *testing.T) {
 	}
 }
 
-func TestParseAlgorithms(t *testing.T) {
-	tests := []struct {
-		in      []string
-		want    int
-		wantErr bool
-	}{
-		{[]string{"RS256", "ES256", "EdDSA"}, 3, false},
-		{[]string{"HS256", "HS256"}, 1, false},
-		{nil, 0, true},
-		{[]string{"none"}, 0, true},
-		{[]string{"rs256"}, 0, true},
-		{[]string{"RS256", "ML-DSA-44"}, 0, true},
+// TestAlgorithmsAreVerifiable checks the list config validates against:
+// every name on it is one some key can verify, and "none" is not on it.
+func TestAlgorithmsAreVerifiable(t *testing.T) {
+	keys := newTestKeys(t)
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		got, err := parseAlgorithms(tt.in)
-		if (err != nil) != tt.wantErr || len(got) != tt.want {
-			t.Errorf("parseAlgorithms(%q) = %v, %v; want %d algs, error %v", tt.in, got, err, tt.want, tt.wantErr)
+	p521, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	candidates := []any{keys.rsa.Public(), keys.ec.Public(), p384.Public(), p521.Public(), keys.ed.Public(), []byte("secret")}
+	for _, name := range Algorithms() {
+		if !slices.ContainsFunc(candidates, func(k any) bool { return keyFits(jose.SignatureAlgorithm(name), "", k) }) {
+			t.Errorf("no key fits %s", name)
+		}
+		if strings.EqualFold(name, "none") {
+			t.Error(`"none" is listed`)
 		}
 	}
 }

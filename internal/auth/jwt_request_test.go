@@ -8,16 +8,13 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 func TestAuthenticateTokenSources(t *testing.T) {
-	cfg := JWTConfig{
-		HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience,
-		Algorithms: []string{"HS256"}, CookieName: "app_jwt",
-	}
+	cfg := hmacConfig()
+	cfg.CookieName = "app_jwt"
 	withCookie := startJWT(t, cfg, nil).v
 	cfg.CookieName = ""
 	noCookie := startJWT(t, cfg, nil).v
@@ -86,38 +83,30 @@ func TestAuthenticateTokenSources(t *testing.T) {
 	}
 }
 
-func TestNewJWTRejectsUnusableConfig(t *testing.T) {
-	base := func() JWTConfig {
-		return JWTConfig{JWKSURL: "http://127.0.0.1:1/jwks", Issuer: testIssuer, Audience: testAudience, Algorithms: []string{"RS256"}}
+// TestNewJWT builds verifiers the way the service does: a failed start-up
+// fetch is no error, and an HS256 verifier is ready at once.
+func TestNewJWT(t *testing.T) {
+	srv := newIDServer(t, nil)
+	url := srv.url()
+	srv.srv.Close()
+	v, err := NewJWT(t.Context(), jwksConfig(url), prometheus.NewRegistry(), zerolog.Nop())
+	if err != nil {
+		t.Fatalf("NewJWT must not fail on an unreachable JWKS: %v", err)
 	}
-	tests := []struct {
-		name string
-		edit func(*JWTConfig)
-	}{
-		{"no key source", func(c *JWTConfig) { c.JWKSURL = "" }},
-		{"two key sources", func(c *JWTConfig) { c.HS256Secret = secret.New(testHMACSecret) }},
-		{"no issuer", func(c *JWTConfig) { c.Issuer = "" }},
-		{"no audience", func(c *JWTConfig) { c.Audience = "" }},
-		{"no algorithms", func(c *JWTConfig) { c.Algorithms = nil }},
-		{"alg none", func(c *JWTConfig) { c.Algorithms = []string{"RS256", "none"} }},
-		{"unknown alg", func(c *JWTConfig) { c.Algorithms = []string{"RS257"} }},
+	if v.Ready() {
+		t.Error("Ready() = true")
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := base()
-			tt.edit(&cfg)
-			if _, err := NewJWT(t.Context(), cfg, nil, nil, zerolog.Nop()); err == nil {
-				t.Fatal("NewJWT accepted an unusable config")
-			}
-		})
+	keys := newTestKeys(t)
+	_, err = check(v, sign(t, jose.ES256, keys.ec, "ec-1", claimsAt(time.Now(), nil)))
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("err = %v, want ErrUnavailable", err)
 	}
-	v, err := NewJWT(t.Context(), JWTConfig{
-		HS256Secret: secret.New(testHMACSecret), Issuer: testIssuer, Audience: testAudience, Algorithms: []string{"HS256"},
-	}, nil, nil, zerolog.Nop())
+
+	hs, err := NewJWT(t.Context(), hmacConfig(), prometheus.NewRegistry(), zerolog.Nop())
 	if err != nil {
 		t.Fatalf("valid HS256 config: %v", err)
 	}
-	if !v.Ready() {
+	if !hs.Ready() {
 		t.Error("HS256 verifier must always be ready")
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
-	"github.com/vaultgate/vaultgate/internal/secret"
 )
 
 func TestJWTKeySources(t *testing.T) {
@@ -57,7 +56,7 @@ func TestJWTKeySources(t *testing.T) {
 				"AUTH_ALGORITHMS": "HS256,HS384", "AUTH_HS256_SECRET": testHMACSecret + "-padded-to-48-bytes!",
 			}),
 			want: func(c auth.JWTConfig) auth.JWTConfig {
-				c.HS256Secret, c.Issuer = secret.New(testHMACSecret+"-padded-to-48-bytes!"), "https://idp.example.test/"
+				c.HS256Secret, c.Issuer = []byte(testHMACSecret+"-padded-to-48-bytes!"), "https://idp.example.test/"
 				c.Algorithms = []string{"HS256", "HS384"}
 				return c
 			},

@@ -77,7 +77,9 @@ func (p *problems) parseJWT(r rawEnv) auth.JWTConfig {
 			p.add(name, "the secret must be at least %d bytes long", n)
 		}
 	}
-	c.HS256Secret = hs
+	if !hs.IsZero() {
+		c.HS256Secret = []byte(hs.Reveal())
+	}
 	return c
 }
 
@@ -101,7 +103,7 @@ func (p *problems) parseAlgorithms(raw, source string) []string {
 		}
 	}
 	if len(unknown) > 0 {
-		p.add(name, "unknown algorithms %s (known: %s)", quoteList(unknown), strings.Join(knownAlgorithms(), ", "))
+		p.add(name, "unknown algorithms %s (known: %s)", quoteList(unknown), strings.Join(auth.Algorithms(), ", "))
 	}
 	if algs == nil {
 		if source == varHS256 {
@@ -122,17 +124,9 @@ func (p *problems) parseAlgorithms(raw, source string) []string {
 	return algs
 }
 
-// knownAlgorithms lists the JOSE signature algorithms vaultgate accepts.
-func knownAlgorithms() []string {
-	return []string{
-		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-		"ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512",
-	}
-}
-
 // canonicalAlgorithm returns name's canonical spelling, or "" if unknown.
 func canonicalAlgorithm(name string) string {
-	for _, alg := range knownAlgorithms() {
+	for _, alg := range auth.Algorithms() {
 		if strings.EqualFold(alg, name) {
 			return alg
 		}

@@ -46,7 +46,7 @@ func TestHMACSecretFile(t *testing.T) {
 	t.Parallel()
 	env := with(hmacEnv(), map[string]string{"AUTH_HS256_SECRET_FILE": writeFile(t, testHMACSecret+"\n")}, "AUTH_HS256_SECRET")
 	c := mustParse(t, env)
-	if got := c.JWT.HS256Secret.Reveal(); got != testHMACSecret {
+	if got := string(c.JWT.HS256Secret); got != testHMACSecret {
 		t.Errorf("secret = %q, want the file's first line", got)
 	}
 	if strings.Join(c.JWT.Algorithms, ",") != "HS256" {

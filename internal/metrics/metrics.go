@@ -16,11 +16,9 @@ type Metrics struct {
 	AuthFailures     *prometheus.CounterVec   // reason
 	RateLimited      *prometheus.CounterVec   // scope: user, ip
 	RateLimitErrors  prometheus.Counter       // shared-state failures, limiting failed open
-	JWKSFetches      *prometheus.CounterVec   // trigger (startup, refresh, unknown_kid), result (ok, error)
 	CircuitState     prometheus.Gauge         // 0 closed, 1 half-open, 2 open
 	UpstreamInFlight prometheus.Gauge
 	SessionReuse     *prometheus.CounterVec // result: hit, miss, shared
-	ForwardAuth      *prometheus.CounterVec // result: ok, unauthenticated, error, cache_hit
 	BuildInfo        *prometheus.GaugeVec   // version, commit, goversion
 }
 
@@ -58,10 +56,6 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "vaultgate_rate_limit_errors_total",
 			Help: "Rate-limit checks that failed (shared state unreachable) and were let through.",
 		}),
-		JWKSFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vaultgate_jwks_fetches_total",
-			Help: "JWKS fetches, by trigger and result.",
-		}, []string{"trigger", "result"}),
 		CircuitState: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vaultgate_upstream_circuit_state",
 			Help: "Circuit breaker state around Apideck: 0 closed, 1 half-open, 2 open.",
@@ -74,10 +68,6 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "vaultgate_session_reuse_total",
 			Help: "Session lookups before calling Apideck, by result (hit, miss, shared).",
 		}, []string{"result"}),
-		ForwardAuth: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vaultgate_forward_auth_total",
-			Help: "Forward-auth lookups at the app's own endpoint, by result (ok, unauthenticated, error, cache_hit).",
-		}, []string{"result"}),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "vaultgate_build_info",
 			Help: "Always 1; labels carry the build's version, commit and Go version.",
@@ -85,8 +75,8 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(
 		m.HTTPRequests, m.HTTPDuration, m.UpstreamRequests, m.UpstreamDuration,
-		m.AuthFailures, m.RateLimited, m.RateLimitErrors, m.JWKSFetches,
-		m.CircuitState, m.UpstreamInFlight, m.SessionReuse, m.ForwardAuth, m.BuildInfo,
+		m.AuthFailures, m.RateLimited, m.RateLimitErrors,
+		m.CircuitState, m.UpstreamInFlight, m.SessionReuse, m.BuildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
