@@ -17,9 +17,8 @@ type Identity struct {
 	// Subject identifies the user for per-user rate limits and session reuse
 	// (the JWT "sub", or the equivalent claim in other modes).
 	Subject string
-	// Claims feed the consumer mapping. Never log them. Decoded JSON keeps
-	// numbers as json.Number, so integer ids survive exactly; objects are
-	// map[string]any and arrays []any. Treat them as read-only: a verified
+	// Claims feed the consumer mapping; never log them. Numbers are
+	// json.Number, so integer ids survive exactly. Read-only: a verified
 	// token's claims may be handed to every request presenting that token.
 	Claims map[string]any
 }
@@ -40,21 +39,15 @@ var (
 	ErrUnavailable     = errors.New("authentication unavailable")
 )
 
-// Error is every failure an authenticator returns. Reason is one of the
-// Reason constants; Err is a cause safe to log (it never holds a token,
-// a cookie or a claim value).
+// Error is every failure an authenticator returns. Err is a cause safe to
+// log: it never holds a token, a cookie or a claim value.
 type Error struct {
-	Class  error // ErrUnauthenticated or ErrUnavailable
-	Reason string
+	Class  error  // ErrUnauthenticated or ErrUnavailable
+	Reason string // one of the Reason constants
 	Err    error
 }
 
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%v (%s): %v", e.Class, e.Reason, e.Err)
-	}
-	return fmt.Sprintf("%v (%s)", e.Class, e.Reason)
-}
+func (e *Error) Error() string { return fmt.Sprintf("%v (%s): %v", e.Class, e.Reason, e.Err) }
 
 // Is makes errors.Is(err, ErrUnauthenticated) and errors.Is(err, ErrUnavailable) work.
 func (e *Error) Is(target error) bool { return target == e.Class }
@@ -71,8 +64,8 @@ func unavailable(err error) error {
 
 var errNotObject = errors.New("not a single JSON object")
 
-// decodeObject parses exactly one JSON object, the claims of a token or of
-// a forward-auth answer. Numbers stay json.Number so integer ids survive.
+// decodeObject parses exactly one JSON object (a token's claims, a
+// forward-auth answer), numbers kept as json.Number.
 func decodeObject(body []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

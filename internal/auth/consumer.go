@@ -42,10 +42,7 @@ type Metadata struct {
 // valid consumer id. Neither claims nor m.BaseSettings are modified; the
 // returned settings map is a fresh copy.
 func (m Mapping) Map(claims map[string]any) (Consumer, error) {
-	raw, ok := lookup(claims, m.IDClaim)
-	if !ok {
-		return Consumer{}, ErrNoConsumer
-	}
+	raw, _ := lookup(claims, m.IDClaim)
 	v, ok := idValue(raw)
 	id := m.IDPrefix + v
 	if !ok || !ValidID(id) {
@@ -67,24 +64,20 @@ func (m Mapping) Map(claims map[string]any) (Consumer, error) {
 
 // settings merges the settings claim over the base settings. The warning
 // names only the claim, never its value, so it is safe to log.
-func (m Mapping) settings(claims map[string]any) (map[string]any, string) {
-	var overlay map[string]any
-	var warning string
-	if raw, ok := lookup(claims, m.SettingsClaim); ok {
-		// A JSON null is not an object either: warn rather than guess
-		// what the identity provider meant.
-		if obj, isObj := raw.(map[string]any); isObj {
-			overlay = obj
-		} else {
-			warning = "consumer settings claim " + m.SettingsClaim + " is not a JSON object; ignored"
-		}
+func (m Mapping) settings(claims map[string]any) (out map[string]any, warning string) {
+	raw, present := lookup(claims, m.SettingsClaim)
+	// A JSON null is not an object either: warn rather than guess what the
+	// identity provider meant.
+	overlay, isObj := raw.(map[string]any)
+	if present && !isObj {
+		warning = "consumer settings claim " + m.SettingsClaim + " is not a JSON object; ignored"
 	}
 	if len(m.BaseSettings) == 0 && len(overlay) == 0 {
 		return nil, warning
 	}
 	// Shallow copies: nested values are shared, but neither input map is
 	// written to, and callers only marshal the result.
-	out := make(map[string]any, len(m.BaseSettings)+len(overlay))
+	out = make(map[string]any, len(m.BaseSettings)+len(overlay))
 	maps.Copy(out, m.BaseSettings)
 	maps.Copy(out, overlay)
 	return out, warning
@@ -94,15 +87,7 @@ func (m Mapping) settings(claims map[string]any) (map[string]any, string) {
 // printable ASCII without spaces. The whole id is checked, prefix included,
 // because it travels in the x-apideck-consumer-id header.
 func ValidID(id string) bool {
-	if len(id) == 0 || len(id) > MaxIDLen {
-		return false
-	}
-	for i := range len(id) {
-		if id[i] < 0x21 || id[i] > 0x7e {
-			return false
-		}
-	}
-	return true
+	return len(id) > 0 && len(id) <= MaxIDLen && !strings.ContainsFunc(id, func(c rune) bool { return c < 0x21 || c > 0x7e })
 }
 
 // lookup finds a claim by its exact name first (some providers use names
@@ -113,9 +98,6 @@ func lookup(claims map[string]any, name string) (any, bool) {
 	}
 	if v, ok := claims[name]; ok {
 		return v, true
-	}
-	if !strings.Contains(name, ".") {
-		return nil, false
 	}
 	var cur any = claims
 	for part := range strings.SplitSeq(name, ".") {
@@ -150,7 +132,7 @@ func idValue(v any) (string, bool) {
 	case float64:
 		return decimalInteger(strconv.FormatFloat(n, 'g', -1, 64))
 	case float32:
-		return decimalInteger(strconv.FormatFloat(float64(n), 'g', -1, 32))
+		return idValue(float64(n))
 	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 		return fmt.Sprint(n), true
 	}
@@ -158,10 +140,9 @@ func idValue(v any) (string, bool) {
 }
 
 // decimalInteger rewrites a number literal as a plain decimal integer when
-// its value is integral. It works on the digits: math/big would be exact
-// too, but would compute 10^999999 for "1e999999" before the result could
-// be refused as too long; here any result longer than MaxIDLen is refused
-// before it is built, and ids beyond 2^53 stay exact.
+// its value is integral, exactly (ids beyond 2^53 included). It works on
+// the digits because math/big would compute 10^999999 for "1e999999"
+// before the result could be refused as longer than MaxIDLen.
 func decimalInteger(s string) (string, bool) {
 	const digitSet = "0123456789"
 	sign := ""
@@ -170,20 +151,14 @@ func decimalInteger(s string) (string, bool) {
 	}
 	mant, expText, hasExp := strings.Cut(strings.ToLower(s), "e")
 	intPart, frac, _ := strings.Cut(mant, ".")
-	if intPart == "" || strings.Trim(intPart, digitSet) != "" || strings.Trim(frac, digitSet) != "" {
+	digits := intPart + frac
+	exp, err := strconv.Atoi(expText)
+	// Beyond ±2^20 the result is too long or not integral anyway; the bound
+	// keeps the arithmetic below far from overflow.
+	if intPart == "" || strings.Trim(digits, digitSet) != "" || hasExp && (err != nil || exp > 1<<20 || exp < -1<<20) {
 		return "", false
 	}
-	exp := 0
-	if hasExp {
-		var err error
-		// Beyond this bound the result is too long or not integral anyway;
-		// it keeps the arithmetic below far from overflow.
-		if exp, err = strconv.Atoi(expText); err != nil || exp > 1<<20 || exp < -1<<20 {
-			return "", false
-		}
-	}
-	digits := strings.TrimLeft(intPart+frac, "0")
-	if digits == "" {
+	if digits = strings.TrimLeft(digits, "0"); digits == "" {
 		return "0", true // zero, whatever its sign and exponent
 	}
 	shift := exp - len(frac) // the value is digits × 10^shift

@@ -19,10 +19,8 @@ import (
 )
 
 const (
-	// maxForwardBody bounds the app's "who am I" answer.
-	maxForwardBody = 64 << 10
-	// maxForwardCache bounds the number of cached answers.
-	maxForwardCache = 10_000
+	maxForwardBody  = 64 << 10 // the app's "who am I" answer
+	maxForwardCache = 10_000   // cached answers
 )
 
 // ForwardConfig configures forward auth: the app's own "who am I" endpoint
@@ -38,7 +36,7 @@ type ForwardConfig struct {
 type Forward struct {
 	cfg     ForwardConfig
 	client  *http.Client
-	hmac    []byte // keys cache entries and fallback subjects; random per process
+	hmac    []byte // random per process; keys the cache and fallback subjects
 	group   singleflight.Group
 	results *prometheus.CounterVec // vaultgate_forward_auth_total
 
@@ -60,14 +58,10 @@ func NewForward(cfg ForwardConfig, reg prometheus.Registerer) (*Forward, error) 
 	if err := reg.Register(results); err != nil {
 		return nil, err
 	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
 	return &Forward{
 		cfg:     cfg,
 		client:  &http.Client{Timeout: cfg.Timeout, CheckRedirect: noRedirects},
-		hmac:    key,
+		hmac:    []byte(rand.Text()),
 		results: results,
 		cache:   map[string]forwardEntry{},
 	}, nil
@@ -82,12 +76,15 @@ func (f *Forward) Ambient(r *http.Request) bool { return r.Header.Get("Cookie") 
 func (f *Forward) Authenticate(r *http.Request) (Identity, error) {
 	cookie, authz := r.Header.Values("Cookie"), r.Header.Get("Authorization")
 	if len(cookie) == 0 && authz == "" {
-		return Identity{}, unauthenticated(ReasonMissing, nil)
+		return Identity{}, unauthenticated(ReasonMissing, errors.New("no cookie or authorization header"))
 	}
 	key := f.credentialKey(cookie, authz)
-	if id, ok := f.cached(key); ok {
+	f.mu.Lock()
+	e, ok := f.cache[key] // only filled while CacheTTL > 0
+	f.mu.Unlock()
+	if ok && time.Now().Before(e.expires) {
 		f.results.WithLabelValues("cache_hit").Inc()
-		return id, nil
+		return e.id, nil
 	}
 	// Identical lookups in flight share one call; it is bounded by the
 	// client's timeout, not by the first caller's request.
@@ -130,10 +127,8 @@ func (f *Forward) lookup(ctx context.Context, cookie []string, authz, key string
 		return Identity{}, unauthenticated(ReasonInvalid, fmt.Errorf("forward-auth endpoint answered %d", res.StatusCode))
 	case res.StatusCode < 200 || res.StatusCode > 299:
 		return Identity{}, f.fail(fmt.Errorf("forward-auth endpoint answered %d", res.StatusCode))
-	case err != nil:
-		return Identity{}, f.fail(errors.New("forward-auth answer: unreadable body"))
-	case len(body) > maxForwardBody:
-		return Identity{}, f.fail(errors.New("forward-auth answer: body too large"))
+	case err != nil || len(body) > maxForwardBody:
+		return Identity{}, f.fail(errors.New("forward-auth answer unreadable or larger than 64 KiB"))
 	}
 	claims, err := decodeObject(body)
 	if err != nil {
@@ -177,20 +172,8 @@ func (f *Forward) credentialKey(cookie []string, authz string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (f *Forward) cached(key string) (Identity, bool) {
-	if f.cfg.CacheTTL <= 0 {
-		return Identity{}, false
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e, ok := f.cache[key]
-	if !ok || !time.Now().Before(e.expires) {
-		delete(f.cache, key)
-		return Identity{}, false
-	}
-	return e.id, true
-}
-
+// remember caches a successful lookup; an expired entry for the same
+// credentials is overwritten, others go when the cache is full.
 func (f *Forward) remember(key string, id Identity) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -20,19 +21,15 @@ import (
 // JWTConfig configures JWT verification. Exactly one of JWKSURL, OIDCIssuer
 // and HS256Secret is set.
 type JWTConfig struct {
-	JWKSURL     string
-	OIDCIssuer  string // discovery document at OIDCIssuer + "/.well-known/openid-configuration"
-	HS256Secret []byte
-	Issuer      string
-	Audience    string
-	Algorithms  []string // allow-list, names from Algorithms()
-	ClockSkew   time.Duration
-	CookieName  string // also read the token from this cookie when there is no Authorization header
-	// RefreshInterval is how often the JWKS is refetched in the background.
-	RefreshInterval time.Duration
-	// UnknownKIDInterval is the minimum time between refetches triggered by
-	// an unknown kid.
-	UnknownKIDInterval time.Duration
+	JWKSURL            string
+	OIDCIssuer         string // discovery document at OIDCIssuer + "/.well-known/openid-configuration"
+	HS256Secret        []byte
+	Issuer, Audience   string
+	Algorithms         []string // allow-list, names from Algorithms()
+	ClockSkew          time.Duration
+	CookieName         string        // also read the token from this cookie when there is no Authorization header
+	RefreshInterval    time.Duration // how often the JWKS is refetched in the background
+	UnknownKIDInterval time.Duration // minimum time between refetches for an unknown kid
 }
 
 // JWT authenticates requests carrying a signed JWT, verified with an HS256
@@ -45,22 +42,20 @@ type JWT struct {
 	fetches *prometheus.CounterVec // vaultgate_jwks_fetches_total
 	log     zerolog.Logger
 
-	keys    atomic.Pointer[keySet] // nil until the first successful fetch
-	jwksURL atomic.Pointer[string] // from config, or from OIDC discovery once it succeeded
+	keys atomic.Pointer[keySet] // nil until the first successful fetch
 
 	fetchMu     sync.Mutex // serialises fetches so an older answer never overwrites a newer one
-	kidMu       sync.Mutex
-	lastKIDPull time.Time // start of the last fetch triggered by an unknown kid
+	jwksURL     string     // guarded by fetchMu; from config, or from OIDC discovery
 	kidFlight   singleflight.Group
+	lastKIDPull time.Time // start of the last fetch for an unknown kid; used only inside kidFlight
 
-	verified *verifiedCache // tokens that verified recently; used by Authenticate
+	verified verifiedCache // tokens that verified recently; used by Authenticate
 }
 
-// NewJWT builds a verifier from cfg and registers its metric on reg. With a
-// JWKS or OIDC key source it fetches the keys before returning and then
-// refreshes them in a background goroutine that stops when ctx is done. A
-// failed start-up fetch is not an error: the verifier is returned not Ready,
-// requests get ErrUnavailable, and the goroutine retries with backoff.
+// NewJWT builds a verifier and registers its metric on reg. With a JWKS or
+// OIDC key source it fetches the keys before returning, then refreshes them
+// until ctx is done. A failed start-up fetch is no error: the verifier is
+// not Ready, requests get ErrUnavailable, and fetches are retried.
 func NewJWT(ctx context.Context, cfg JWTConfig, reg prometheus.Registerer, log zerolog.Logger) (*JWT, error) {
 	v, err := newJWT(cfg, reg, log)
 	if err != nil {
@@ -83,23 +78,18 @@ func newJWT(cfg JWTConfig, reg prometheus.Registerer, log zerolog.Logger) (*JWT,
 	for i, a := range cfg.Algorithms {
 		algs[i] = jose.SignatureAlgorithm(a)
 	}
-	v := &JWT{
+	return &JWT{
 		cfg:  cfg,
 		algs: algs,
 		// The identity provider is not Apideck: key fetches get their own client.
-		client:   &http.Client{Timeout: fetchTimeout, CheckRedirect: noRedirects},
-		fetches:  fetches,
-		log:      log.With().Str("component", "jwt").Logger(),
-		verified: newVerifiedCache(),
-	}
-	if cfg.JWKSURL != "" {
-		v.jwksURL.Store(&cfg.JWKSURL)
-	}
-	return v, nil
+		client:  &http.Client{Timeout: fetchTimeout, CheckRedirect: noRedirects},
+		fetches: fetches,
+		log:     log.With().Str("component", "jwt").Logger(),
+		jwksURL: cfg.JWKSURL,
+	}, nil
 }
 
-// start fetches the keys once and starts the refresh goroutine. With an
-// HMAC secret there is nothing to fetch.
+// start fetches the keys and starts refreshing them (not with a secret).
 func (v *JWT) start(ctx context.Context) {
 	if v.cfg.HS256Secret != nil {
 		return
@@ -117,18 +107,27 @@ func (v *JWT) Ready() bool {
 // Authenticate verifies the request's token: `Authorization: Bearer <t>`
 // (scheme case-insensitive), else the cookie named CookieName when set.
 // An Authorization header that is present always wins, even when malformed,
-// so a bad header never silently falls back to an ambient cookie.
+// so a bad header never silently falls back to an ambient cookie. A token
+// that verified recently is taken from the cache, not checked again.
 func (v *JWT) Authenticate(r *http.Request) (Identity, error) {
 	token, err := v.tokenFrom(r)
 	if err != nil {
 		return Identity{}, err
 	}
-	return v.verifyCached(r.Context(), token)
+	sum, now := sha256.Sum256([]byte(token)), time.Now()
+	if id, ok := v.verified.get(sum, now, v.keys.Load()); ok {
+		return id, nil
+	}
+	ver, err := v.verify(r.Context(), token)
+	if err != nil {
+		return Identity{}, err
+	}
+	v.verified.put(sum, len(token), ver, now)
+	return ver.id, nil
 }
 
-// Ambient reports whether the request's credential is one a browser attaches
-// by itself: the token would come from the cookie (CookieName set, no
-// Authorization header, cookie present). The browser guards use it.
+// Ambient reports whether the token would come from the cookie, which a
+// browser attaches by itself.
 func (v *JWT) Ambient(r *http.Request) bool {
 	if v.cfg.CookieName == "" || len(r.Header.Values("Authorization")) > 0 {
 		return false
@@ -138,15 +137,9 @@ func (v *JWT) Ambient(r *http.Request) bool {
 }
 
 var (
-	errNoToken         = errors.New("no bearer token or cookie")
 	errMalformedHeader = errors.New("authorization header is not a single Bearer token")
 	errMalformedToken  = errors.New("token is not a compact JWS signed with an allowed algorithm")
-	errUnknownKey      = errors.New("no known key matches the token's kid and alg")
-	errBadSignature    = errors.New("signature does not verify")
-	errKeysNotLoaded   = errors.New("jwks has not been loaded")
 	errClaimTypes      = errors.New("a registered claim has the wrong type")
-	errMissingExp      = errors.New("exp claim is missing")
-	errMissingSub      = errors.New("sub claim is missing or empty")
 )
 
 func (v *JWT) tokenFrom(r *http.Request) (string, error) {
@@ -166,56 +159,48 @@ func (v *JWT) tokenFrom(r *http.Request) (string, error) {
 			return c.Value, nil
 		}
 	}
-	return "", unauthenticated(ReasonMissing, errNoToken)
+	return "", unauthenticated(ReasonMissing, errors.New("no bearer token or cookie"))
 }
 
-// verified is what a successful verification learnt beyond the identity:
-// enough to decide how long the result may be remembered.
+// verified is a token's identity and what limits how long it may be cached.
 type verified struct {
+	id     Identity
 	expiry time.Time // the token's exp
 	keys   *keySet   // the key set that verified it; nil with an HMAC secret
 }
 
-// verify checks a compact JWT and returns the identity it carries.
-// Failures are *Error values: ReasonExpired for an expired token,
-// ReasonInvalid for every other bad token, and ErrUnavailable when no keys
-// have ever been loaded and a fetch does not bring any. Error causes never
-// contain the token, a claim value or key material.
-func (v *JWT) verify(ctx context.Context, token string) (Identity, verified, error) {
-	// The compact JWS parser, as jwt.ParseSigned uses; the JWS itself then
-	// hands back the verified payload, with no second decoding of it.
+// verify checks a compact JWT. It fails with ReasonExpired for an expired
+// token, ReasonInvalid for any other bad one, and ErrUnavailable when no keys
+// were ever loaded. Errors never hold the token, a claim value or a key.
+func (v *JWT) verify(ctx context.Context, token string) (verified, error) {
+	// The JWS hands back exactly the payload whose signature it checked;
+	// decodeClaims does the one real parse of it.
 	tok, err := jose.ParseSignedCompact(token, v.algs)
 	if err != nil || len(tok.Signatures) != 1 {
-		return Identity{}, verified{}, unauthenticated(ReasonInvalid, errMalformedToken)
+		return verified{}, unauthenticated(ReasonInvalid, errMalformedToken)
 	}
 	h := tok.Signatures[0].Header
 	payload, keys, err := v.verifiedPayload(ctx, tok, jose.SignatureAlgorithm(h.Algorithm), h.KeyID)
 	if err != nil {
-		return Identity{}, verified{}, err
+		return verified{}, err
 	}
-	claims, err := decodeObject(payload)
-	if err != nil {
-		return Identity{}, verified{}, unauthenticated(ReasonInvalid, err)
+	claims, reg, err := decodeClaims(payload)
+	if err == nil {
+		err = reg.ValidateWithLeeway(jwt.Expected{Issuer: v.cfg.Issuer, AnyAudience: jwt.Audience{v.cfg.Audience}}, v.cfg.ClockSkew)
 	}
-	reg, err := registeredClaims(claims)
-	if err != nil {
-		return Identity{}, verified{}, unauthenticated(ReasonInvalid, err)
-	}
-	err = reg.ValidateWithLeeway(jwt.Expected{Issuer: v.cfg.Issuer, AnyAudience: jwt.Audience{v.cfg.Audience}}, v.cfg.ClockSkew)
 	switch {
 	case errors.Is(err, jwt.ErrExpired):
-		return Identity{}, verified{}, unauthenticated(ReasonExpired, err)
+		return verified{}, unauthenticated(ReasonExpired, err)
 	case err != nil:
 		// go-jose's validation errors are fixed strings without claim values.
-		return Identity{}, verified{}, unauthenticated(ReasonInvalid, err)
+		return verified{}, unauthenticated(ReasonInvalid, err)
 	}
-	return Identity{Subject: reg.Subject, Claims: claims}, verified{expiry: reg.Expiry.Time(), keys: keys}, nil
+	return verified{id: Identity{Subject: reg.Subject, Claims: claims}, expiry: reg.Expiry.Time(), keys: keys}, nil
 }
 
-// verifiedPayload finds the keys that fit the token's alg and kid —
-// refetching the JWKS once for a kid we do not know — and returns the
-// payload of the first one whose signature verifies, with the key set it
-// came from (nil with an HMAC secret).
+// verifiedPayload returns the payload as verified by the first key that
+// fits the token's alg and kid (refetching the JWKS for an unknown kid),
+// with the key set it came from.
 func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature, alg jose.SignatureAlgorithm, kid string) ([]byte, *keySet, error) {
 	var candidates []any
 	var set *keySet
@@ -225,36 +210,38 @@ func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature, a
 		}
 	} else {
 		set = v.keys.Load()
-		candidates = set.candidates(alg, kid)
-		if len(candidates) == 0 {
+		if candidates = set.candidates(alg, kid); len(candidates) == 0 {
 			if set = v.refetchForUnknownKey(ctx); set == nil {
-				return nil, nil, unavailable(errKeysNotLoaded)
+				return nil, nil, unavailable(errors.New("jwks has not been loaded"))
 			}
 			candidates = set.candidates(alg, kid)
 		}
 	}
 	if len(candidates) == 0 {
-		return nil, nil, unauthenticated(ReasonInvalid, errUnknownKey)
+		return nil, nil, unauthenticated(ReasonInvalid, errors.New("no known key matches the token's kid and alg"))
 	}
 	for _, key := range candidates {
 		if payload, err := tok.Verify(key); err == nil {
 			return payload, set, nil
 		}
 	}
-	return nil, nil, unauthenticated(ReasonInvalid, errBadSignature)
+	return nil, nil, unauthenticated(ReasonInvalid, errors.New("signature does not verify"))
 }
 
-// registeredClaims reads iss, sub, aud, exp, nbf and iat from the decoded
-// claims themselves, so what is validated and what the mapping uses cannot
-// disagree: decoding the payload into jwt.Claims directly would also match
-// keys case-insensitively ("EXP" for exp). exp and a non-empty sub are
-// required; a registered claim that is null counts as the wrong type.
-func registeredClaims(claims map[string]any) (jwt.Claims, error) {
+// decodeClaims parses a verified payload and reads the registered claims
+// from that same map, so what is validated and what the mapping uses cannot
+// disagree (jwt.Claims alone would also take "EXP" for exp). exp and a
+// non-empty sub are required; null is the wrong type for any of them.
+func decodeClaims(payload []byte) (map[string]any, jwt.Claims, error) {
+	claims, err := decodeObject(payload)
+	if err != nil {
+		return nil, jwt.Claims{}, err
+	}
 	reg := make(map[string]any, 6)
 	for _, name := range []string{"iss", "sub", "aud", "exp", "nbf", "iat"} {
 		if v, ok := claims[name]; ok {
 			if v == nil {
-				return jwt.Claims{}, errClaimTypes
+				return nil, jwt.Claims{}, errClaimTypes
 			}
 			reg[name] = v
 		}
@@ -262,14 +249,13 @@ func registeredClaims(claims map[string]any) (jwt.Claims, error) {
 	var c jwt.Claims
 	// go-jose's NumericDate refuses values so large they would wrap around
 	// in time arithmetic. Its errors are not passed on: they may quote values.
-	if b, err := json.Marshal(reg); err != nil || json.Unmarshal(b, &c) != nil {
-		return jwt.Claims{}, errClaimTypes
+	switch b, err := json.Marshal(reg); {
+	case err != nil || json.Unmarshal(b, &c) != nil:
+		return nil, jwt.Claims{}, errClaimTypes
+	case c.Expiry == nil:
+		return nil, jwt.Claims{}, errors.New("exp claim is missing")
+	case c.Subject == "":
+		return nil, jwt.Claims{}, errors.New("sub claim is missing or empty")
 	}
-	if c.Expiry == nil {
-		return jwt.Claims{}, errMissingExp
-	}
-	if c.Subject == "" {
-		return jwt.Claims{}, errMissingSub
-	}
-	return c, nil
+	return claims, c, nil
 }

@@ -155,7 +155,7 @@ func TestCachedTokenRefusedAfterKeyLeavesJWKS(t *testing.T) {
 
 func TestVerifiedCacheBounds(t *testing.T) {
 	now := time.Now()
-	ok := verified{expiry: now.Add(time.Hour)}
+	ok := verified{id: Identity{Subject: "s"}, expiry: now.Add(time.Hour)}
 	key := func(i int) [sha256.Size]byte { return sha256.Sum256([]byte{byte(i), byte(i >> 8), byte(i >> 16)}) }
 	tests := []struct {
 		name      string
@@ -170,9 +170,9 @@ func TestVerifiedCacheBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newVerifiedCache()
+			c := &verifiedCache{}
 			for i := range tt.n {
-				c.put(key(i), tt.size, Identity{Subject: "s"}, ok, now)
+				c.put(key(i), tt.size, ok, now)
 			}
 			if got := len(c.entries); got != tt.wantLen {
 				t.Errorf("len = %d, want %d", got, tt.wantLen)

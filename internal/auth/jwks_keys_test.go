@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -80,5 +81,38 @@ func TestAlgorithmsAreVerifiable(t *testing.T) {
 		if strings.EqualFold(name, "none") {
 			t.Error(`"none" is listed`)
 		}
+	}
+}
+
+func TestParseJWKSSkipsUnusableKeys(t *testing.T) {
+	keys := newTestKeys(t)
+	private := jose.JSONWebKey{Key: keys.ec, KeyID: "ec-private", Use: "sig"}
+	enc := jose.JSONWebKey{Key: keys.rsa.Public(), KeyID: "rsa-enc", Use: "enc"}
+	good := jose.JSONWebKey{Key: keys.ed.Public(), KeyID: "ed-1"}
+	kidless := jose.JSONWebKey{Key: keys.rsa.Public()}
+	body := fmt.Sprintf(`{"keys":[%s,%s,{"kty":"oct","k":"c2VjcmV0"},{"kty":"EC","crv":"P-256","x":"AA","y":"AA"},%s,%s]}`,
+		mustJSON(t, private), mustJSON(t, enc), mustJSON(t, good), mustJSON(t, kidless))
+	set, skipped, err := parseJWKS([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if skipped != 4 {
+		t.Errorf("skipped = %d, want 4", skipped)
+	}
+	var kids []string
+	for _, k := range set.keys {
+		kids = append(kids, k.KeyID)
+	}
+	if got, want := strings.Join(kids, ","), ",ed-1"; got != want {
+		t.Errorf("kept kids %q, want %q (kid-less first)", got, want)
+	}
+	if got := set.candidates(jose.ES256, "ec-private"); len(got) != 0 {
+		t.Error("a private key from a JWKS must not be used")
+	}
+	if got := set.candidates(jose.RS256, ""); len(got) != 1 {
+		t.Errorf("no-kid RS256 candidates = %d, want 1", len(got))
+	}
+	if got := set.candidates(jose.HS256, ""); len(got) != 0 {
+		t.Error("no key of a JWKS may serve HS256")
 	}
 }
