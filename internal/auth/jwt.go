@@ -139,7 +139,6 @@ func (v *JWT) Ambient(r *http.Request) bool {
 var (
 	errMalformedHeader = errors.New("authorization header is not a single Bearer token")
 	errMalformedToken  = errors.New("token is not a compact JWS signed with an allowed algorithm")
-	errClaimTypes      = errors.New("a registered claim has the wrong type")
 )
 
 func (v *JWT) tokenFrom(r *http.Request) (string, error) {
@@ -231,27 +230,49 @@ func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature, a
 // decodeClaims parses a verified payload and reads the registered claims
 // from that same map, so what is validated and what the mapping uses cannot
 // disagree (jwt.Claims alone would also take "EXP" for exp). exp and a
-// non-empty sub are required; null is the wrong type for any of them.
+// non-empty sub are required; a registered claim of another JSON type
+// (null included) is an error.
 func decodeClaims(payload []byte) (map[string]any, jwt.Claims, error) {
 	claims, err := decodeObject(payload)
 	if err != nil {
 		return nil, jwt.Claims{}, err
 	}
-	reg := make(map[string]any, 6)
-	for _, name := range []string{"iss", "sub", "aud", "exp", "nbf", "iat"} {
-		if v, ok := claims[name]; ok {
-			if v == nil {
-				return nil, jwt.Claims{}, errClaimTypes
-			}
-			reg[name] = v
-		}
+	ok := true
+	str := func(name string) string {
+		v, present := claims[name]
+		s, isStr := v.(string)
+		ok = ok && (isStr || !present)
+		return s
 	}
-	var c jwt.Claims
 	// go-jose's NumericDate refuses values so large they would wrap around
-	// in time arithmetic. Its errors are not passed on: they may quote values.
-	switch b, err := json.Marshal(reg); {
-	case err != nil || json.Unmarshal(b, &c) != nil:
-		return nil, jwt.Claims{}, errClaimTypes
+	// in time arithmetic.
+	date := func(name string) *jwt.NumericDate {
+		v, present := claims[name]
+		if !present {
+			return nil
+		}
+		n, isNum := v.(json.Number)
+		d := new(jwt.NumericDate)
+		ok = ok && isNum && d.UnmarshalJSON([]byte(n)) == nil
+		return d
+	}
+	c := jwt.Claims{Issuer: str("iss"), Subject: str("sub"), Expiry: date("exp"), NotBefore: date("nbf"), IssuedAt: date("iat")}
+	switch aud := claims["aud"].(type) {
+	case string:
+		c.Audience = jwt.Audience{aud}
+	case []any: // RFC 7519 §4.1.3: a string or an array of strings
+		c.Audience = make(jwt.Audience, len(aud))
+		for i, a := range aud {
+			s, isStr := a.(string)
+			c.Audience[i], ok = s, ok && isStr
+		}
+	default:
+		_, present := claims["aud"]
+		ok = ok && !present
+	}
+	switch {
+	case !ok:
+		return nil, jwt.Claims{}, errors.New("a registered claim has the wrong type")
 	case c.Expiry == nil:
 		return nil, jwt.Claims{}, errors.New("exp claim is missing")
 	case c.Subject == "":
