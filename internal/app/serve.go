@@ -12,13 +12,13 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/handler"
-	"github.com/vaultgate/vaultgate/internal/metrics"
 	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/tracing"
 	"github.com/vaultgate/vaultgate/internal/upstream"
@@ -149,12 +149,16 @@ func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt O
 		}
 	}()
 	reg := prometheus.NewRegistry()
-	m := metrics.New(reg)
-	m.BuildInfo.WithLabelValues(Version, Commit, runtime.Version()).Set(1)
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "vaultgate_build_info",
+		Help: "Always 1; labels carry the build's version, commit and Go version.",
+	}, []string{"version", "commit", "goversion"})
+	buildInfo.WithLabelValues(Version, Commit, runtime.Version()).Set(1)
+	reg.MustRegister(buildInfo, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	s.closers = append(s.closers, stopBackground)
 
-	authn, authReady, err := newAuthenticator(bg, cfg, m, log)
+	authn, authReady, err := newAuthenticator(bg, cfg, reg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -236,20 +240,15 @@ func (s *server) close() {
 }
 
 // newAuthenticator builds the AUTH_MODE authenticator and its readiness check.
-func newAuthenticator(ctx context.Context, cfg config.Config, m *metrics.Metrics, log zerolog.Logger) (handler.Authenticator, func(context.Context) error, error) {
-	ready := func(context.Context) error { return nil }
+func newAuthenticator(ctx context.Context, cfg config.Config, reg prometheus.Registerer, log zerolog.Logger) (handler.Authenticator, func(context.Context) error, error) {
+	alwaysReady := func(context.Context) error { return nil }
 	switch cfg.AuthMode {
 	case config.ModeJWT:
-		// Key fetches get their own client: the identity provider is not Apideck.
-		client := &http.Client{
-			Timeout: 10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		}
 		jc := cfg.JWT
-		jc.HS256Secret = cfg.HS256Secret.Reveal()
-		v, err := auth.NewJWT(ctx, jc, client, m, log)
+		if !cfg.HS256Secret.IsZero() {
+			jc.HS256Secret = []byte(cfg.HS256Secret.Reveal())
+		}
+		v, err := auth.NewJWT(ctx, jc, reg, log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -260,13 +259,13 @@ func newAuthenticator(ctx context.Context, cfg config.Config, m *metrics.Metrics
 			return nil
 		}, nil
 	case config.ModeForward:
-		f, err := auth.NewForward(cfg.Forward, m, log)
+		f, err := auth.NewForward(cfg.Forward, reg)
 		if err != nil {
 			return nil, nil, err
 		}
-		return f, ready, nil
+		return f, alwaysReady, nil
 	case config.ModeHeader:
-		return auth.NewHeader(cfg.Header), ready, nil
+		return auth.NewHeader(cfg.Header), alwaysReady, nil
 	}
 	return nil, nil, fmt.Errorf("AUTH_MODE: %q is not supported by this build", cfg.AuthMode)
 }

@@ -1,10 +1,15 @@
-// Package auth works out who a /connect request comes from: a verified JWT,
-// the app's own session (forward auth) or a trusted proxy's headers.
+// Package auth works out who a /connect request comes from — a verified
+// JWT, the app's own session (forward auth) or a trusted proxy's headers —
+// and maps the identity's claims to the Apideck consumer.
 package auth
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 )
 
 // Identity is an authenticated caller.
@@ -12,9 +17,8 @@ type Identity struct {
 	// Subject identifies the user for per-user rate limits and session reuse
 	// (the JWT "sub", or the equivalent claim in other modes).
 	Subject string
-	// Claims feed the consumer mapping. Never log them. Decoded JSON keeps
-	// numbers as json.Number, so integer ids survive exactly; objects are
-	// map[string]any and arrays []any. Treat them as read-only: a verified
+	// Claims feed the consumer mapping; never log them. Numbers are
+	// json.Number, so integer ids survive exactly. Read-only: a verified
 	// token's claims may be handed to every request presenting that token.
 	Claims map[string]any
 }
@@ -35,21 +39,15 @@ var (
 	ErrUnavailable     = errors.New("authentication unavailable")
 )
 
-// Error is every failure an authenticator returns. Reason is one of the
-// Reason constants; Err is a cause safe to log (it never holds a token,
-// a cookie or a claim value).
+// Error is every failure an authenticator returns. Err is a cause safe to
+// log: it never holds a token, a cookie or a claim value.
 type Error struct {
-	Class  error // ErrUnauthenticated or ErrUnavailable
-	Reason string
+	Class  error  // ErrUnauthenticated or ErrUnavailable
+	Reason string // one of the Reason constants
 	Err    error
 }
 
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%v (%s): %v", e.Class, e.Reason, e.Err)
-	}
-	return fmt.Sprintf("%v (%s)", e.Class, e.Reason)
-}
+func (e *Error) Error() string { return fmt.Sprintf("%v (%s): %v", e.Class, e.Reason, e.Err) }
 
 // Is makes errors.Is(err, ErrUnauthenticated) and errors.Is(err, ErrUnavailable) work.
 func (e *Error) Is(target error) bool { return target == e.Class }
@@ -63,3 +61,24 @@ func unauthenticated(reason string, err error) error {
 func unavailable(err error) error {
 	return &Error{Class: ErrUnavailable, Reason: ReasonUnavailable, Err: err}
 }
+
+var errNotObject = errors.New("not a single JSON object")
+
+// decodeObject parses exactly one JSON object (a token's claims, a
+// forward-auth answer), numbers kept as json.Number.
+func decodeObject(body []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return nil, errNotObject
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errNotObject
+	}
+	return obj, nil
+}
+
+// noRedirects makes a redirect (to a login page, typically) the answer
+// itself rather than something to follow.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

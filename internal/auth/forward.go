@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -15,78 +14,85 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rs/zerolog"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
-
-	"github.com/vaultgate/vaultgate/internal/metrics"
 )
 
-// maxForwardBody bounds the app's "who am I" answer.
-const maxForwardBody = 64 << 10
+const (
+	maxForwardBody  = 64 << 10 // the app's "who am I" answer
+	maxForwardCache = 10_000   // cached answers
+)
+
+// ForwardConfig configures forward auth: the app's own "who am I" endpoint
+// decides, given the request's Cookie and Authorization headers.
+type ForwardConfig struct {
+	URL      string
+	Timeout  time.Duration
+	CacheTTL time.Duration // 0: no cache
+}
 
 // Forward authenticates against the app's own session: it asks
 // ForwardConfig.URL, passing on only the request's Cookie and Authorization.
 type Forward struct {
-	cfg    ForwardConfig
-	client *http.Client
-	cache  *forwardCache // nil when CacheTTL is 0
-	hmac   []byte        // keys cache entries and fallback subjects; random per process
-	group  singleflight.Group
-	m      *metrics.Metrics
-	log    zerolog.Logger
+	cfg     ForwardConfig
+	client  *http.Client
+	hmac    []byte // random per process; keys the cache and fallback subjects
+	group   singleflight.Group
+	results *prometheus.CounterVec // vaultgate_forward_auth_total
+
+	mu    sync.Mutex
+	cache map[string]forwardEntry // successful lookups, while CacheTTL > 0
 }
 
-// NewForward returns a forward authenticator.
-func NewForward(cfg ForwardConfig, m *metrics.Metrics, log zerolog.Logger) (*Forward, error) {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
+type forwardEntry struct {
+	id      Identity
+	expires time.Time
+}
+
+// NewForward returns a forward authenticator and registers its metric on reg.
+func NewForward(cfg ForwardConfig, reg prometheus.Registerer) (*Forward, error) {
+	results := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vaultgate_forward_auth_total",
+		Help: "Forward-auth lookups at the app's own endpoint, by result (ok, unauthenticated, error, cache_hit).",
+	}, []string{"result"})
+	if err := reg.Register(results); err != nil {
 		return nil, err
 	}
-	f := &Forward{
-		cfg: cfg,
-		client: &http.Client{
-			Timeout: cfg.Timeout,
-			// A redirect (to a login page, typically) is not an answer.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		hmac: key,
-		m:    m,
-		log:  log,
-	}
-	if cfg.CacheTTL > 0 {
-		f.cache = newForwardCache(10_000, cfg.CacheTTL)
-	}
-	return f, nil
+	return &Forward{
+		cfg:     cfg,
+		client:  &http.Client{Timeout: cfg.Timeout, CheckRedirect: noRedirects},
+		hmac:    []byte(rand.Text()),
+		results: results,
+		cache:   map[string]forwardEntry{},
+	}, nil
 }
 
 // Ambient reports whether the credential is a cookie, which a browser
 // attaches by itself.
 func (f *Forward) Ambient(r *http.Request) bool { return r.Header.Get("Cookie") != "" }
 
-// Ready always holds: forward auth has nothing to load.
-func (f *Forward) Ready() bool { return true }
-
-// Authenticate implements the forward mode of the contract: 2xx with a JSON
-// object authenticates, 401/403 does not, anything else fails closed.
+// Authenticate asks the app: 2xx with a JSON object authenticates, 401/403
+// does not, anything else fails closed.
 func (f *Forward) Authenticate(r *http.Request) (Identity, error) {
 	cookie, authz := r.Header.Values("Cookie"), r.Header.Get("Authorization")
 	if len(cookie) == 0 && authz == "" {
-		return Identity{}, unauthenticated(ReasonMissing, nil)
+		return Identity{}, unauthenticated(ReasonMissing, errors.New("no cookie or authorization header"))
 	}
 	key := f.credentialKey(cookie, authz)
-	if f.cache != nil {
-		if id, ok := f.cache.get(key); ok {
-			f.m.ForwardAuth.WithLabelValues("cache_hit").Inc()
-			return id, nil
-		}
+	f.mu.Lock()
+	e, ok := f.cache[key] // only filled while CacheTTL > 0
+	f.mu.Unlock()
+	if ok && time.Now().Before(e.expires) {
+		f.results.WithLabelValues("cache_hit").Inc()
+		return e.id, nil
 	}
 	// Identical lookups in flight share one call; it is bounded by the
-	// forward timeout, not by the first caller's request.
+	// client's timeout, not by the first caller's request.
 	ctx := context.WithoutCancel(r.Context())
 	v, err, _ := f.group.Do(key, func() (any, error) {
 		id, err := f.lookup(ctx, cookie, authz, key)
-		if err == nil && f.cache != nil {
-			f.cache.put(key, id)
+		if err == nil && f.cfg.CacheTTL > 0 {
+			f.remember(key, id)
 		}
 		return id, err
 	})
@@ -97,8 +103,6 @@ func (f *Forward) Authenticate(r *http.Request) (Identity, error) {
 }
 
 func (f *Forward) lookup(ctx context.Context, cookie []string, authz, key string) (Identity, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.cfg.URL, nil)
 	if err != nil {
 		return Identity{}, f.fail(err)
@@ -116,31 +120,32 @@ func (f *Forward) lookup(ctx context.Context, cookie []string, authz, key string
 		return Identity{}, f.fail(errors.New("forward-auth endpoint unreachable or too slow"))
 	}
 	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxForwardBody+1))
 	switch {
 	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
-		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, maxForwardBody))
-		f.m.ForwardAuth.WithLabelValues("unauthenticated").Inc()
+		f.results.WithLabelValues("unauthenticated").Inc()
 		return Identity{}, unauthenticated(ReasonInvalid, fmt.Errorf("forward-auth endpoint answered %d", res.StatusCode))
 	case res.StatusCode < 200 || res.StatusCode > 299:
-		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, maxForwardBody))
 		return Identity{}, f.fail(fmt.Errorf("forward-auth endpoint answered %d", res.StatusCode))
+	case err != nil || len(body) > maxForwardBody:
+		return Identity{}, f.fail(errors.New("forward-auth answer unreadable or larger than 64 KiB"))
 	}
-	claims, err := decodeClaimsObject(io.LimitReader(res.Body, maxForwardBody+1), maxForwardBody)
+	claims, err := decodeObject(body)
 	if err != nil {
 		return Identity{}, f.fail(fmt.Errorf("forward-auth answer: %w", err))
 	}
-	f.m.ForwardAuth.WithLabelValues("ok").Inc()
-	return Identity{Subject: f.subject(claims, key), Claims: claims}, nil
+	f.results.WithLabelValues("ok").Inc()
+	return Identity{Subject: subject(claims, key), Claims: claims}, nil
 }
 
 func (f *Forward) fail(err error) error {
-	f.m.ForwardAuth.WithLabelValues("error").Inc()
+	f.results.WithLabelValues("error").Inc()
 	return unavailable(err)
 }
 
-// subject is the app's "sub" (or "id") when it gives one, else a stand-in
-// derived from the credentials so per-user limits still apply.
-func (f *Forward) subject(claims map[string]any, key string) string {
+// subject is the app's "sub" (or "id", "user_id") when it gives one, else a
+// stand-in derived from the credentials so per-user limits still apply.
+func subject(claims map[string]any, key string) string {
 	for _, name := range []string{"sub", "id", "user_id"} {
 		switch v := claims[name].(type) {
 		case string:
@@ -167,67 +172,19 @@ func (f *Forward) credentialKey(cookie []string, authz string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// decodeClaimsObject decodes a JSON object of at most limit bytes, numbers
-// kept exact as json.Number.
-func decodeClaimsObject(r io.Reader, limit int64) (map[string]any, error) {
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return nil, errors.New("unreadable body")
-	}
-	if int64(len(body)) > limit {
-		return nil, errors.New("body too large")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var claims map[string]any
-	if err := dec.Decode(&claims); err != nil || claims == nil {
-		return nil, errors.New("not a JSON object")
-	}
-	if dec.More() {
-		return nil, errors.New("trailing data after the JSON object")
-	}
-	return claims, nil
-}
-
-// forwardCache keeps recent successful lookups, bounded in size.
-type forwardCache struct {
-	ttl     time.Duration
-	max     int
-	now     func() time.Time
-	mu      sync.Mutex
-	entries map[string]forwardEntry
-}
-
-type forwardEntry struct {
-	id      Identity
-	expires time.Time
-}
-
-func newForwardCache(max int, ttl time.Duration) *forwardCache {
-	return &forwardCache{ttl: ttl, max: max, now: time.Now, entries: map[string]forwardEntry{}}
-}
-
-func (c *forwardCache) get(key string) (Identity, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[key]
-	if !ok || !c.now().Before(e.expires) {
-		delete(c.entries, key)
-		return Identity{}, false
-	}
-	return e.id, true
-}
-
-func (c *forwardCache) put(key string, id Identity) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	if len(c.entries) >= c.max {
-		for k, e := range c.entries {
-			if !now.Before(e.expires) || len(c.entries) >= c.max {
-				delete(c.entries, k)
+// remember caches a successful lookup; an expired entry for the same
+// credentials is overwritten, others go when the cache is full.
+func (f *Forward) remember(key string, id Identity) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	if len(f.cache) >= maxForwardCache {
+		// Expired entries go first; while still full, arbitrary ones do.
+		for k, e := range f.cache {
+			if !now.Before(e.expires) || len(f.cache) >= maxForwardCache {
+				delete(f.cache, k)
 			}
 		}
 	}
-	c.entries[key] = forwardEntry{id: id, expires: now.Add(c.ttl)}
+	f.cache[key] = forwardEntry{id: id, expires: now.Add(f.cfg.CacheTTL)}
 }

@@ -8,13 +8,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/rs/zerolog"
-
-	"github.com/vaultgate/vaultgate/internal/metrics"
 )
 
 // fakeApp plays a Rails/Django app's "who am I" endpoint.
@@ -43,7 +41,7 @@ func sessionApp(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"id": 42, "email": "ada@acme.test", "account": {"id": 9001, "name": "Acme"}}`))
 }
 
-func newForwardFor(t *testing.T, h http.HandlerFunc, cfg ForwardConfig) (*Forward, *fakeApp, *metrics.Metrics) {
+func newForwardFor(t *testing.T, h http.HandlerFunc, cfg ForwardConfig) (*Forward, *fakeApp) {
 	t.Helper()
 	app := &fakeApp{handler: h}
 	srv := httptest.NewServer(app)
@@ -52,12 +50,11 @@ func newForwardFor(t *testing.T, h http.HandlerFunc, cfg ForwardConfig) (*Forwar
 	if cfg.Timeout == 0 {
 		cfg.Timeout = time.Second
 	}
-	m := metrics.New(prometheus.NewRegistry())
-	f, err := NewForward(cfg, m, zerolog.Nop())
+	f, err := NewForward(cfg, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f, app, m
+	return f, app
 }
 
 func cookieRequest(value string) *http.Request {
@@ -81,7 +78,7 @@ func TestForwardOutcomes(t *testing.T) {
 		{"expired session", sessionApp, "expired", ErrUnauthenticated, ReasonInvalid},
 		{"forbidden", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }, "x", ErrUnauthenticated, ReasonInvalid},
 		{"app broken", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, "x", ErrUnavailable, ReasonUnavailable},
-		{"redirect to login", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/login", 302) }, "x", ErrUnavailable, ReasonUnavailable},
+		{"redirect to login", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/login", http.StatusFound) }, "x", ErrUnavailable, ReasonUnavailable},
 		{"html 200", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>hi</html>")) }, "x", ErrUnavailable, ReasonUnavailable},
 		{"json array", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`[1]`)) }, "x", ErrUnavailable, ReasonUnavailable},
 		{"huge body", func(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +93,7 @@ func TestForwardOutcomes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f, _, _ := newForwardFor(t, tc.handler, ForwardConfig{Timeout: 200 * time.Millisecond})
+			f, _ := newForwardFor(t, tc.handler, ForwardConfig{Timeout: 200 * time.Millisecond})
 			id, err := f.Authenticate(cookieRequest(tc.cookie))
 			if tc.want == nil {
 				if err != nil {
@@ -119,7 +116,7 @@ func TestForwardOutcomes(t *testing.T) {
 }
 
 func TestForwardSendsOnlyCookieAndAuthorization(t *testing.T) {
-	f, app, _ := newForwardFor(t, sessionApp, ForwardConfig{})
+	f, app := newForwardFor(t, sessionApp, ForwardConfig{})
 	r := cookieRequest("valid")
 	r.Header.Set("Authorization", "Bearer opaque")
 	if _, err := f.Authenticate(r); err != nil {
@@ -138,7 +135,7 @@ func TestForwardSendsOnlyCookieAndAuthorization(t *testing.T) {
 }
 
 func TestForwardWithoutCredentialsDoesNotCallTheApp(t *testing.T) {
-	f, app, _ := newForwardFor(t, sessionApp, ForwardConfig{})
+	f, app := newForwardFor(t, sessionApp, ForwardConfig{})
 	_, err := f.Authenticate(httptest.NewRequest("GET", "/connect", nil))
 	var ae *Error
 	if !errors.As(err, &ae) || ae.Reason != ReasonMissing || app.calls.Load() != 0 {
@@ -147,42 +144,48 @@ func TestForwardWithoutCredentialsDoesNotCallTheApp(t *testing.T) {
 }
 
 func TestForwardCache(t *testing.T) {
-	f, app, m := newForwardFor(t, sessionApp, ForwardConfig{CacheTTL: time.Minute})
-	now := time.Now()
-	f.cache.now = func() time.Time { return now }
-	for range 3 {
-		if _, err := f.Authenticate(cookieRequest("valid")); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		app := &fakeApp{handler: sessionApp}
+		f, err := NewForward(ForwardConfig{URL: "http://app.test/api/me", Timeout: time.Second, CacheTTL: time.Minute}, prometheus.NewRegistry())
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if app.calls.Load() != 1 {
-		t.Fatalf("calls = %d, want 1 (cached)", app.calls.Load())
-	}
-	if got := testutil.ToFloat64(m.ForwardAuth.WithLabelValues("cache_hit")); got != 2 {
-		t.Fatalf("cache hits = %v", got)
-	}
-	// Failures are not cached, and another cookie is another entry.
-	for range 2 {
-		_, _ = f.Authenticate(cookieRequest("expired"))
-	}
-	if app.calls.Load() != 3 {
-		t.Fatalf("calls = %d, want 3", app.calls.Load())
-	}
-	now = now.Add(61 * time.Second)
-	_, _ = f.Authenticate(cookieRequest("valid"))
-	if app.calls.Load() != 4 {
-		t.Fatalf("expired entry served: calls = %d", app.calls.Load())
-	}
-	for key := range f.cache.entries {
-		if strings.Contains(key, "valid") || strings.Contains(key, "_app_session") {
-			t.Fatalf("cache key holds the raw credential: %s", key)
+		// In memory: a socket would keep the bubble's clock from advancing.
+		f.client.Transport = handlerTransport{app}
+		for range 3 {
+			if _, err := f.Authenticate(cookieRequest("valid")); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
+		if app.calls.Load() != 1 {
+			t.Fatalf("calls = %d, want 1 (cached)", app.calls.Load())
+		}
+		if got := testutil.ToFloat64(f.results.WithLabelValues("cache_hit")); got != 2 {
+			t.Fatalf("cache hits = %v", got)
+		}
+		// Failures are not cached, and another cookie is another entry.
+		for range 2 {
+			_, _ = f.Authenticate(cookieRequest("expired"))
+		}
+		if app.calls.Load() != 3 {
+			t.Fatalf("calls = %d, want 3", app.calls.Load())
+		}
+		time.Sleep(61 * time.Second)
+		_, _ = f.Authenticate(cookieRequest("valid"))
+		if app.calls.Load() != 4 {
+			t.Fatalf("expired entry served: calls = %d", app.calls.Load())
+		}
+		for key := range f.cache {
+			if strings.Contains(key, "valid") || strings.Contains(key, "_app_session") {
+				t.Fatalf("cache key holds the raw credential: %s", key)
+			}
+		}
+	})
 }
 
 func TestForwardCoalescesConcurrentLookups(t *testing.T) {
 	release := make(chan struct{})
-	f, app, _ := newForwardFor(t, func(w http.ResponseWriter, r *http.Request) {
+	f, app := newForwardFor(t, func(w http.ResponseWriter, r *http.Request) {
 		<-release
 		sessionApp(w, r)
 	}, ForwardConfig{})
@@ -205,7 +208,7 @@ func TestForwardCoalescesConcurrentLookups(t *testing.T) {
 }
 
 func TestForwardAmbient(t *testing.T) {
-	f, _, _ := newForwardFor(t, sessionApp, ForwardConfig{})
+	f, _ := newForwardFor(t, sessionApp, ForwardConfig{})
 	if !f.Ambient(cookieRequest("x")) {
 		t.Error("cookie credential must count as ambient")
 	}

@@ -5,11 +5,18 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
 // maxIdentityHeader bounds each identity header's value.
 const maxIdentityHeader = 1024
+
+// HeaderConfig configures identity from a trusted proxy's headers.
+type HeaderConfig struct {
+	UserHeader, EmailHeader, GroupsHeader string
+	TrustedProxies                        []netip.Prefix // the only peers whose headers count
+}
 
 // Header takes identity from a trusted proxy's headers (oauth2-proxy,
 // Pomerium, a cloud IAP), and only when the TCP peer is that proxy: from
@@ -22,9 +29,6 @@ func NewHeader(cfg HeaderConfig) *Header { return &Header{cfg: cfg} }
 // Ambient holds always: the proxy authenticates the browser by its own cookie.
 func (h *Header) Ambient(*http.Request) bool { return true }
 
-// Ready always holds.
-func (h *Header) Ready() bool { return true }
-
 // Authenticate exposes the headers as claims sub, email and groups.
 func (h *Header) Authenticate(r *http.Request) (Identity, error) {
 	if !h.trustedPeer(r.RemoteAddr) {
@@ -35,7 +39,7 @@ func (h *Header) Authenticate(r *http.Request) (Identity, error) {
 		return Identity{}, unauthenticated(ReasonInvalid, errors.New("malformed user header"))
 	}
 	if user == "" {
-		return Identity{}, unauthenticated(ReasonMissing, nil)
+		return Identity{}, unauthenticated(ReasonMissing, errors.New("no user header"))
 	}
 	claims := map[string]any{"sub": user}
 	if email, ok := headerValue(r, h.cfg.EmailHeader); ok && email != "" {
@@ -59,37 +63,19 @@ func (h *Header) trustedPeer(remoteAddr string) bool {
 		host = remoteAddr
 	}
 	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	ip = ip.Unmap()
-	for _, p := range h.cfg.TrustedProxies {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return err == nil && slices.ContainsFunc(h.cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) })
 }
 
 // headerValue returns a header's single value; ok is false when it is
 // repeated, too long or not printable ASCII.
 func headerValue(r *http.Request, name string) (string, bool) {
 	values := r.Header.Values(name)
-	switch len(values) {
-	case 0:
+	if len(values) == 0 {
 		return "", true
-	case 1:
-	default:
-		return "", false
 	}
 	v := strings.TrimSpace(values[0])
-	if len(v) > maxIdentityHeader {
+	if len(values) > 1 || len(v) > maxIdentityHeader || strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c > 0x7e }) {
 		return "", false
-	}
-	for i := 0; i < len(v); i++ {
-		if v[i] < 0x20 || v[i] > 0x7e {
-			return "", false
-		}
 	}
 	return v, true
 }

@@ -1,96 +1,265 @@
 package auth
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
 
-// maxKeyAttempts bounds how many keys one token is tried against, so a large
-// key set (or one repeating a kid) cannot turn one request into many
-// signature checks.
-const maxKeyAttempts = 8
+// Algorithms lists the JWS algorithms a verifier can be configured with,
+// in their canonical spelling. "none" is deliberately not one.
+func Algorithms() []string {
+	return []string{
+		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+		"ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512",
+	}
+}
 
-var (
-	errJWKSNotJSON   = errors.New("jwks: body is not a JSON key set")
-	errJWKSNoSigKeys = errors.New("jwks: no usable public signing keys")
+// Labels of vaultgate_jwks_fetches_total.
+const (
+	triggerStartup    = "startup"
+	triggerRefresh    = "refresh"
+	triggerUnknownKID = "unknown_kid"
+	resultOK          = "ok"
+	resultError       = "error"
 )
 
-// verificationKey is one public key from a JWKS.
-type verificationKey struct {
-	kid string
-	alg string // the JWK's "alg", empty when it names none
-	key any    // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
-}
+const (
+	fetchTimeout      = 5 * time.Second // one GET of the JWKS or discovery document
+	maxFetchBody      = 1 << 20
+	startupRetryDelay = 2 * time.Second // doubles after each failure, up to the refresh interval
+	// maxKeyAttempts bounds the keys one token is tried against: a large key
+	// set must not turn one request into many signature checks.
+	maxKeyAttempts = 8
+)
 
-// keySet is an immutable snapshot of the JWKS; a refresh replaces it whole.
-type keySet struct {
-	keys []verificationKey // kid-less keys first, then in document order
-}
+var errFetchTooLarge = errors.New("body larger than 1 MiB")
 
-// parseJWKS reads a JWKS document. Keys that cannot be used to verify
-// signatures — unknown types, "use" other than "sig", symmetric keys or any
-// private key material — are skipped one by one (skipped counts them) so a
-// single odd entry does not discard the whole set. Errors never quote the
-// document.
+// keySet is an immutable snapshot of the JWKS, kid-less keys first, then in
+// document order; a refresh replaces it whole.
+type keySet struct{ keys []jose.JSONWebKey }
+
+// parseJWKS reads a JWKS document, skipping (and counting) keys that cannot
+// verify signatures — unknown types, "use" other than "sig", symmetric or
+// private keys — so one odd entry does not discard the set. Errors never
+// quote the document.
 func parseJWKS(body []byte) (set *keySet, skipped int, err error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, 0, errJWKSNotJSON
+		return nil, 0, errors.New("jwks: body is not a JSON key set")
 	}
-	var withKID, withoutKID []verificationKey
+	var withKID, withoutKID []jose.JSONWebKey
 	for _, raw := range doc.Keys {
-		var jwk jose.JSONWebKey
-		if err := jwk.UnmarshalJSON(raw); err != nil {
+		var k jose.JSONWebKey
+		// IsPublic is false for symmetric and private keys alike: an "oct"
+		// key in a public JWKS would let anyone who reads it mint tokens.
+		if k.UnmarshalJSON(raw) != nil || !k.IsPublic() || !k.Valid() || (k.Use != "" && k.Use != "sig") {
 			skipped++
-			continue
-		}
-		// IsPublic is false for symmetric and private keys alike: a JWKS
-		// must only publish public keys, and an "oct" key there would let
-		// anyone who can read the JWKS mint tokens.
-		if !jwk.IsPublic() || !jwk.Valid() || (jwk.Use != "" && jwk.Use != "sig") {
-			skipped++
-			continue
-		}
-		k := verificationKey{kid: jwk.KeyID, alg: jwk.Algorithm, key: jwk.Key}
-		if k.kid == "" {
+		} else if k.KeyID == "" {
 			withoutKID = append(withoutKID, k)
 		} else {
 			withKID = append(withKID, k)
 		}
 	}
 	if len(withKID)+len(withoutKID) == 0 {
-		return nil, skipped, errJWKSNoSigKeys
+		return nil, skipped, errors.New("jwks: no usable public signing keys")
 	}
 	return &keySet{keys: append(withoutKID, withKID...)}, skipped, nil
 }
 
-// candidates lists the keys a token with this alg and kid may be verified
-// with. A kid selects exactly the keys carrying it; a token without a kid is
-// tried against kid-less keys first, then the others. Either way at most
-// maxKeyAttempts keys are returned.
+// candidates lists the keys that may verify a token with this alg and kid:
+// a kid selects the keys carrying it; without one, kid-less keys come first.
 func (s *keySet) candidates(alg jose.SignatureAlgorithm, kid string) []any {
 	if s == nil {
 		return nil
 	}
 	var out []any
 	for _, k := range s.keys {
-		if kid != "" && k.kid != kid {
-			continue
-		}
-		if !keyFits(alg, k.alg, k.key) {
-			continue
-		}
-		out = append(out, k.key)
-		if len(out) == maxKeyAttempts {
-			break
+		if (kid == "" || k.KeyID == kid) && keyFits(alg, k.Algorithm, k.Key) {
+			if out = append(out, k.Key); len(out) == maxKeyAttempts {
+				break
+			}
 		}
 	}
 	return out
 }
 
-// size is the number of keys held.
-func (s *keySet) size() int { return len(s.keys) }
+// keyFits guards against algorithm confusion: the token's header picks the
+// algorithm, so the key's type (and the JWK's "alg", if any) must agree —
+// an RSA public key must never serve as an HMAC secret.
+func keyFits(alg jose.SignatureAlgorithm, jwkAlg string, key any) bool {
+	if jwkAlg != "" && jwkAlg != string(alg) {
+		return false
+	}
+	switch alg {
+	case jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512:
+		_, ok := key.(*rsa.PublicKey)
+		return ok
+	case jose.ES256, jose.ES384, jose.ES512:
+		k, ok := key.(*ecdsa.PublicKey)
+		if !ok || k == nil || k.Curve == nil {
+			return false
+		}
+		curve := k.Curve.Params().Name
+		return alg == jose.ES256 && curve == "P-256" || alg == jose.ES384 && curve == "P-384" || alg == jose.ES512 && curve == "P-521"
+	case jose.EdDSA:
+		k, ok := key.(ed25519.PublicKey)
+		return ok && len(k) == ed25519.PublicKeySize
+	case jose.HS256, jose.HS384, jose.HS512:
+		k, ok := key.([]byte)
+		return ok && len(k) > 0
+	}
+	return false
+}
+
+// fetch loads the key set and swaps it in; on failure the known keys stay.
+// Fetches are serialised so a slow older answer cannot replace a newer one.
+func (v *JWT) fetch(ctx context.Context, trigger string) error {
+	v.fetchMu.Lock()
+	defer v.fetchMu.Unlock()
+	set, skipped, err := v.fetchKeys(ctx)
+	if err != nil {
+		v.fetches.WithLabelValues(trigger, resultError).Inc()
+		v.log.Warn().Err(err).Str("trigger", trigger).Bool("keys_loaded", v.keys.Load() != nil).Msg("jwks fetch failed")
+		return err
+	}
+	v.keys.Store(set)
+	v.fetches.WithLabelValues(trigger, resultOK).Inc()
+	v.log.Debug().Str("trigger", trigger).Int("keys", len(set.keys)).Int("skipped_keys", skipped).Msg("jwks loaded")
+	if skipped > 0 {
+		v.log.Warn().Int("skipped_keys", skipped).Msg("jwks holds keys that cannot verify signatures; ignored")
+	}
+	return nil
+}
+
+// fetchKeys runs under fetchMu. In OIDC mode it discovers the JWKS URL
+// first, until that succeeds once.
+func (v *JWT) fetchKeys(ctx context.Context) (*keySet, int, error) {
+	if v.jwksURL == "" {
+		uri, err := v.discover(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("oidc discovery: %w", err)
+		}
+		v.jwksURL = uri
+	}
+	body, err := v.get(ctx, v.jwksURL)
+	if err != nil {
+		return nil, 0, fmt.Errorf("jwks: %w", err)
+	}
+	return parseJWKS(body)
+}
+
+// discover reads the issuer's discovery document. Its issuer must equal the
+// configured one exactly (OpenID Connect Discovery §4.3), or a look-alike
+// issuer's keys could be trusted.
+func (v *JWT) discover(ctx context.Context) (string, error) {
+	body, err := v.get(ctx, strings.TrimRight(v.cfg.OIDCIssuer, "/")+"/.well-known/openid-configuration")
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return "", errors.New("document is not a JSON object")
+	}
+	if doc.Issuer != v.cfg.OIDCIssuer {
+		// Remote text, bounded before it reaches a log.
+		if len(doc.Issuer) > 200 {
+			doc.Issuer = doc.Issuer[:200] + "…"
+		}
+		return "", fmt.Errorf("document's issuer differs: configured %q, document says %q", v.cfg.OIDCIssuer, doc.Issuer)
+	}
+	u, err := url.Parse(doc.JWKSURI)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", errors.New("jwks_uri is not an absolute http(s) URL")
+	}
+	return u.String(), nil
+}
+
+// get fetches a small JSON document.
+func (v *JWT) get(ctx context.Context, uri string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := v.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFetchBody+1))
+	switch {
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("GET %s: status %d", uri, resp.StatusCode)
+	case err != nil:
+		return nil, fmt.Errorf("GET %s: reading body: %w", uri, err)
+	case len(body) > maxFetchBody:
+		return nil, fmt.Errorf("GET %s: %w", uri, errFetchTooLarge)
+	}
+	return body, nil
+}
+
+// refreshLoop refetches every RefreshInterval until ctx is done; after a
+// failure sooner, so a JWKS that was down at start is picked up within
+// seconds. Retries before the first success count as "startup" fetches.
+func (v *JWT) refreshLoop(ctx context.Context, ok bool) {
+	backoff := startupRetryDelay
+	for {
+		wait := v.cfg.RefreshInterval
+		if ok {
+			backoff = startupRetryDelay
+		} else {
+			wait, backoff = min(backoff, wait), min(2*backoff, wait)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		trigger := triggerRefresh
+		if v.keys.Load() == nil {
+			trigger = triggerStartup
+		}
+		ok = v.fetch(ctx, trigger) == nil
+	}
+}
+
+// refetchForUnknownKey refetches the JWKS for a kid we do not hold (a
+// rotation), unless such a refetch started within UnknownKIDInterval: made-up
+// kids must not become a flood of JWKS requests. Callers arriving meanwhile
+// wait for the one in flight. It returns the key set as it stands then.
+func (v *JWT) refetchForUnknownKey(ctx context.Context) *keySet {
+	// kidFlight runs one call at a time, so lastKIDPull needs no lock of
+	// its own.
+	ch := v.kidFlight.DoChan("jwks", func() (any, error) {
+		now := time.Now()
+		if !v.lastKIDPull.IsZero() && now.Sub(v.lastKIDPull) < v.cfg.UnknownKIDInterval {
+			return nil, nil
+		}
+		v.lastKIDPull = now
+		// Detached from the caller: others may be waiting on this fetch,
+		// and it is bounded by fetchTimeout anyway.
+		return nil, v.fetch(context.WithoutCancel(ctx), triggerUnknownKID)
+	})
+	select {
+	case <-ctx.Done():
+	case <-ch:
+	}
+	return v.keys.Load()
+}

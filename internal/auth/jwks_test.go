@@ -5,14 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/rs/zerolog"
 )
 
 func TestKeyRotationWorksOnFirstRequest(t *testing.T) {
@@ -22,12 +21,12 @@ func TestKeyRotationWorksOnFirstRequest(t *testing.T) {
 	if !h.v.Ready() {
 		t.Fatal("not ready after a successful start-up fetch")
 	}
-	if _, err := h.v.Verify(context.Background(), sign(t, jose.RS256, old.rsa, "rsa-1", claimsAt(time.Now(), nil))); err != nil {
+	if _, err := check(h.v, sign(t, jose.RS256, old.rsa, "rsa-1", claimsAt(time.Now(), nil))); err != nil {
 		t.Fatalf("old key: %v", err)
 	}
 
 	srv.setKeys([]jose.JSONWebKey{{Key: rotated.rsa.Public(), KeyID: "rsa-2", Algorithm: "RS256", Use: "sig"}})
-	id, err := h.v.Verify(context.Background(), sign(t, jose.RS256, rotated.rsa, "rsa-2", claimsAt(time.Now(), nil)))
+	id, err := check(h.v, sign(t, jose.RS256, rotated.rsa, "rsa-2", claimsAt(time.Now(), nil)))
 	if err != nil {
 		t.Fatalf("rotated key, first request: %v", err)
 	}
@@ -44,53 +43,53 @@ func TestKeyRotationWorksOnFirstRequest(t *testing.T) {
 		t.Errorf("unknown_kid/ok = %v, want 1", got)
 	}
 	// The old key left the JWKS, so it no longer verifies.
-	_, err = h.v.Verify(context.Background(), sign(t, jose.RS256, old.rsa, "rsa-1", claimsAt(time.Now(), nil)))
+	_, err = check(h.v, sign(t, jose.RS256, old.rsa, "rsa-1", claimsAt(time.Now(), nil)))
 	if reasonOf(err) != ReasonInvalid {
 		t.Errorf("retired key: err = %v, want invalid", err)
 	}
 }
 
 func TestUnknownKIDFloodIsThrottled(t *testing.T) {
-	keys := newTestKeys(t)
+	keys, rotated := newTestKeys(t), newTestKeys(t)
 	srv := newIDServer(t, keys.jwks())
-	clock := newFakeClock(time.Now())
-	h := startJWT(t, jwksConfig(srv.url()), func(v *JWT) { v.now = clock.Now })
-	before := srv.jwksFetches.Load()
+	synctest.Test(t, func(t *testing.T) {
+		h := startJWT(t, jwksConfig(srv.url()), inMemory(srv))
+		before := srv.jwksFetches.Load()
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 200)
-	for range 200 {
-		wg.Go(func() {
-			kid := make([]byte, 8)
-			_, _ = rand.Read(kid)
-			_, err := h.v.Verify(context.Background(), sign(t, jose.ES256, keys.ec, hex.EncodeToString(kid), claimsAt(time.Now(), nil)))
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if !errors.Is(err, ErrUnauthenticated) || reasonOf(err) != ReasonInvalid {
-			t.Fatalf("made-up kid: err = %v, want unauthenticated/invalid", err)
+		var wg sync.WaitGroup
+		errs := make(chan error, 200)
+		for range 200 {
+			wg.Go(func() {
+				kid := make([]byte, 8)
+				_, _ = rand.Read(kid)
+				_, err := check(h.v, sign(t, jose.ES256, keys.ec, hex.EncodeToString(kid), claimsAt(time.Now(), nil)))
+				errs <- err
+			})
 		}
-	}
-	if extra := srv.jwksFetches.Load() - before; extra > 1 {
-		t.Errorf("200 made-up kids caused %d JWKS fetches, want at most 1", extra)
-	}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if !errors.Is(err, ErrUnauthenticated) || reasonOf(err) != ReasonInvalid {
+				t.Fatalf("made-up kid: err = %v, want unauthenticated/invalid", err)
+			}
+		}
+		if extra := srv.jwksFetches.Load() - before; extra > 1 {
+			t.Errorf("200 made-up kids caused %d JWKS fetches, want at most 1", extra)
+		}
 
-	// Within the interval even a real rotation waits; once it has passed,
-	// the next unknown kid refetches again.
-	rotated := newTestKeys(t)
-	srv.setKeys(append(keys.jwks(), jose.JSONWebKey{Key: rotated.ec.Public(), KeyID: "ec-2", Use: "sig"}))
-	tok := sign(t, jose.ES256, rotated.ec, "ec-2", claimsAt(time.Now(), nil))
-	clock.Add(29 * time.Second)
-	if _, err := h.v.Verify(context.Background(), tok); reasonOf(err) != ReasonInvalid {
-		t.Fatalf("within the interval: err = %v, want invalid", err)
-	}
-	clock.Add(2 * time.Second)
-	if _, err := h.v.Verify(context.Background(), tok); err != nil {
-		t.Fatalf("after the interval: %v", err)
-	}
+		// Within the interval even a real rotation waits; once it has
+		// passed, the next unknown kid refetches again.
+		srv.setKeys(append(keys.jwks(), jose.JSONWebKey{Key: rotated.ec.Public(), KeyID: "ec-2", Use: "sig"}))
+		tok := sign(t, jose.ES256, rotated.ec, "ec-2", claimsAt(time.Now(), nil))
+		time.Sleep(29 * time.Second)
+		if _, err := check(h.v, tok); reasonOf(err) != ReasonInvalid {
+			t.Fatalf("within the interval: err = %v, want invalid", err)
+		}
+		time.Sleep(2 * time.Second)
+		if _, err := check(h.v, tok); err != nil {
+			t.Fatalf("after the interval: %v", err)
+		}
+	})
 }
 
 func TestPeriodicRefreshDoesNotThrottleUnknownKID(t *testing.T) {
@@ -104,7 +103,7 @@ func TestPeriodicRefreshDoesNotThrottleUnknownKID(t *testing.T) {
 	}
 
 	srv.setKeys([]jose.JSONWebKey{{Key: rotated.ed.Public(), KeyID: "ed-2"}})
-	if _, err := h.v.Verify(context.Background(), sign(t, jose.EdDSA, rotated.ed, "ed-2", claimsAt(time.Now(), nil))); err != nil {
+	if _, err := check(h.v, sign(t, jose.EdDSA, rotated.ed, "ed-2", claimsAt(time.Now(), nil))); err != nil {
 		t.Fatalf("rotated key right after start-up and refresh fetches: %v", err)
 	}
 	if got := h.fetches(triggerUnknownKID, resultOK); got != 1 {
@@ -118,16 +117,21 @@ func TestPeriodicRefreshDoesNotThrottleUnknownKID(t *testing.T) {
 func TestRefreshLoopRefetches(t *testing.T) {
 	keys, rotated := newTestKeys(t), newTestKeys(t)
 	srv := newIDServer(t, keys.jwks())
-	cfg := jwksConfig(srv.url())
-	cfg.RefreshInterval = 10 * time.Millisecond
-	h := startJWT(t, cfg, nil)
-	srv.setKeys([]jose.JSONWebKey{{Key: rotated.ed.Public(), KeyID: "ed-2"}})
-	eventually(t, "a periodic refresh to load the new key", func() bool {
-		return len(h.v.keys.Load().candidates(jose.EdDSA, "ed-2")) == 1
+	synctest.Test(t, func(t *testing.T) {
+		h := startJWT(t, jwksConfig(srv.url()), inMemory(srv))
+		srv.setKeys([]jose.JSONWebKey{{Key: rotated.ed.Public(), KeyID: "ed-2"}})
+		time.Sleep(h.v.cfg.RefreshInterval)
+		synctest.Wait()
+		if got := len(h.v.keys.Load().candidates(jose.EdDSA, "ed-2")); got != 1 {
+			t.Fatalf("after one refresh interval the new key is not loaded (%d candidates)", got)
+		}
+		if got := h.fetches(triggerRefresh, resultOK); got != 1 {
+			t.Errorf("refresh/ok = %v, want 1", got)
+		}
+		if got := h.fetches(triggerUnknownKID, resultOK) + h.fetches(triggerUnknownKID, resultError); got != 0 {
+			t.Errorf("unknown_kid fetches = %v, want 0", got)
+		}
 	})
-	if got := h.fetches(triggerUnknownKID, resultOK) + h.fetches(triggerUnknownKID, resultError); got != 0 {
-		t.Errorf("unknown_kid fetches = %v, want 0", got)
-	}
 }
 
 func TestKnownKeysSurviveJWKSOutage(t *testing.T) {
@@ -137,7 +141,7 @@ func TestKnownKeysSurviveJWKSOutage(t *testing.T) {
 			srv := newIDServer(t, keys.jwks())
 			cfg := jwksConfig(srv.url())
 			cfg.RefreshInterval = 10 * time.Millisecond
-			h := startJWT(t, cfg, func(v *JWT) { v.retryBase = 5 * time.Millisecond })
+			h := startJWT(t, cfg, nil)
 			if outage == "503" {
 				srv.setDown(true)
 			} else {
@@ -152,12 +156,12 @@ func TestKnownKeysSurviveJWKSOutage(t *testing.T) {
 				"rsa-1": sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil)),
 				"ed-1":  sign(t, jose.EdDSA, keys.ed, "ed-1", claimsAt(time.Now(), nil)),
 			} {
-				if _, err := h.v.Verify(context.Background(), tok); err != nil {
+				if _, err := check(h.v, tok); err != nil {
 					t.Errorf("%s during outage: %v", kid, err)
 				}
 			}
 			// An unknown kid during the outage is a bad token, not an outage.
-			_, err := h.v.Verify(context.Background(), sign(t, jose.RS256, keys.rsa, "nope", claimsAt(time.Now(), nil)))
+			_, err := check(h.v, sign(t, jose.RS256, keys.rsa, "nope", claimsAt(time.Now(), nil)))
 			if reasonOf(err) != ReasonInvalid {
 				t.Errorf("unknown kid during outage: err = %v, want invalid", err)
 			}
@@ -169,49 +173,41 @@ func TestJWKSDownAtStart(t *testing.T) {
 	keys := newTestKeys(t)
 	srv := newIDServer(t, keys.jwks())
 	srv.setDown(true)
-	h := startJWT(t, jwksConfig(srv.url()), func(v *JWT) { v.retryBase = 5 * time.Millisecond })
+	synctest.Test(t, func(t *testing.T) {
+		h := startJWT(t, jwksConfig(srv.url()), inMemory(srv))
+		if h.v.Ready() {
+			t.Fatal("Ready() = true without keys")
+		}
+		tok := sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil))
+		_, err := check(h.v, tok)
+		if !errors.Is(err, ErrUnavailable) || reasonOf(err) != ReasonUnavailable {
+			t.Fatalf("err = %v, want ErrUnavailable", err)
+		}
+		assertNoLeak(t, err.Error(), tok)
+		// A token that cannot be one is still a 401, not a 503.
+		if _, err := check(h.v, "garbage"); reasonOf(err) != ReasonInvalid {
+			t.Errorf("garbage while unavailable: err = %v, want invalid", err)
+		}
+		// Retries back off from 2 s, doubling: 2, 6 and 14 s after the start.
+		time.Sleep(14 * time.Second)
+		synctest.Wait()
+		if got := h.fetches(triggerStartup, resultError); got < 3 {
+			t.Fatalf("startup/error = %v after 14 s, want at least 3", got)
+		}
 
-	if h.v.Ready() {
-		t.Fatal("Ready() = true without keys")
-	}
-	tok := sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil))
-	_, err := h.v.Verify(context.Background(), tok)
-	if !errors.Is(err, ErrUnavailable) || reasonOf(err) != ReasonUnavailable {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
-	}
-	assertNoLeak(t, err.Error(), tok)
-	// A token that cannot be one is still a 401, not a 503.
-	if _, err := h.v.Verify(context.Background(), "garbage"); reasonOf(err) != ReasonInvalid {
-		t.Errorf("garbage while unavailable: err = %v, want invalid", err)
-	}
-	eventually(t, "start-up retries", func() bool { return h.fetches(triggerStartup, resultError) >= 3 })
-
-	srv.setDown(false)
-	eventually(t, "Ready() after the JWKS came back", h.v.Ready)
-	if _, err := h.v.Verify(context.Background(), tok); err != nil {
-		t.Fatalf("after recovery: %v", err)
-	}
-	if got := h.fetches(triggerStartup, resultOK); got != 1 {
-		t.Errorf("startup/ok = %v, want 1", got)
-	}
-}
-
-func TestJWKSUnreachableAtStart(t *testing.T) {
-	srv := newIDServer(t, nil)
-	url := srv.url()
-	srv.srv.Close()
-	v, err := NewJWT(t.Context(), jwksConfig(url), nil, nil, zerolog.Nop())
-	if err != nil {
-		t.Fatalf("NewJWT must not fail on an unreachable JWKS: %v", err)
-	}
-	if v.Ready() {
-		t.Error("Ready() = true")
-	}
-	keys := newTestKeys(t)
-	_, err = v.Verify(context.Background(), sign(t, jose.ES256, keys.ec, "ec-1", claimsAt(time.Now(), nil)))
-	if !errors.Is(err, ErrUnavailable) {
-		t.Errorf("err = %v, want ErrUnavailable", err)
-	}
+		srv.setDown(false)
+		time.Sleep(16 * time.Second)
+		synctest.Wait()
+		if !h.v.Ready() {
+			t.Fatal("Ready() = false after the JWKS came back")
+		}
+		if _, err := check(h.v, tok); err != nil {
+			t.Fatalf("after recovery: %v", err)
+		}
+		if got := h.fetches(triggerStartup, resultOK); got != 1 {
+			t.Errorf("startup/ok = %v, want 1", got)
+		}
+	})
 }
 
 func TestJWKSRejectedDocuments(t *testing.T) {
@@ -254,38 +250,5 @@ func TestFetchBodyLimit(t *testing.T) {
 	srv.setRaw([]byte(head + strings.Repeat("x", maxFetchBody-len(head)-2) + `"}`))
 	if err := h.v.fetch(context.Background(), triggerRefresh); err != nil {
 		t.Errorf("a JWKS of exactly 1 MiB: %v", err)
-	}
-}
-
-func TestParseJWKSSkipsUnusableKeys(t *testing.T) {
-	keys := newTestKeys(t)
-	private := jose.JSONWebKey{Key: keys.ec, KeyID: "ec-private", Use: "sig"}
-	enc := jose.JSONWebKey{Key: keys.rsa.Public(), KeyID: "rsa-enc", Use: "enc"}
-	good := jose.JSONWebKey{Key: keys.ed.Public(), KeyID: "ed-1"}
-	kidless := jose.JSONWebKey{Key: keys.rsa.Public()}
-	body := fmt.Sprintf(`{"keys":[%s,%s,{"kty":"oct","k":"c2VjcmV0"},{"kty":"EC","crv":"P-256","x":"AA","y":"AA"},%s,%s]}`,
-		mustJSON(t, private), mustJSON(t, enc), mustJSON(t, good), mustJSON(t, kidless))
-	set, skipped, err := parseJWKS([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if skipped != 4 {
-		t.Errorf("skipped = %d, want 4", skipped)
-	}
-	var kids []string
-	for _, k := range set.keys {
-		kids = append(kids, k.kid)
-	}
-	if got, want := strings.Join(kids, ","), ",ed-1"; got != want {
-		t.Errorf("kept kids %q, want %q (kid-less first)", got, want)
-	}
-	if got := set.candidates(jose.ES256, "ec-private"); len(got) != 0 {
-		t.Error("a private key from a JWKS must not be used")
-	}
-	if got := set.candidates(jose.RS256, ""); len(got) != 1 {
-		t.Errorf("no-kid RS256 candidates = %d, want 1", len(got))
-	}
-	if got := set.candidates(jose.HS256, ""); len(got) != 0 {
-		t.Error("no key of a JWKS may serve HS256")
 	}
 }

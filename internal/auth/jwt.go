@@ -2,8 +2,9 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,57 +12,52 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/singleflight"
-
-	"github.com/vaultgate/vaultgate/internal/metrics"
 )
 
-// Defaults for the JWKS timing knobs left zero in JWTConfig.
-const (
-	DefaultJWKSRefreshInterval    = 5 * time.Minute
-	DefaultJWKSUnknownKIDInterval = 30 * time.Second
-	// startupRetryDelay is the first pause before retrying a failed fetch;
-	// it doubles up to the refresh interval.
-	startupRetryDelay = 2 * time.Second
-	// defaultJWKSClientTimeout bounds a fetch when the caller passes no client.
-	defaultJWKSClientTimeout = 10 * time.Second
-)
+// JWTConfig configures JWT verification. Exactly one of JWKSURL, OIDCIssuer
+// and HS256Secret is set.
+type JWTConfig struct {
+	JWKSURL            string
+	OIDCIssuer         string // discovery document at OIDCIssuer + "/.well-known/openid-configuration"
+	HS256Secret        []byte
+	Issuer, Audience   string
+	Algorithms         []string // allow-list, names from Algorithms()
+	ClockSkew          time.Duration
+	CookieName         string        // also read the token from this cookie when there is no Authorization header
+	RefreshInterval    time.Duration // how often the JWKS is refetched in the background
+	UnknownKIDInterval time.Duration // minimum time between refetches for an unknown kid
+}
 
-// JWT authenticates requests carrying a signed JWT (SPEC §4a jwt), verified
-// with an HS256 secret or with keys from a JWKS (directly or via OIDC
-// discovery). It is safe for concurrent use.
+// JWT authenticates requests carrying a signed JWT, verified with an HS256
+// secret or with keys from a JWKS (directly or via OIDC discovery). It is
+// safe for concurrent use.
 type JWT struct {
 	cfg     JWTConfig
 	algs    []jose.SignatureAlgorithm
-	hmacKey []byte // set only with an HS256 secret; then no JWKS is used
 	client  *http.Client
-	metrics *metrics.Metrics
+	fetches *prometheus.CounterVec // vaultgate_jwks_fetches_total
 	log     zerolog.Logger
 
-	now       func() time.Time
-	retryBase time.Duration
-
-	keys    atomic.Pointer[keySet] // nil until the first successful fetch
-	jwksURL atomic.Pointer[string] // from config, or from OIDC discovery once it succeeded
+	keys atomic.Pointer[keySet] // nil until the first successful fetch
 
 	fetchMu     sync.Mutex // serialises fetches so an older answer never overwrites a newer one
-	kidMu       sync.Mutex
-	lastKIDPull time.Time // start of the last fetch triggered by an unknown kid
+	jwksURL     string     // guarded by fetchMu; from config, or from OIDC discovery
 	kidFlight   singleflight.Group
+	lastKIDPull time.Time // start of the last fetch for an unknown kid; used only inside kidFlight
 
-	verified *verifiedCache // tokens that verified recently; used by Authenticate
+	verified verifiedCache // tokens that verified recently; used by Authenticate
 }
 
-// NewJWT builds a verifier from cfg. With a JWKS or OIDC key source it
-// fetches the keys before returning and then refreshes them in a background
-// goroutine that stops when ctx is done. A failed start-up fetch is not an
-// error: the verifier is returned not Ready, requests get ErrUnavailable, and
-// the background goroutine retries with backoff until keys arrive. Errors are
-// returned only for an unusable cfg. client's timeouts apply to every fetch;
-// nil means a private client with a 10 s timeout. m may be nil.
-func NewJWT(ctx context.Context, cfg JWTConfig, client *http.Client, m *metrics.Metrics, log zerolog.Logger) (*JWT, error) {
-	v, err := newJWT(cfg, client, m, log)
+// NewJWT builds a verifier and registers its metric on reg. With a JWKS or
+// OIDC key source it fetches the keys before returning, then refreshes them
+// until ctx is done. A failed start-up fetch is no error: the verifier is
+// not Ready, requests get ErrUnavailable, and fetches are retried.
+func NewJWT(ctx context.Context, cfg JWTConfig, reg prometheus.Registerer, log zerolog.Logger) (*JWT, error) {
+	v, err := newJWT(cfg, reg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -69,67 +65,33 @@ func NewJWT(ctx context.Context, cfg JWTConfig, client *http.Client, m *metrics.
 	return v, nil
 }
 
-// newJWT validates cfg and builds an idle verifier; start begins fetching.
-func newJWT(cfg JWTConfig, client *http.Client, m *metrics.Metrics, log zerolog.Logger) (*JWT, error) {
-	var problems []error
-	sources := 0
-	for _, set := range []bool{cfg.JWKSURL != "", cfg.OIDCIssuer != "", cfg.HS256Secret != ""} {
-		if set {
-			sources++
-		}
+// newJWT builds an idle verifier; start begins fetching.
+func newJWT(cfg JWTConfig, reg prometheus.Registerer, log zerolog.Logger) (*JWT, error) {
+	fetches := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vaultgate_jwks_fetches_total",
+		Help: "JWKS fetches, by trigger and result.",
+	}, []string{"trigger", "result"})
+	if err := reg.Register(fetches); err != nil {
+		return nil, err
 	}
-	if sources != 1 {
-		problems = append(problems, errors.New("exactly one of JWKS URL, OIDC issuer and HS256 secret must be set"))
+	algs := make([]jose.SignatureAlgorithm, len(cfg.Algorithms))
+	for i, a := range cfg.Algorithms {
+		algs[i] = jose.SignatureAlgorithm(a)
 	}
-	if cfg.Issuer == "" {
-		problems = append(problems, errors.New("issuer is required"))
-	}
-	if cfg.Audience == "" {
-		problems = append(problems, errors.New("audience is required"))
-	}
-	algs, err := parseAlgorithms(cfg.Algorithms)
-	if err != nil {
-		problems = append(problems, err)
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("jwt auth: %w", errors.Join(problems...))
-	}
-	if cfg.RefreshInterval <= 0 {
-		cfg.RefreshInterval = DefaultJWKSRefreshInterval
-	}
-	if cfg.UnknownKIDInterval <= 0 {
-		cfg.UnknownKIDInterval = DefaultJWKSUnknownKIDInterval
-	}
-	if cfg.ClockSkew < 0 {
-		cfg.ClockSkew = 0
-	}
-	if client == nil {
-		client = &http.Client{Timeout: defaultJWKSClientTimeout}
-	}
-	v := &JWT{
-		cfg:       cfg,
-		algs:      algs,
-		client:    client,
-		metrics:   m,
-		log:       log.With().Str("component", "jwt").Logger(),
-		now:       time.Now,
-		retryBase: startupRetryDelay,
-		verified:  newVerifiedCache(),
-	}
-	if cfg.HS256Secret != "" {
-		v.hmacKey = []byte(cfg.HS256Secret)
-	}
-	if cfg.JWKSURL != "" {
-		u := cfg.JWKSURL
-		v.jwksURL.Store(&u)
-	}
-	return v, nil
+	return &JWT{
+		cfg:  cfg,
+		algs: algs,
+		// The identity provider is not Apideck: key fetches get their own client.
+		client:  &http.Client{Timeout: fetchTimeout, CheckRedirect: noRedirects},
+		fetches: fetches,
+		log:     log.With().Str("component", "jwt").Logger(),
+		jwksURL: cfg.JWKSURL,
+	}, nil
 }
 
-// start fetches the keys once and starts the refresh goroutine. With an
-// HMAC secret there is nothing to fetch.
+// start fetches the keys and starts refreshing them (not with a secret).
 func (v *JWT) start(ctx context.Context) {
-	if v.hmacKey != nil {
+	if v.cfg.HS256Secret != nil {
 		return
 	}
 	err := v.fetch(ctx, triggerStartup)
@@ -139,24 +101,33 @@ func (v *JWT) start(ctx context.Context) {
 // Ready reports whether tokens can be verified: keys are loaded (always
 // true with an HS256 secret).
 func (v *JWT) Ready() bool {
-	return v.hmacKey != nil || v.keys.Load() != nil
+	return v.cfg.HS256Secret != nil || v.keys.Load() != nil
 }
 
 // Authenticate verifies the request's token: `Authorization: Bearer <t>`
 // (scheme case-insensitive), else the cookie named CookieName when set.
 // An Authorization header that is present always wins, even when malformed,
-// so a bad header never silently falls back to an ambient cookie.
+// so a bad header never silently falls back to an ambient cookie. A token
+// that verified recently is taken from the cache, not checked again.
 func (v *JWT) Authenticate(r *http.Request) (Identity, error) {
 	token, err := v.tokenFrom(r)
 	if err != nil {
 		return Identity{}, err
 	}
-	return v.verifyCached(r.Context(), token)
+	sum, now := sha256.Sum256([]byte(token)), time.Now()
+	if id, ok := v.verified.get(sum, now, v.keys.Load()); ok {
+		return id, nil
+	}
+	ver, err := v.verify(r.Context(), token)
+	if err != nil {
+		return Identity{}, err
+	}
+	v.verified.put(sum, len(token), ver, now)
+	return ver.id, nil
 }
 
-// Ambient reports whether the request's credential is one a browser attaches
-// by itself: the token would come from the cookie (CookieName set, no
-// Authorization header, cookie present). The browser guards of SPEC §4b use it.
+// Ambient reports whether the token would come from the cookie, which a
+// browser attaches by itself.
 func (v *JWT) Ambient(r *http.Request) bool {
 	if v.cfg.CookieName == "" || len(r.Header.Values("Authorization")) > 0 {
 		return false
@@ -166,8 +137,8 @@ func (v *JWT) Ambient(r *http.Request) bool {
 }
 
 var (
-	errNoToken         = errors.New("no bearer token or cookie")
 	errMalformedHeader = errors.New("authorization header is not a single Bearer token")
+	errMalformedToken  = errors.New("token is not a compact JWS signed with an allowed algorithm")
 )
 
 func (v *JWT) tokenFrom(r *http.Request) (string, error) {
@@ -187,5 +158,125 @@ func (v *JWT) tokenFrom(r *http.Request) (string, error) {
 			return c.Value, nil
 		}
 	}
-	return "", unauthenticated(ReasonMissing, errNoToken)
+	return "", unauthenticated(ReasonMissing, errors.New("no bearer token or cookie"))
+}
+
+// verified is a token's identity and what limits how long it may be cached.
+type verified struct {
+	id     Identity
+	expiry time.Time // the token's exp
+	keys   *keySet   // the key set that verified it; nil with an HMAC secret
+}
+
+// verify checks a compact JWT. It fails with ReasonExpired for an expired
+// token, ReasonInvalid for any other bad one, and ErrUnavailable when no keys
+// were ever loaded. Errors never hold the token, a claim value or a key.
+func (v *JWT) verify(ctx context.Context, token string) (verified, error) {
+	// The JWS hands back exactly the payload whose signature it checked;
+	// decodeClaims does the one real parse of it.
+	tok, err := jose.ParseSignedCompact(token, v.algs)
+	if err != nil || len(tok.Signatures) != 1 {
+		return verified{}, unauthenticated(ReasonInvalid, errMalformedToken)
+	}
+	h := tok.Signatures[0].Header
+	payload, keys, err := v.verifiedPayload(ctx, tok, jose.SignatureAlgorithm(h.Algorithm), h.KeyID)
+	if err != nil {
+		return verified{}, err
+	}
+	claims, reg, err := decodeClaims(payload)
+	if err == nil {
+		err = reg.ValidateWithLeeway(jwt.Expected{Issuer: v.cfg.Issuer, AnyAudience: jwt.Audience{v.cfg.Audience}}, v.cfg.ClockSkew)
+	}
+	switch {
+	case errors.Is(err, jwt.ErrExpired):
+		return verified{}, unauthenticated(ReasonExpired, err)
+	case err != nil:
+		// go-jose's validation errors are fixed strings without claim values.
+		return verified{}, unauthenticated(ReasonInvalid, err)
+	}
+	return verified{id: Identity{Subject: reg.Subject, Claims: claims}, expiry: reg.Expiry.Time(), keys: keys}, nil
+}
+
+// verifiedPayload returns the payload as verified by the first key that
+// fits the token's alg and kid (refetching the JWKS for an unknown kid),
+// with the key set it came from.
+func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature, alg jose.SignatureAlgorithm, kid string) ([]byte, *keySet, error) {
+	var candidates []any
+	var set *keySet
+	if v.cfg.HS256Secret != nil {
+		if keyFits(alg, "", v.cfg.HS256Secret) {
+			candidates = []any{v.cfg.HS256Secret}
+		}
+	} else {
+		set = v.keys.Load()
+		if candidates = set.candidates(alg, kid); len(candidates) == 0 {
+			if set = v.refetchForUnknownKey(ctx); set == nil {
+				return nil, nil, unavailable(errors.New("jwks has not been loaded"))
+			}
+			candidates = set.candidates(alg, kid)
+		}
+	}
+	if len(candidates) == 0 {
+		return nil, nil, unauthenticated(ReasonInvalid, errors.New("no known key matches the token's kid and alg"))
+	}
+	for _, key := range candidates {
+		if payload, err := tok.Verify(key); err == nil {
+			return payload, set, nil
+		}
+	}
+	return nil, nil, unauthenticated(ReasonInvalid, errors.New("signature does not verify"))
+}
+
+// decodeClaims parses a verified payload and reads the registered claims
+// from that same map, so what is validated and what the mapping uses cannot
+// disagree (jwt.Claims alone would also take "EXP" for exp). exp and a
+// non-empty sub are required; a registered claim of another JSON type
+// (null included) is an error.
+func decodeClaims(payload []byte) (map[string]any, jwt.Claims, error) {
+	claims, err := decodeObject(payload)
+	if err != nil {
+		return nil, jwt.Claims{}, err
+	}
+	ok := true
+	str := func(name string) string {
+		v, present := claims[name]
+		s, isStr := v.(string)
+		ok = ok && (isStr || !present)
+		return s
+	}
+	// go-jose's NumericDate refuses values so large they would wrap around
+	// in time arithmetic.
+	date := func(name string) *jwt.NumericDate {
+		v, present := claims[name]
+		if !present {
+			return nil
+		}
+		n, isNum := v.(json.Number)
+		d := new(jwt.NumericDate)
+		ok = ok && isNum && d.UnmarshalJSON([]byte(n)) == nil
+		return d
+	}
+	c := jwt.Claims{Issuer: str("iss"), Subject: str("sub"), Expiry: date("exp"), NotBefore: date("nbf"), IssuedAt: date("iat")}
+	switch aud := claims["aud"].(type) {
+	case string:
+		c.Audience = jwt.Audience{aud}
+	case []any: // RFC 7519 §4.1.3: a string or an array of strings
+		c.Audience = make(jwt.Audience, len(aud))
+		for i, a := range aud {
+			s, isStr := a.(string)
+			c.Audience[i], ok = s, ok && isStr
+		}
+	default:
+		_, present := claims["aud"]
+		ok = ok && !present
+	}
+	switch {
+	case !ok:
+		return nil, jwt.Claims{}, errors.New("a registered claim has the wrong type")
+	case c.Expiry == nil:
+		return nil, jwt.Claims{}, errors.New("exp claim is missing")
+	case c.Subject == "":
+		return nil, jwt.Claims{}, errors.New("sub claim is missing or empty")
+	}
+	return claims, c, nil
 }

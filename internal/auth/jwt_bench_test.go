@@ -1,21 +1,63 @@
 package auth
 
 import (
-	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
 
+// FuzzVerify feeds arbitrary strings to an HS256 and a JWKS verifier: they
+// must never panic, never accept, always fail with an *Error, and never echo
+// the input in that error.
+func FuzzVerify(f *testing.F) {
+	keys := newTestKeys(f)
+	srv := newIDServer(f, keys.jwks())
+	now := time.Now()
+	hs := startJWT(f, hmacConfig(), nil).v
+	jwks := startJWT(f, jwksConfig(srv.url()), nil).v
+
+	expired := func(c map[string]any) { c["exp"] = now.Add(-time.Hour).Unix() }
+	wrongAud := func(c map[string]any) { c["aud"] = []any{"x", 1} }
+	for _, seed := range []string{
+		"", ".", "..", "a.b.c", "e30.e30.", "not a token",
+		rawToken(`{"alg":"none"}`, `{"sub":"x","exp":9999999999}`, ""),
+		rawToken(`{"alg":"HS256","kid":"rsa-1"}`, `null`, "AAAA"),
+		rawToken(`{"alg":"RS256","kid":"rsa-1","crit":["exp"]}`, `{}`, "AAAA"),
+		rawToken(`{"alg":"ES256"}`, `{"exp":1e400}`, ""),
+		sign(f, jose.HS256, []byte(testHMACSecret), "", claimsAt(now, expired)),
+		sign(f, jose.HS256, []byte(testHMACSecret), "", claimsAt(now, wrongAud)),
+		sign(f, jose.RS256, keys.rsa, "rsa-1", claimsAt(now, expired)),
+		sign(f, jose.ES256, keys.ec, "ec-1", claimsAt(now, wrongAud)),
+		sign(f, jose.EdDSA, keys.ed, "ed-1", claimsAt(now, func(c map[string]any) { delete(c, "sub") })),
+		sign(f, jose.ES256, keys.ec, "ec-made-up", claimsAt(now, nil)),
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		for name, v := range map[string]*JWT{"hs": hs, "jwks": jwks} {
+			id, err := check(v, token)
+			if err == nil {
+				t.Fatalf("%s verifier accepted %q as %q", name, token, id.Subject)
+			}
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Class == nil {
+				t.Fatalf("%s: error %v is not an *Error", name, err)
+			}
+			if len(token) >= 16 && strings.Contains(err.Error(), token) {
+				t.Fatalf("%s: error echoes the token", name)
+			}
+		}
+	})
+}
+
 func BenchmarkVerify(b *testing.B) {
 	keys := newTestKeys(b)
 	srv := newIDServer(b, keys.jwks())
 	jwks := startJWT(b, jwksConfig(srv.url()), nil).v
-	hs := startJWT(b, JWTConfig{
-		HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience,
-		Algorithms: []string{"HS256"},
-	}, nil).v
+	hs := startJWT(b, hmacConfig(), nil).v
 	claims := claimsAt(time.Now(), nil)
 	cases := []struct {
 		name  string
@@ -29,10 +71,9 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := c.v.Verify(ctx, c.token); err != nil {
+				if _, err := check(c.v, c.token); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -14,12 +15,11 @@ import (
 
 const testHMACCacheSecret = "cache-test-hs256-secret-of-32-bytes!!"
 
-func hmacVerifier(t *testing.T, clock *fakeClock, skew time.Duration) *JWT {
+func hmacVerifier(t *testing.T, skew time.Duration) *JWT {
 	t.Helper()
-	return startJWT(t, JWTConfig{
-		HS256Secret: testHMACCacheSecret, Issuer: testIssuer, Audience: testAudience,
-		Algorithms: []string{"HS256"}, ClockSkew: skew,
-	}, func(v *JWT) { v.now = clock.Now }).v
+	cfg := hmacConfig()
+	cfg.HS256Secret, cfg.ClockSkew = []byte(testHMACCacheSecret), skew
+	return startJWT(t, cfg, nil).v
 }
 
 func authenticate(v *JWT, token string) (Identity, error) {
@@ -36,14 +36,13 @@ func swapSegment(token string, i int, seg string) string {
 }
 
 func TestCachedTokenStillRefusedWhenTampered(t *testing.T) {
-	clock := newFakeClock(time.Now())
-	v := hmacVerifier(t, clock, 30*time.Second)
-	good := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(clock.Now(), nil))
+	v := hmacVerifier(t, 30*time.Second)
+	good := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(time.Now(), nil))
 	if _, err := authenticate(v, good); err != nil {
 		t.Fatalf("good token: %v", err)
 	}
-	if v.verified.len() != 1 {
-		t.Fatalf("cache holds %d tokens after one good one, want 1", v.verified.len())
+	if n := len(v.verified.entries); n != 1 {
+		t.Fatalf("cache holds %d tokens after one good one, want 1", n)
 	}
 
 	enc := base64.RawURLEncoding.EncodeToString
@@ -75,63 +74,65 @@ func TestCachedTokenStillRefusedWhenTampered(t *testing.T) {
 	if err != nil || id.Subject != testSubject {
 		t.Fatalf("good token after the tampered ones: %q, %v", id.Subject, err)
 	}
-	if v.verified.len() != 1 {
-		t.Errorf("cache holds %d tokens, want only the good one", v.verified.len())
+	if n := len(v.verified.entries); n != 1 {
+		t.Errorf("cache holds %d tokens, want only the good one", n)
 	}
 }
 
 func TestCachedTokenRefusedOnceExpired(t *testing.T) {
-	start := time.Now().Truncate(time.Second)
-	clock := newFakeClock(start)
-	// No skew, so exp itself is the limit; exp comes well before the
-	// cache's own maximum age, so only exp can end the entry.
-	v := hmacVerifier(t, clock, 0)
-	token := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(start, func(c map[string]any) {
-		c["exp"] = start.Add(20 * time.Second).Unix()
-	}))
-	if _, err := authenticate(v, token); err != nil {
-		t.Fatalf("fresh token: %v", err)
-	}
-	clock.Add(19 * time.Second)
-	if _, err := authenticate(v, token); err != nil {
-		t.Fatalf("token one second before exp: %v", err)
-	}
-	clock.Add(2 * time.Second)
-	_, err := authenticate(v, token)
-	if err == nil {
-		t.Fatal("expired token accepted from the cache")
-	}
-	if got := reasonOf(err); got != ReasonExpired {
-		t.Errorf("reason = %q, want %q", got, ReasonExpired)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		// No skew, so exp itself is the limit; exp comes well before the
+		// cache's own maximum age, so only exp can end the entry.
+		v := hmacVerifier(t, 0)
+		token := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(start, func(c map[string]any) {
+			c["exp"] = start.Add(20 * time.Second).Unix()
+		}))
+		if _, err := authenticate(v, token); err != nil {
+			t.Fatalf("fresh token: %v", err)
+		}
+		time.Sleep(19 * time.Second)
+		if _, err := authenticate(v, token); err != nil {
+			t.Fatalf("token one second before exp: %v", err)
+		}
+		time.Sleep(2 * time.Second)
+		_, err := authenticate(v, token)
+		if err == nil {
+			t.Fatal("expired token accepted from the cache")
+		}
+		if got := reasonOf(err); got != ReasonExpired {
+			t.Errorf("reason = %q, want %q", got, ReasonExpired)
+		}
+	})
 }
 
 func TestCacheIsUsedForRepeats(t *testing.T) {
-	clock := newFakeClock(time.Now())
-	v := hmacVerifier(t, clock, 30*time.Second)
-	token := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(clock.Now(), nil))
-	first, err := authenticate(v, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A different secret makes a fresh verification fail: a success now
-	// can only come from the cache, which is what repeats should hit.
-	v.hmacKey = []byte("another-secret-another-secret-another")
-	again, err := authenticate(v, token)
-	if err != nil {
-		t.Fatalf("repeat not served from the cache: %v", err)
-	}
-	if again.Subject != first.Subject || again.Claims["email"] != first.Claims["email"] {
-		t.Errorf("cached identity %v differs from %v", again, first)
-	}
-	// Verify itself never uses the cache.
-	if _, err := v.Verify(context.Background(), token); err == nil {
-		t.Error("Verify accepted a token the current secret does not sign")
-	}
-	clock.Add(verifiedCacheMaxAge)
-	if _, err := authenticate(v, token); err == nil {
-		t.Error("entry outlived the cache's maximum age")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		v := hmacVerifier(t, 30*time.Second)
+		token := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(time.Now(), nil))
+		first, err := authenticate(v, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A different secret makes a fresh verification fail: a success now
+		// can only come from the cache, which is what repeats should hit.
+		v.cfg.HS256Secret = []byte("another-secret-another-secret-another")
+		again, err := authenticate(v, token)
+		if err != nil {
+			t.Fatalf("repeat not served from the cache: %v", err)
+		}
+		if again.Subject != first.Subject || again.Claims["email"] != first.Claims["email"] {
+			t.Errorf("cached identity %v differs from %v", again, first)
+		}
+		// verify itself never uses the cache.
+		if _, err := check(v, token); err == nil {
+			t.Error("verify accepted a token the current secret does not sign")
+		}
+		time.Sleep(verifiedCacheMaxAge)
+		if _, err := authenticate(v, token); err == nil {
+			t.Error("entry outlived the cache's maximum age")
+		}
+	})
 }
 
 func TestCachedTokenRefusedAfterKeyLeavesJWKS(t *testing.T) {
@@ -154,7 +155,7 @@ func TestCachedTokenRefusedAfterKeyLeavesJWKS(t *testing.T) {
 
 func TestVerifiedCacheBounds(t *testing.T) {
 	now := time.Now()
-	ok := verified{expiry: now.Add(time.Hour)}
+	ok := verified{id: Identity{Subject: "s"}, expiry: now.Add(time.Hour)}
 	key := func(i int) [sha256.Size]byte { return sha256.Sum256([]byte{byte(i), byte(i >> 8), byte(i >> 16)}) }
 	tests := []struct {
 		name      string
@@ -169,11 +170,11 @@ func TestVerifiedCacheBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newVerifiedCache()
+			c := &verifiedCache{}
 			for i := range tt.n {
-				c.put(key(i), tt.size, Identity{Subject: "s"}, ok, now)
+				c.put(key(i), tt.size, ok, now)
 			}
-			if got := c.len(); got != tt.wantLen {
+			if got := len(c.entries); got != tt.wantLen {
 				t.Errorf("len = %d, want %d", got, tt.wantLen)
 			}
 			if c.bytes > verifiedCacheBytes {

@@ -24,7 +24,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
-	"github.com/vaultgate/vaultgate/internal/metrics"
 	"github.com/vaultgate/vaultgate/internal/syncbuf"
 )
 
@@ -151,30 +150,29 @@ func (s *idServer) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"issuer": issuer, "jwks_uri": jwksURI})
 }
 
-// fakeClock is a settable clock for the verifier.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+// client serves the identity provider in memory, without a socket: in a
+// synctest bubble, a goroutine blocked on the network would keep the fake
+// clock from advancing.
+func (s *idServer) client() *http.Client {
+	return &http.Client{Transport: handlerTransport{s.srv.Config.Handler}}
 }
 
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
+type handlerTransport struct{ h http.Handler }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := httptest.NewRecorder()
+	t.h.ServeHTTP(w, r)
+	return w.Result(), nil
 }
 
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// inMemory makes a verifier fetch from srv without a socket.
+func inMemory(srv *idServer) func(*JWT) {
+	return func(v *JWT) { v.client = srv.client() }
 }
 
-// harness is a started verifier with its metrics and log.
+// harness is a started verifier with its log.
 type harness struct {
 	v   *JWT
-	m   *metrics.Metrics
 	log *syncBuffer
 }
 
@@ -188,30 +186,43 @@ func jwksConfig(url string) JWTConfig {
 		Audience:   testAudience,
 		Algorithms: []string{"RS256", "ES256", "EdDSA"},
 		ClockSkew:  30 * time.Second,
+
+		RefreshInterval:    5 * time.Minute,
+		UnknownKIDInterval: 30 * time.Second,
 	}
 }
 
-// startJWT builds a verifier like NewJWT does, applies adjust (clock, retry
-// delay) before anything runs, and starts it until the test ends.
+func hmacConfig() JWTConfig {
+	return JWTConfig{
+		HS256Secret: []byte(testHMACSecret), Issuer: testIssuer, Audience: testAudience,
+		Algorithms: []string{"HS256"}, ClockSkew: 30 * time.Second,
+	}
+}
+
+// startJWT builds a verifier like NewJWT does, applies adjust (an in-memory
+// client) before anything runs, and starts it until the test ends.
 func startJWT(t testing.TB, cfg JWTConfig, adjust func(*JWT)) harness {
 	t.Helper()
-	m := metrics.New(prometheus.NewRegistry())
 	buf := &syncBuffer{}
-	v, err := newJWT(cfg, &http.Client{Timeout: 5 * time.Second}, m, zerolog.New(buf).Level(zerolog.DebugLevel))
+	v, err := newJWT(cfg, prometheus.NewRegistry(), zerolog.New(buf).Level(zerolog.DebugLevel))
 	if err != nil {
 		t.Fatalf("newJWT: %v", err)
 	}
 	if adjust != nil {
 		adjust(v)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	v.start(ctx)
-	return harness{v: v, m: m, log: buf}
+	v.start(t.Context())
+	return harness{v: v, log: buf}
 }
 
 func (h harness) fetches(trigger, result string) float64 {
-	return testutil.ToFloat64(h.m.JWKSFetches.WithLabelValues(trigger, result))
+	return testutil.ToFloat64(h.v.fetches.WithLabelValues(trigger, result))
+}
+
+// check verifies token without the verified-token cache.
+func check(v *JWT, token string) (Identity, error) {
+	ver, err := v.verify(context.Background(), token)
+	return ver.id, err
 }
 
 // sign makes a compact JWT; kid is left out of the header when empty.

@@ -4,18 +4,18 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
 func TestAuthenticateTokenSources(t *testing.T) {
-	cfg := JWTConfig{
-		HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience,
-		Algorithms: []string{"HS256"}, CookieName: "app_jwt",
-	}
+	cfg := hmacConfig()
+	cfg.CookieName = "app_jwt"
 	withCookie := startJWT(t, cfg, nil).v
 	cfg.CookieName = ""
 	noCookie := startJWT(t, cfg, nil).v
@@ -84,38 +84,63 @@ func TestAuthenticateTokenSources(t *testing.T) {
 	}
 }
 
-func TestNewJWTRejectsUnusableConfig(t *testing.T) {
-	base := func() JWTConfig {
-		return JWTConfig{JWKSURL: "http://127.0.0.1:1/jwks", Issuer: testIssuer, Audience: testAudience, Algorithms: []string{"RS256"}}
+// TestNewJWT builds verifiers the way the service does: a failed start-up
+// fetch is no error, and an HS256 verifier is ready at once.
+func TestNewJWT(t *testing.T) {
+	srv := newIDServer(t, nil)
+	url := srv.url()
+	srv.srv.Close()
+	v, err := NewJWT(t.Context(), jwksConfig(url), prometheus.NewRegistry(), zerolog.Nop())
+	if err != nil {
+		t.Fatalf("NewJWT must not fail on an unreachable JWKS: %v", err)
 	}
-	tests := []struct {
-		name string
-		edit func(*JWTConfig)
-	}{
-		{"no key source", func(c *JWTConfig) { c.JWKSURL = "" }},
-		{"two key sources", func(c *JWTConfig) { c.HS256Secret = testHMACSecret }},
-		{"no issuer", func(c *JWTConfig) { c.Issuer = "" }},
-		{"no audience", func(c *JWTConfig) { c.Audience = "" }},
-		{"no algorithms", func(c *JWTConfig) { c.Algorithms = nil }},
-		{"alg none", func(c *JWTConfig) { c.Algorithms = []string{"RS256", "none"} }},
-		{"unknown alg", func(c *JWTConfig) { c.Algorithms = []string{"RS257"} }},
+	if v.Ready() {
+		t.Error("Ready() = true")
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := base()
-			tt.edit(&cfg)
-			if _, err := NewJWT(t.Context(), cfg, nil, nil, zerolog.Nop()); err == nil {
-				t.Fatal("NewJWT accepted an unusable config")
-			}
-		})
+	keys := newTestKeys(t)
+	_, err = check(v, sign(t, jose.ES256, keys.ec, "ec-1", claimsAt(time.Now(), nil)))
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("err = %v, want ErrUnavailable", err)
 	}
-	v, err := NewJWT(t.Context(), JWTConfig{
-		HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience, Algorithms: []string{"HS256"},
-	}, nil, nil, zerolog.Nop())
+
+	hs, err := NewJWT(t.Context(), hmacConfig(), prometheus.NewRegistry(), zerolog.Nop())
 	if err != nil {
 		t.Fatalf("valid HS256 config: %v", err)
 	}
-	if !v.Ready() {
+	if !hs.Ready() {
 		t.Error("HS256 verifier must always be ready")
+	}
+}
+
+// TestLogsHoldNoSecrets drives fetch failures, recovery and failed
+// verifications with debug logging on, then searches the log for tokens,
+// claim values and key material.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	keys := newTestKeys(t)
+	srv := newIDServer(t, keys.jwks())
+	srv.setDown(true)
+	cfg := jwksConfig(srv.url())
+	cfg.RefreshInterval = 10 * time.Millisecond
+	h := startJWT(t, cfg, nil)
+	tok := sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil))
+	_, _ = check(h.v, tok)
+	srv.setDown(false)
+	eventually(t, "recovery", h.v.Ready)
+	_, _ = check(h.v, tok)
+	_, _ = check(h.v, sign(t, jose.RS256, keys.rsa, "other", claimsAt(time.Now(), nil)))
+	srv.setRaw([]byte(`{"keys":[` + string(mustJSON(t, jose.JSONWebKey{Key: keys.ec, KeyID: "leaky"})) + `]}`))
+	eventually(t, "a refresh of a JWKS with a private key", func() bool { return h.fetches(triggerRefresh, resultError) >= 1 })
+
+	logged := h.log.String()
+	if !strings.Contains(logged, "jwks fetch failed") {
+		t.Fatalf("expected fetch failures in the log, got:\n%s", logged)
+	}
+	assertNoLeak(t, logged, tok)
+	pub := mustJSON(t, jose.JSONWebKey{Key: keys.rsa.Public()})
+	priv := mustJSON(t, jose.JSONWebKey{Key: keys.ec})
+	for _, frag := range []string{string(pub[20:60]), string(priv[len(priv)-40:])} {
+		if strings.Contains(logged, frag) {
+			t.Errorf("log holds key material %q", frag)
+		}
 	}
 }

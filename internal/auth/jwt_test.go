@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -24,22 +24,20 @@ const testHMACSecret = "test-hs256-secret-0123456789abcdef"
 func TestVerify(t *testing.T) {
 	keys := newTestKeys(t)
 	srv := newIDServer(t, keys.jwks())
-	now := time.Unix(1_800_000_000, 0)
-	clock := func(v *JWT) { v.now = func() time.Time { return now } }
+	// Every case runs in a synctest bubble, whose clock stands still at
+	// this instant: the skew boundaries below are exact.
+	now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 	verifiers := map[string]*JWT{
-		"jwks": startJWT(t, jwksConfig(srv.url()), clock).v,
-		"hs": startJWT(t, JWTConfig{
-			HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience,
-			Algorithms: []string{"HS256"}, ClockSkew: 30 * time.Second,
-		}, clock).v,
+		"jwks": startJWT(t, jwksConfig(srv.url()), inMemory(srv)).v,
+		"hs":   startJWT(t, hmacConfig(), nil).v,
 		// A JWKS verifier whose allow-list wrongly includes HS256 (config
 		// refuses this; the verifier must still resist alg confusion).
 		"mixed": startJWT(t, func() JWTConfig {
 			c := jwksConfig(srv.url())
 			c.Algorithms = []string{"RS256", "HS256"}
 			return c
-		}(), clock).v,
+		}(), inMemory(srv)).v,
 	}
 
 	rsaDER, err := x509.MarshalPKIXPublicKey(keys.rsa.Public())
@@ -167,46 +165,48 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok := tt.token(t)
-			id, err := verifiers[tt.verifier].Verify(context.Background(), tok)
-			if tt.reason == "" {
-				if err != nil {
-					t.Fatalf("Verify: %v", err)
+			synctest.Test(t, func(t *testing.T) {
+				if !time.Now().Equal(now) {
+					t.Fatalf("bubble clock at %v, want %v", time.Now(), now)
 				}
-				if id.Subject != testSubject {
-					t.Errorf("Subject = %q, want %q", id.Subject, testSubject)
+				tok := tt.token(t)
+				id, err := check(verifiers[tt.verifier], tok)
+				if tt.reason == "" {
+					if err != nil {
+						t.Fatalf("Verify: %v", err)
+					}
+					if id.Subject != testSubject {
+						t.Errorf("Subject = %q, want %q", id.Subject, testSubject)
+					}
+					org, _ := id.Claims["org"].(map[string]any)
+					if diff := cmp.Diff(json.Number("9007199254740993"), org["id"]); diff != "" {
+						t.Errorf("integer claim not exact (-want +got):\n%s", diff)
+					}
+					return
 				}
-				org, _ := id.Claims["org"].(map[string]any)
-				if diff := cmp.Diff(json.Number("9007199254740993"), org["id"]); diff != "" {
-					t.Errorf("integer claim not exact (-want +got):\n%s", diff)
+				if !errors.Is(err, ErrUnauthenticated) {
+					t.Fatalf("err = %v, want ErrUnauthenticated", err)
 				}
-				return
-			}
-			if !errors.Is(err, ErrUnauthenticated) {
-				t.Fatalf("err = %v, want ErrUnauthenticated", err)
-			}
-			if got := reasonOf(err); got != tt.reason {
-				t.Errorf("reason = %q, want %q (err %v)", got, tt.reason, err)
-			}
-			assertNoLeak(t, err.Error(), tok)
+				if got := reasonOf(err); got != tt.reason {
+					t.Errorf("reason = %q, want %q (err %v)", got, tt.reason, err)
+				}
+				assertNoLeak(t, err.Error(), tok)
+			})
 		})
 	}
 }
 
 func TestVerifyClaimsExact(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	h := startJWT(t, JWTConfig{
-		HS256Secret: testHMACSecret, Issuer: testIssuer, Audience: testAudience,
-		Algorithms: []string{"HS256"},
-	}, func(v *JWT) { v.now = func() time.Time { return now } })
+	h := startJWT(t, hmacConfig(), nil)
+	exp := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
 	tok := signRaw(t, jose.HS256, []byte(testHMACSecret), []byte(`{"iss":"`+testIssuer+`","aud":"`+testAudience+
-		`","sub":"u1","exp":1800003600,"org":{"id":12345678901234567890,"tags":["a",1.5]},"admin":false,"n":null}`))
-	id, err := h.v.Verify(context.Background(), tok)
+		`","sub":"u1","exp":`+exp+`,"org":{"id":12345678901234567890,"tags":["a",1.5]},"admin":false,"n":null}`))
+	id, err := check(h.v, tok)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	want := Identity{Subject: "u1", Claims: map[string]any{
-		"iss": testIssuer, "aud": testAudience, "sub": "u1", "exp": json.Number("1800003600"),
+		"iss": testIssuer, "aud": testAudience, "sub": "u1", "exp": json.Number(exp),
 		"org":   map[string]any{"id": json.Number("12345678901234567890"), "tags": []any{"a", json.Number("1.5")}},
 		"admin": false, "n": nil,
 	}}

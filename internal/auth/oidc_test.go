@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -10,13 +9,9 @@ import (
 )
 
 func oidcConfig(issuer string) JWTConfig {
-	return JWTConfig{
-		OIDCIssuer: issuer,
-		Issuer:     issuer,
-		Audience:   testAudience,
-		Algorithms: []string{"RS256", "ES256", "EdDSA"},
-		ClockSkew:  30 * time.Second,
-	}
+	c := jwksConfig("")
+	c.OIDCIssuer, c.Issuer = issuer, issuer
+	return c
 }
 
 func TestOIDCDiscovery(t *testing.T) {
@@ -62,7 +57,7 @@ func TestOIDCDiscovery(t *testing.T) {
 				t.Fatalf("Ready() = %v, want %v", got, tt.wantReady)
 			}
 			claims := claimsAt(time.Now(), func(c map[string]any) { c["iss"] = issuer })
-			_, err := h.v.Verify(context.Background(), sign(t, jose.ES256, keys.ec, "ec-1", claims))
+			_, err := check(h.v, sign(t, jose.ES256, keys.ec, "ec-1", claims))
 			if tt.wantReady {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
@@ -86,18 +81,20 @@ func TestOIDCDiscoveryDownAtStart(t *testing.T) {
 	keys := newTestKeys(t)
 	srv := newIDServer(t, keys.jwks())
 	srv.setDown(true)
-	h := startJWT(t, oidcConfig(srv.srv.URL), func(v *JWT) { v.retryBase = 5 * time.Millisecond })
+	cfg := oidcConfig(srv.srv.URL)
+	cfg.RefreshInterval = 10 * time.Millisecond // retries back off from there
+	h := startJWT(t, cfg, nil)
 	if h.v.Ready() {
 		t.Fatal("Ready() = true")
 	}
 	claims := claimsAt(time.Now(), func(c map[string]any) { c["iss"] = srv.srv.URL })
 	tok := sign(t, jose.RS256, keys.rsa, "rsa-1", claims)
-	if _, err := h.v.Verify(context.Background(), tok); !errors.Is(err, ErrUnavailable) {
+	if _, err := check(h.v, tok); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 	srv.setDown(false)
 	eventually(t, "Ready() after discovery came back", h.v.Ready)
-	if _, err := h.v.Verify(context.Background(), tok); err != nil {
+	if _, err := check(h.v, tok); err != nil {
 		t.Fatalf("after recovery: %v", err)
 	}
 }

@@ -109,15 +109,6 @@ func (p *parser) parseJWT(d auth.JWTConfig) (auth.JWTConfig, Secret) {
 	return c, hs
 }
 
-// algorithms lists the JOSE signature algorithms vaultgate accepts, in
-// their canonical spelling.
-func algorithms() []string {
-	return []string{
-		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-		"ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512",
-	}
-}
-
 // parseAlgorithms reads AUTH_ALGORITHMS, an allow-list of JOSE algorithm
 // names matched case-insensitively and returned in their canonical case.
 // source is the key-source variable in use, or "" when that is itself a
@@ -126,19 +117,19 @@ func (p *parser) parseAlgorithms(source string) []string {
 	const name = "AUTH_ALGORITHMS"
 	var algs, unknown []string
 	for _, item := range p.list(name) {
-		i := slices.IndexFunc(algorithms(), func(a string) bool { return strings.EqualFold(a, item) })
+		i := slices.IndexFunc(auth.Algorithms(), func(a string) bool { return strings.EqualFold(a, item) })
 		switch {
 		case strings.EqualFold(item, "none"):
 			// Accepting "none" would accept unsigned tokens.
 			p.add(name, `"none" is never accepted`)
 		case i < 0:
 			unknown = append(unknown, item)
-		case !slices.Contains(algs, algorithms()[i]):
-			algs = append(algs, algorithms()[i])
+		case !slices.Contains(algs, auth.Algorithms()[i]):
+			algs = append(algs, auth.Algorithms()[i])
 		}
 	}
 	if len(unknown) > 0 {
-		p.add(name, "unknown algorithms %s (known: %s)", notIn(unknown, nil), strings.Join(algorithms(), ", "))
+		p.add(name, "unknown algorithms %s (known: %s)", notIn(unknown, nil), strings.Join(auth.Algorithms(), ", "))
 	}
 	switch {
 	case algs != nil:

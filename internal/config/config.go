@@ -14,7 +14,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
-	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/tracing"
 	"github.com/vaultgate/vaultgate/internal/upstream"
@@ -68,7 +67,7 @@ func Defaults() Config {
 			BreakerFailures: 5, BreakerCooldown: 5 * time.Second,
 		},
 		Connect: handler.ConnectConfig{
-			Mapping: consumer.Mapping{
+			Mapping: auth.Mapping{
 				IDClaim: "sub", AccountNameClaim: "org_name", UserNameClaim: "name", EmailClaim: "email", ImageClaim: "picture",
 			},
 			SessionLength: time.Hour, // Apideck's own default

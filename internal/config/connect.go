@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vaultgate/vaultgate/internal/consumer"
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
@@ -93,8 +93,8 @@ func (p *parser) parseConnect(d handler.ConnectConfig) handler.ConnectConfig {
 
 // parseMapping reads the CONSUMER_* variables and the base custom consumer
 // settings.
-func (p *parser) parseMapping(d consumer.Mapping) consumer.Mapping {
-	m := consumer.Mapping{
+func (p *parser) parseMapping(d auth.Mapping) auth.Mapping {
+	m := auth.Mapping{
 		IDClaim:          p.str("CONSUMER_ID_CLAIM", d.IDClaim),
 		IDPrefix:         p.str("CONSUMER_ID_PREFIX", d.IDPrefix),
 		AccountNameClaim: p.str("CONSUMER_ACCOUNT_NAME_CLAIM", d.AccountNameClaim),
@@ -106,8 +106,8 @@ func (p *parser) parseMapping(d consumer.Mapping) consumer.Mapping {
 	}
 	// The prefix must leave room for at least one byte of the claim value
 	// within a valid consumer id.
-	if m.IDPrefix != "" && (!consumer.ValidID(m.IDPrefix) || len(m.IDPrefix) >= consumer.MaxIDLen) {
-		p.add("CONSUMER_ID_PREFIX", "must be printable ASCII without spaces, shorter than %d bytes", consumer.MaxIDLen)
+	if m.IDPrefix != "" && (!auth.ValidID(m.IDPrefix) || len(m.IDPrefix) >= auth.MaxIDLen) {
+		p.add("CONSUMER_ID_PREFIX", "must be printable ASCII without spaces, shorter than %d bytes", auth.MaxIDLen)
 		m.IDPrefix = d.IDPrefix
 	}
 	return m

@@ -9,7 +9,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
-	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/handler"
 
 	"github.com/vaultgate/vaultgate/internal/upstream"
@@ -37,7 +36,7 @@ func TestDefaults(t *testing.T) {
 			VaultOrigin:     "https://vault.apideck.com",
 		},
 		Connect: handler.ConnectConfig{
-			Mapping: consumer.Mapping{
+			Mapping: auth.Mapping{
 				IDClaim:          "sub",
 				AccountNameClaim: "org_name",
 				UserNameClaim:    "name",

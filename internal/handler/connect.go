@@ -12,7 +12,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
-	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
@@ -129,7 +128,7 @@ func (h *connectHandler) connect(w http.ResponseWriter, r *http.Request) (resp c
 	}
 	c, err := h.cfg.Mapping.Map(id.Claims)
 	if err != nil {
-		if errors.Is(err, consumer.ErrNoConsumer) {
+		if errors.Is(err, auth.ErrNoConsumer) {
 			h.metrics.authFailures.WithLabelValues(reasonNoConsumer).Inc()
 		}
 		return resp, out, err

@@ -15,7 +15,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
-	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/syncbuf"
 	"github.com/vaultgate/vaultgate/internal/upstream"
@@ -180,7 +179,7 @@ func testConnectConfig(t testing.TB) ConnectConfig {
 	}
 	yes := true
 	return ConnectConfig{
-		Mapping: consumer.Mapping{
+		Mapping: auth.Mapping{
 			IDClaim: "org_id", IDPrefix: "org_", AccountNameClaim: "org_name",
 			UserNameClaim: "name", EmailClaim: "email", ImageClaim: "picture",
 			BaseSettings: map[string]any{"plan": "pro"},

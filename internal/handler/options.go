@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"io"
 	"mime"
 	"net/http"
@@ -14,14 +15,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
 // ConnectConfig is the server-side half of every session request: what
 // /connect may offer, and what it sends when the request narrows nothing.
 type ConnectConfig struct {
-	Mapping            consumer.Mapping
+	Mapping            auth.Mapping
 	Redirects          *Allowlist        // VAULT_ALLOWED_REDIRECT_URIS
 	DefaultRedirectURI string            // VAULT_REDIRECT_URI; may be empty
 	UnifiedAPIs        []string          // VAULT_UNIFIED_APIS; empty offers all
@@ -256,7 +256,7 @@ func validServiceID(s string) bool {
 // The shared configuration is copied, not aliased, so nothing done to the
 // request downstream can change what the next request sends. (The *bool
 // settings stay shared: they are never written through.)
-func sessionRequest(cfg ConnectConfig, c consumer.Consumer, o connectOptions) upstream.SessionRequest {
+func sessionRequest(cfg ConnectConfig, c auth.Consumer, o connectOptions) upstream.SessionRequest {
 	settings := cfg.Settings
 	// slices.Clone keeps nil as nil and empty as empty: allow_actions
 	// omitted versus [] means "all" versus "none".
@@ -275,7 +275,7 @@ func sessionRequest(cfg ConnectConfig, c consumer.Consumer, o connectOptions) up
 		req.Theme = &theme
 	}
 	if c.Metadata != nil {
-		md := *c.Metadata
+		md := upstream.ConsumerMetadata(*c.Metadata)
 		req.ConsumerMetadata = &md
 	}
 	return req

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/vaultgate/vaultgate/internal/consumer"
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -272,7 +272,7 @@ func FuzzConnectOptions(f *testing.F) {
 				t.Fatalf("bad deep link options %+v", o)
 			}
 		}
-		sr := sessionRequest(cfg, consumer.Consumer{ID: "c"}, o)
+		sr := sessionRequest(cfg, auth.Consumer{ID: "c"}, o)
 		if sr.RedirectURI != o.redirectURI || !slices.Equal(sr.Settings.UnifiedAPIs, o.unifiedAPIs) ||
 			sr.Settings.SessionLength != cfg.Settings.SessionLength || *sr.Theme != *cfg.Theme {
 			t.Fatalf("session request %+v not built from config and options %+v", sr, o)

@@ -15,7 +15,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
-	"github.com/vaultgate/vaultgate/internal/consumer"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -167,7 +166,7 @@ func (p *problems) classify(err error) (string, problemType, time.Duration) {
 		code = codeAuthUnavailable
 	case errors.Is(err, auth.ErrUnauthenticated):
 		code = codeUnauthenticated
-	case errors.Is(err, consumer.ErrNoConsumer):
+	case errors.Is(err, auth.ErrNoConsumer):
 		code = codeNoConsumer
 	case errors.As(err, &ue):
 		code = upstreamCode(ue.Kind)

@@ -1,4 +1,4 @@
-package consumer
+package auth
 
 import (
 	"encoding/json"
