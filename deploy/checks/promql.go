@@ -1,7 +1,11 @@
 package checks
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -16,6 +20,32 @@ func DefinedMetrics(goSource string) []string {
 		names = append(names, m[1])
 	}
 	return names
+}
+
+// ServiceMetrics returns the vaultgate_ metric names registered anywhere in
+// the service's Go code (internal/ and cmd/ below root, tests left out),
+// sorted and without duplicates. Each package may define its own metrics, so
+// no single file is the list.
+func ServiceMetrics(root string) ([]string, error) {
+	var names []string
+	for _, dir := range []string{"internal", "cmd"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			names = append(names, DefinedMetrics(string(b))...)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
 }
 
 // PromQLMetrics parses a PromQL expression and returns the metric names it
