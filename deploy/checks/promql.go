@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -59,16 +61,85 @@ func PromQLMetrics(expr string) ([]string, error) {
 	var names []string
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		if vs, ok := n.(*parser.VectorSelector); ok {
-			name := vs.Name
-			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-				if strings.HasPrefix(name, "vaultgate_") && strings.HasSuffix(name, suffix) {
-					name = strings.TrimSuffix(name, suffix)
-					break
-				}
-			}
-			names = append(names, name)
+			names = append(names, trimHistogramSuffix(vs.Name))
 		}
 		return nil
 	})
 	return names, nil
+}
+
+// httpMetrics are the series of the public listener's request metrics,
+// labelled by route.
+var httpMetrics = []string{
+	"vaultgate_http_requests_total",
+	"vaultgate_http_request_duration_seconds_bucket",
+	"vaultgate_http_request_duration_seconds_sum",
+	"vaultgate_http_request_duration_seconds_count",
+}
+
+// QueryProblems checks one documented query (its # comment lines
+// included): it parses, selects only metrics in defined (or up), and when
+// its comment speaks of /connect, every request-metric selector keeps to
+// route="/connect" — the admin listener is not counted, but unmatched
+// paths (route "other") and any later route would be.
+func QueryProblems(query string, defined []string) []string {
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(query)
+	if err != nil {
+		return []string{fmt.Sprintf("does not parse: %v", err)}
+	}
+	var comment strings.Builder
+	for _, line := range strings.Split(query, "\n") {
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "#") {
+			comment.WriteString(t)
+		}
+	}
+	aboutConnect := strings.Contains(comment.String(), "/connect")
+	var problems []string
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		if name := trimHistogramSuffix(vs.Name); name != "up" && !slices.Contains(defined, name) {
+			problems = append(problems, fmt.Sprintf("%s is not a metric the service defines", vs.Name))
+		}
+		if aboutConnect && slices.Contains(httpMetrics, vs.Name) && !keepsToConnect(vs.LabelMatchers) {
+			problems = append(problems, fmt.Sprintf("%s: the query speaks of /connect but does not filter route=\"/connect\"", vs.String()))
+		}
+		return nil
+	})
+	return problems
+}
+
+// keepsToConnect reports whether the matchers select route /connect and
+// not the other routes.
+func keepsToConnect(ms []*labels.Matcher) bool {
+	for _, m := range ms {
+		if m.Name == "route" && m.Matches("/connect") && !m.Matches("other") && !m.Matches("/") {
+			return true
+		}
+	}
+	return false
+}
+
+// MentionedMetrics returns the vaultgate_ metric names mentioned in a
+// document's inline code, histogram suffixes removed.
+func MentionedMetrics(md string) []Span {
+	re := regexp.MustCompile(`\bvaultgate_[a-z0-9_]*[a-z0-9]`)
+	var out []Span
+	for _, s := range InlineCode(md) {
+		for _, m := range re.FindAllString(s.Text, -1) {
+			out = append(out, Span{Text: trimHistogramSuffix(m), Line: s.Line})
+		}
+	}
+	return out
+}
+
+func trimHistogramSuffix(name string) string {
+	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+		if strings.HasPrefix(name, "vaultgate_") && strings.HasSuffix(name, suffix) {
+			return strings.TrimSuffix(name, suffix)
+		}
+	}
+	return name
 }
