@@ -17,8 +17,10 @@ import (
 type DocContext struct {
 	Root string
 	// VaultgateVars are the variables vaultgate reads: the contract's
-	// configuration table and every VARIABLE_NAME string in the service's
-	// code (its configuration list, the OTEL_* and DEMO_* names).
+	// configuration table, every VARIABLE_NAME string in the service's code
+	// (its configuration list, the OTEL_* and DEMO_* names) and the README's
+	// configuration tables, which the config package's own test holds to
+	// what the code reads (names built in code, such as *_FILE, included).
 	VaultgateVars map[string]bool
 	// ToolVars are variables of the Go toolchain, the shell and the
 	// repository's scripts, which commands may set as well.
@@ -69,7 +71,14 @@ func NewDocContext(root string) (*DocContext, error) {
 	// The contract sits beside the repository in a checkout of the whole
 	// project; a clone of the repository alone still has the code's list.
 	if spec, err := os.ReadFile(filepath.Join(root, "..", "shared", "SPEC.md")); err == nil {
-		for _, name := range SpecVariables(string(spec)) {
+		for _, name := range TableVariables(string(spec)) {
+			c.VaultgateVars[name] = true
+		}
+	}
+	readme := c.read("README.md")
+	if _, section, ok := strings.Cut(readme, "<!-- config:start -->"); ok {
+		section, _, _ = strings.Cut(section, "<!-- config:end -->")
+		for _, name := range TableVariables(section) {
 			c.VaultgateVars[name] = true
 		}
 	}
@@ -135,11 +144,11 @@ func CodeVariables(root string) ([]string, error) {
 	return slices.Compact(names), nil
 }
 
-// SpecVariables returns the variables named in the first column of the
-// contract's tables (`APIDECK_API_KEY`, `AUTH_JWKS_URL` / `AUTH_OIDC_ISSUER`, …).
-func SpecVariables(spec string) []string {
+// TableVariables returns the variables named in the first column of a
+// Markdown document's tables (`APIDECK_API_KEY`, `AUTH_JWKS_URL` / `AUTH_OIDC_ISSUER`, …).
+func TableVariables(md string) []string {
 	var names []string
-	for _, line := range strings.Split(spec, "\n") {
+	for _, line := range strings.Split(md, "\n") {
 		cells := strings.Split(line, "|")
 		if !strings.HasPrefix(line, "|") || len(cells) < 3 {
 			continue
