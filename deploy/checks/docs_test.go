@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,11 +27,7 @@ func TestRunbookCoversCodesAndMetrics(t *testing.T) {
 		}
 	})
 	t.Run("every registered metric has a row", func(t *testing.T) {
-		defined := DefinedMetrics(readRepoFile(t, "internal/metrics/metrics.go"))
-		if len(defined) < 10 {
-			t.Fatalf("found only %d metrics in internal/metrics/metrics.go: %q", len(defined), defined)
-		}
-		for _, m := range defined {
+		for _, m := range serviceMetrics(t) {
 			if !rows["`"+m+"`"] {
 				t.Errorf("metrics reference lacks %s", m)
 			}
@@ -41,13 +38,6 @@ func TestRunbookCoversCodesAndMetrics(t *testing.T) {
 		for _, m := range regexp.MustCompile(`\]\(#([^)]+)\)`).FindAllStringSubmatch(doc, -1) {
 			if !anchors[m[1]] {
 				t.Errorf("link to #%s has no heading", m[1])
-			}
-		}
-	})
-	t.Run("example queries parse", func(t *testing.T) {
-		for _, q := range promqlBlocks(doc) {
-			if _, err := PromQLMetrics(q); err != nil {
-				t.Errorf("query %q: %v", q, err)
 			}
 		}
 	})
@@ -67,20 +57,6 @@ func tableFirstCells(doc string) map[string]bool {
 	return cells
 }
 
-// promqlBlocks returns the expressions of ```promql fences, one per
-// blank-line-separated paragraph.
-func promqlBlocks(doc string) []string {
-	var out []string
-	for _, block := range regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(doc, -1) {
-		for _, para := range strings.Split(block[1], "\n\n") {
-			if strings.TrimSpace(para) != "" {
-				out = append(out, para)
-			}
-		}
-	}
-	return out
-}
-
 func TestMarkdownAnchors(t *testing.T) {
 	doc := "# Operating vaultgate\n## Rotating the Apideck API key\n```sh\n# not a heading\n```\n### VaultgateDown\n## Notes\n## Notes\n"
 	got := MarkdownAnchors(doc)
@@ -91,5 +67,107 @@ func TestMarkdownAnchors(t *testing.T) {
 	}
 	if got["not-a-heading"] {
 		t.Error("a comment in a code fence became a heading")
+	}
+}
+
+// docFiles are the documents whose commands must work as written.
+var docFiles = []string{"README.md", "docs/operations.md"}
+
+// TestDocsRunAsWritten checks every command, query and link of the README
+// and the runbook against the repository (see DocumentProblems).
+func TestDocsRunAsWritten(t *testing.T) {
+	c := docContext(t)
+	metrics := serviceMetrics(t)
+	for _, name := range docFiles {
+		t.Run(name, func(t *testing.T) {
+			for _, p := range DocumentProblems(c, name, readRepoFile(t, name), metrics) {
+				t.Error(p)
+			}
+		})
+	}
+}
+
+// docContext reads the DocContext of this repository.
+func docContext(t *testing.T) *DocContext {
+	t.Helper()
+	c, err := NewDocContext(repoRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestCodeVariablesDocumented wants every variable the service's code
+// reads to be documented in the README or the runbook.
+func TestCodeVariablesDocumented(t *testing.T) {
+	names, err := CodeVariables(repoRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := ""
+	for _, name := range docFiles {
+		docs += readRepoFile(t, name)
+	}
+	for _, n := range names {
+		if !strings.Contains(docs, "`"+n+"`") && !strings.Contains(docs, "`"+n+"=") {
+			t.Errorf("%s is read by the code but documented in neither %s", n, strings.Join(docFiles, " nor "))
+		}
+	}
+}
+
+// TestReadmeTrial holds the README's trial together: the simulator listens
+// where trial.env sends vaultgate (APIDECK_BASE_URL and VAULT_ORIGIN) and
+// expects the key and app id vaultgate sends, and both programs run with
+// trial.env loaded.
+func TestReadmeTrial(t *testing.T) {
+	env := map[string]string{}
+	var sim *ShellCommand
+	sourced := map[string]bool{} // program → trial.env loaded before it
+	for _, b := range CodeBlocks(readRepoFile(t, "README.md")) {
+		if b.Lang != "sh" {
+			continue
+		}
+		s, err := ParseShell(b.Text)
+		if err != nil {
+			t.Fatalf("README.md:%d: %v", b.Line, err)
+		}
+		loaded := false
+		for i, c := range s.Commands {
+			switch {
+			case len(c.Writes) == 1 && c.Writes[0] == "trial.env":
+				for _, line := range strings.Split(c.Heredoc, "\n") {
+					if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+						env[k] = v
+					}
+				}
+			case c.Args[0] == "." && len(c.Args) == 2 && c.Args[1] == "./trial.env":
+				loaded = true
+			case len(c.Args) > 2 && c.Args[0] == "go" && c.Args[1] == "run":
+				sourced[c.Args[2]] = loaded
+				if c.Args[2] == "./cmd/apideck-sim" {
+					sim = &s.Commands[i]
+				}
+			}
+		}
+	}
+	if len(env) == 0 || sim == nil {
+		t.Fatal("README has no trial: no heredoc writing trial.env or no go run ./cmd/apideck-sim")
+	}
+	for _, prog := range []string{"./cmd/apideck-sim", "./cmd/server"} {
+		if !sourced[prog] {
+			t.Errorf("go run %s does not follow `. ./trial.env` in its block", prog)
+		}
+	}
+	flags, _ := splitArgs(sim.Args, 3, map[string]bool{"-addr": true, "-api-key": true, "-app-id": true, "-latency": true})
+	for _, v := range []string{"APIDECK_BASE_URL", "VAULT_ORIGIN"} {
+		u, err := url.Parse(env[v])
+		if err != nil || len(flags["-addr"]) != 1 || u.Host != flags["-addr"][0] {
+			t.Errorf("trial.env %s=%q is not the simulator's -addr %q", v, env[v], flags["-addr"])
+		}
+	}
+	for flag, v := range map[string]string{"-api-key": "APIDECK_API_KEY", "-app-id": "APIDECK_APP_ID"} {
+		if got := flags[flag]; len(got) != 1 || (got[0] != "$"+v && got[0] != env[v]) {
+			t.Errorf("simulator %s %q: want $%s (%q)", flag, got, v, env[v])
+		}
 	}
 }

@@ -27,6 +27,20 @@ func readRepoFile(t *testing.T, rel string) string {
 	return string(b)
 }
 
+// serviceMetrics returns the metric names the service registers; it fails
+// the test when there are implausibly few (the pattern no longer matches).
+func serviceMetrics(t *testing.T) []string {
+	t.Helper()
+	names, err := ServiceMetrics(repoRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 10 {
+		t.Fatalf("found only %d vaultgate_ metrics in the service's Go code: %q", len(names), names)
+	}
+	return names
+}
+
 // parseDockerfile parses Dockerfile text, failing the test on a syntax error.
 func parseDockerfile(t *testing.T, text string) *Dockerfile {
 	t.Helper()

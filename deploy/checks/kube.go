@@ -10,6 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -45,6 +46,8 @@ func newTyped(gvk schema.GroupVersionKind) (any, bool) {
 		return &networkingv1.NetworkPolicy{}, true
 	case networkingv1.SchemeGroupVersion.WithKind("Ingress"):
 		return &networkingv1.Ingress{}, true
+	case gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"):
+		return &gatewayv1.HTTPRoute{}, true
 	case monitoringv1.SchemeGroupVersion.WithKind("ServiceMonitor"):
 		return &monitoringv1.ServiceMonitor{}, true
 	case monitoringv1.SchemeGroupVersion.WithKind("PrometheusRule"):

@@ -22,6 +22,9 @@ const (
 	nonrootUID   = 65532
 )
 
+// ingressNamespace is where the base expects the ingress controller.
+const ingressNamespace = "ingress-nginx"
+
 func TestBaseRendersValidVaultgate(t *testing.T) {
 	checkVaultgate(t, render(t, "base"))
 }
@@ -29,6 +32,13 @@ func TestBaseRendersValidVaultgate(t *testing.T) {
 // checkVaultgate asserts the invariants of the base, which every overlay
 // must keep too.
 func checkVaultgate(t *testing.T, objs []Object) {
+	t.Helper()
+	checkVaultgateFrom(t, objs, ingressNamespace)
+}
+
+// checkVaultgateFrom is checkVaultgate for an overlay whose public traffic
+// comes from the namespace publicFrom instead of ingress-nginx.
+func checkVaultgateFrom(t *testing.T, objs []Object, publicFrom string) {
 	t.Helper()
 	dep := mustGet[*appsv1.Deployment](t, objs, "vaultgate")
 	c := container(t, dep, "vaultgate")
@@ -138,7 +148,7 @@ func checkVaultgate(t *testing.T, objs []Object) {
 		}
 	})
 	t.Run("network policy", func(t *testing.T) {
-		checkNetworkPolicy(t, mustGet[*networkingv1.NetworkPolicy](t, objs, "vaultgate"), podLabels)
+		checkNetworkPolicy(t, mustGet[*networkingv1.NetworkPolicy](t, objs, "vaultgate"), podLabels, publicFrom)
 	})
 }
 
@@ -219,10 +229,10 @@ func checkServices(t *testing.T, objs []Object, podLabels map[string]string) {
 	}
 }
 
-// checkNetworkPolicy wants ingress on 8080 only from the ingress
-// controller's namespace and on 9090 only from monitoring's, and egress only
-// to DNS, HTTPS and Redis.
-func checkNetworkPolicy(t *testing.T, np *networkingv1.NetworkPolicy, podLabels map[string]string) {
+// checkNetworkPolicy wants ingress on 8080 only from publicFrom (the
+// ingress controller's or Gateway's namespace) and on 9090 only from
+// monitoring's, and egress only to DNS, HTTPS and Redis.
+func checkNetworkPolicy(t *testing.T, np *networkingv1.NetworkPolicy, podLabels map[string]string, publicFrom string) {
 	t.Helper()
 	if !selects(np.Spec.PodSelector.MatchLabels, podLabels) {
 		t.Error("NetworkPolicy does not select the pods")
@@ -245,7 +255,7 @@ func checkNetworkPolicy(t *testing.T, np *networkingv1.NetworkPolicy, podLabels 
 			ingress[key] = ns
 		}
 	}
-	wantIngress := map[string]string{"TCP/8080": "ingress-nginx", "TCP/9090": "monitoring"}
+	wantIngress := map[string]string{"TCP/8080": publicFrom, "TCP/9090": "monitoring"}
 	if diff := cmp.Diff(wantIngress, ingress); diff != "" {
 		t.Errorf("ingress port → source namespace (-want +got):\n%s", diff)
 	}
