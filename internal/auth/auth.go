@@ -14,12 +14,9 @@ import (
 
 // Identity is an authenticated caller.
 type Identity struct {
-	// Subject identifies the user for per-user rate limits and session reuse
-	// (the JWT "sub", or the equivalent claim in other modes).
-	Subject string
-	// Claims feed the consumer mapping; never log them. Numbers are
-	// json.Number, so integer ids survive exactly. Read-only: a verified
-	// token's claims may be handed to every request presenting that token.
+	Subject string // the user, for per-user rate limits and session reuse
+	// Claims feed the consumer mapping; never log them. Numbers are json.Number
+	// (ids stay exact). Read-only: cached claims are shared between requests.
 	Claims map[string]any
 }
 
@@ -32,8 +29,7 @@ const (
 	ReasonUnavailable   = "unavailable"
 )
 
-// ErrUnauthenticated and ErrUnavailable are the two classes of failure:
-// 401 and 503 auth_unavailable.
+// The two classes of failure: 401 and 503 auth_unavailable.
 var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	ErrUnavailable     = errors.New("authentication unavailable")
@@ -49,7 +45,7 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%v (%s): %v", e.Class, e.Reason, e.Err) }
 
-// Is makes errors.Is(err, ErrUnauthenticated) and errors.Is(err, ErrUnavailable) work.
+// Is matches the class.
 func (e *Error) Is(target error) bool { return target == e.Class }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -62,19 +58,15 @@ func unavailable(err error) error {
 	return &Error{Class: ErrUnavailable, Reason: ReasonUnavailable, Err: err}
 }
 
-var errNotObject = errors.New("not a single JSON object")
-
 // decodeObject parses exactly one JSON object (a token's claims, a
 // forward-auth answer), numbers kept as json.Number.
 func decodeObject(body []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, errNotObject
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errNotObject
+	err := dec.Decode(&obj)
+	if _, end := dec.Token(); err != nil || obj == nil || !errors.Is(end, io.EOF) {
+		return nil, errors.New("not a single JSON object")
 	}
 	return obj, nil
 }

@@ -12,8 +12,7 @@ import (
 // MaxIDLen is the longest consumer id, in bytes, that Apideck accepts.
 const MaxIDLen = 255
 
-// ErrNoConsumer means the identity carries no usable consumer id: the claim
-// is missing, has an unsupported type, or does not form a valid id.
+// ErrNoConsumer means the identity carries no usable consumer id.
 var ErrNoConsumer = errors.New("no consumer")
 
 // Mapping says which claims feed the consumer. The zero value maps nothing.
@@ -37,10 +36,7 @@ type Metadata struct {
 	AccountName, UserName, Email, Image string
 }
 
-// Map turns claims into a Consumer. It is pure: no I/O, no clock. It
-// returns ErrNoConsumer when the id claim is missing or does not yield a
-// valid consumer id. Neither claims nor m.BaseSettings are modified; the
-// returned settings map is a fresh copy.
+// Map turns claims into a Consumer, or ErrNoConsumer; it is pure and modifies neither input.
 func (m Mapping) Map(claims map[string]any) (Consumer, error) {
 	raw, _ := lookup(claims, m.IDClaim)
 	v, ok := idValue(raw)
@@ -62,30 +58,25 @@ func (m Mapping) Map(claims map[string]any) (Consumer, error) {
 	return c, nil
 }
 
-// settings merges the settings claim over the base settings. The warning
-// names only the claim, never its value, so it is safe to log.
+// settings merges the settings claim over the base settings (shallow: only
+// marshalled, never written to). The warning names the claim, not its value.
 func (m Mapping) settings(claims map[string]any) (out map[string]any, warning string) {
 	raw, present := lookup(claims, m.SettingsClaim)
-	// A JSON null is not an object either: warn rather than guess what the
-	// identity provider meant.
 	overlay, isObj := raw.(map[string]any)
-	if present && !isObj {
+	if present && !isObj { // null included: warn rather than guess
 		warning = "consumer settings claim " + m.SettingsClaim + " is not a JSON object; ignored"
 	}
 	if len(m.BaseSettings) == 0 && len(overlay) == 0 {
 		return nil, warning
 	}
-	// Shallow copies: nested values are shared, but neither input map is
-	// written to, and callers only marshal the result.
 	out = make(map[string]any, len(m.BaseSettings)+len(overlay))
 	maps.Copy(out, m.BaseSettings)
 	maps.Copy(out, overlay)
 	return out, warning
 }
 
-// ValidID reports whether id is a valid consumer id: 1–255 bytes of
-// printable ASCII without spaces. The whole id is checked, prefix included,
-// because it travels in the x-apideck-consumer-id header.
+// ValidID reports whether id, prefix included, is 1–255 bytes of printable
+// ASCII without spaces: it travels in the x-apideck-consumer-id header.
 func ValidID(id string) bool {
 	return len(id) > 0 && len(id) <= MaxIDLen && !strings.ContainsFunc(id, func(c rune) bool { return c < 0x21 || c > 0x7e })
 }
@@ -101,10 +92,8 @@ func lookup(claims map[string]any, name string) (any, bool) {
 	}
 	var cur any = claims
 	for part := range strings.SplitSeq(name, ".") {
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
+		obj, _ := cur.(map[string]any) // nil when not an object: no member then
+		var ok bool
 		if cur, ok = obj[part]; !ok {
 			return nil, false
 		}
@@ -112,17 +101,14 @@ func lookup(claims map[string]any, name string) (any, bool) {
 	return cur, true
 }
 
-// stringClaim returns the claim's value when it is a string, else "".
 func stringClaim(claims map[string]any, name string) string {
 	v, _ := lookup(claims, name)
 	s, _ := v.(string)
 	return s
 }
 
-// idValue renders a claim value as the text of a consumer id. Strings are
-// taken as they are; integral numbers are written in decimal without
-// exponent, so 1e3, 1000.0 and 1000 all become "1000". Anything else —
-// fractions, booleans, objects, arrays, null — is refused.
+// idValue renders a claim as a consumer id: strings as they are, integral
+// numbers in plain decimal (1e3, 1000.0, 1000: "1000"), nothing else.
 func idValue(v any) (string, bool) {
 	switch n := v.(type) {
 	case string:
@@ -139,10 +125,9 @@ func idValue(v any) (string, bool) {
 	return "", false
 }
 
-// decimalInteger rewrites a number literal as a plain decimal integer when
-// its value is integral, exactly (ids beyond 2^53 included). It works on
-// the digits because math/big would compute 10^999999 for "1e999999"
-// before the result could be refused as longer than MaxIDLen.
+// decimalInteger rewrites an integral number literal as plain decimal,
+// exactly (beyond 2^53 too). It works on the digits: math/big would compute
+// 10^999999 for "1e999999" before it could be refused as too long.
 func decimalInteger(s string) (string, bool) {
 	const digitSet = "0123456789"
 	sign := ""
@@ -153,8 +138,7 @@ func decimalInteger(s string) (string, bool) {
 	intPart, frac, _ := strings.Cut(mant, ".")
 	digits := intPart + frac
 	exp, err := strconv.Atoi(expText)
-	// Beyond ±2^20 the result is too long or not integral anyway; the bound
-	// keeps the arithmetic below far from overflow.
+	// Beyond ±2^20 it is too long or not integral anyway; no overflow below.
 	if intPart == "" || strings.Trim(digits, digitSet) != "" || hasExp && (err != nil || exp > 1<<20 || exp < -1<<20) {
 		return "", false
 	}

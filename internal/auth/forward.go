@@ -23,25 +23,22 @@ const (
 	maxForwardCache = 10_000   // cached answers
 )
 
-// ForwardConfig configures forward auth: the app's own "who am I" endpoint
-// decides, given the request's Cookie and Authorization headers.
+// ForwardConfig configures forward auth.
 type ForwardConfig struct {
 	URL      string
 	Timeout  time.Duration
 	CacheTTL time.Duration // 0: no cache
 }
 
-// Forward authenticates against the app's own session: it asks
-// ForwardConfig.URL, passing on only the request's Cookie and Authorization.
+// Forward asks the app's own "who am I" endpoint, passing on only Cookie and Authorization.
 type Forward struct {
 	cfg     ForwardConfig
 	client  *http.Client
 	hmac    []byte // random per process; keys the cache and fallback subjects
 	group   singleflight.Group
 	results *prometheus.CounterVec // vaultgate_forward_auth_total
-
-	mu    sync.Mutex
-	cache map[string]forwardEntry // successful lookups, while CacheTTL > 0
+	mu      sync.Mutex
+	cache   map[string]forwardEntry // successful lookups, while CacheTTL > 0
 }
 
 type forwardEntry struct {
@@ -67,8 +64,7 @@ func NewForward(cfg ForwardConfig, reg prometheus.Registerer) (*Forward, error) 
 	}, nil
 }
 
-// Ambient reports whether the credential is a cookie, which a browser
-// attaches by itself.
+// Ambient reports whether the credential is a cookie, which browsers attach.
 func (f *Forward) Ambient(r *http.Request) bool { return r.Header.Get("Cookie") != "" }
 
 // Authenticate asks the app: 2xx with a JSON object authenticates, 401/403
@@ -80,14 +76,13 @@ func (f *Forward) Authenticate(r *http.Request) (Identity, error) {
 	}
 	key := f.credentialKey(cookie, authz)
 	f.mu.Lock()
-	e, ok := f.cache[key] // only filled while CacheTTL > 0
+	e, ok := f.cache[key]
 	f.mu.Unlock()
 	if ok && time.Now().Before(e.expires) {
 		f.results.WithLabelValues("cache_hit").Inc()
 		return e.id, nil
 	}
-	// Identical lookups in flight share one call; it is bounded by the
-	// client's timeout, not by the first caller's request.
+	// Identical lookups in flight share one call, bounded by the client's timeout.
 	ctx := context.WithoutCancel(r.Context())
 	v, err, _ := f.group.Do(key, func() (any, error) {
 		id, err := f.lookup(ctx, cookie, authz, key)
@@ -107,14 +102,11 @@ func (f *Forward) lookup(ctx context.Context, cookie []string, authz, key string
 	if err != nil {
 		return Identity{}, f.fail(err)
 	}
-	// Only these two headers reach the app; nothing else of the browser's.
-	for _, c := range cookie {
-		req.Header.Add("Cookie", c)
-	}
+	// Only the credentials reach the app; nothing else of the browser's.
+	req.Header = http.Header{"Cookie": cookie, "User-Agent": {"vaultgate"}}
 	if authz != "" {
 		req.Header.Set("Authorization", authz)
 	}
-	req.Header.Set("User-Agent", "vaultgate")
 	res, err := f.client.Do(req)
 	if err != nil {
 		return Identity{}, f.fail(errors.New("forward-auth endpoint unreachable or too slow"))
@@ -159,8 +151,7 @@ func subject(claims map[string]any, key string) string {
 	return "credential:" + key[:32]
 }
 
-// credentialKey is a keyed hash of the credentials: the cache never holds
-// a raw cookie or token.
+// credentialKey is a keyed hash: the cache never holds a raw cookie or token.
 func (f *Forward) credentialKey(cookie []string, authz string) string {
 	h := hmac.New(sha256.New, f.hmac)
 	for _, c := range cookie {
@@ -172,14 +163,12 @@ func (f *Forward) credentialKey(cookie []string, authz string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// remember caches a successful lookup; an expired entry for the same
-// credentials is overwritten, others go when the cache is full.
+// remember caches a lookup; when full, expired entries go, and others while still full.
 func (f *Forward) remember(key string, id Identity) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now()
 	if len(f.cache) >= maxForwardCache {
-		// Expired entries go first; while still full, arbitrary ones do.
 		for k, e := range f.cache {
 			if !now.Before(e.expires) || len(f.cache) >= maxForwardCache {
 				delete(f.cache, k)

@@ -9,8 +9,7 @@ import (
 	"strings"
 )
 
-// maxIdentityHeader bounds each identity header's value.
-const maxIdentityHeader = 1024
+const maxIdentityHeader = 1024 // bytes of each identity header
 
 // HeaderConfig configures identity from a trusted proxy's headers.
 type HeaderConfig struct {
@@ -18,9 +17,8 @@ type HeaderConfig struct {
 	TrustedProxies                        []netip.Prefix // the only peers whose headers count
 }
 
-// Header takes identity from a trusted proxy's headers (oauth2-proxy,
-// Pomerium, a cloud IAP), and only when the TCP peer is that proxy: from
-// anyone else the same headers are forgeries.
+// Header takes identity from a trusted proxy's headers (oauth2-proxy, an IAP)
+// only when the TCP peer is that proxy: from anyone else they are forgeries.
 type Header struct{ cfg HeaderConfig }
 
 // NewHeader returns a header authenticator.
@@ -31,7 +29,12 @@ func (h *Header) Ambient(*http.Request) bool { return true }
 
 // Authenticate exposes the headers as claims sub, email and groups.
 func (h *Header) Authenticate(r *http.Request) (Identity, error) {
-	if !h.trustedPeer(r.RemoteAddr) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !slices.ContainsFunc(h.cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) }) {
 		return Identity{}, unauthenticated(ReasonUntrustedPeer, errors.New("identity headers from a peer outside AUTH_TRUSTED_PROXIES"))
 	}
 	user, ok := headerValue(r, h.cfg.UserHeader)
@@ -57,24 +60,10 @@ func (h *Header) Authenticate(r *http.Request) (Identity, error) {
 	return Identity{Subject: user, Claims: claims}, nil
 }
 
-func (h *Header) trustedPeer(remoteAddr string) bool {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && slices.ContainsFunc(h.cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) })
-}
-
-// headerValue returns a header's single value; ok is false when it is
-// repeated, too long or not printable ASCII.
+// headerValue is a header's value; not ok when repeated, too long or not printable.
 func headerValue(r *http.Request, name string) (string, bool) {
-	values := r.Header.Values(name)
-	if len(values) == 0 {
-		return "", true
-	}
-	v := strings.TrimSpace(values[0])
-	if len(values) > 1 || len(v) > maxIdentityHeader || strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c > 0x7e }) {
+	v := strings.TrimSpace(r.Header.Get(name))
+	if len(r.Header.Values(name)) > 1 || len(v) > maxIdentityHeader || strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c > 0x7e }) {
 		return "", false
 	}
 	return v, true

@@ -20,10 +20,8 @@ import (
 // Algorithms lists the JWS algorithms a verifier can be configured with,
 // in their canonical spelling. "none" is deliberately not one.
 func Algorithms() []string {
-	return []string{
-		"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-		"ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512",
-	}
+	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+		"ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"}
 }
 
 // Labels of vaultgate_jwks_fetches_total.
@@ -39,21 +37,16 @@ const (
 	fetchTimeout      = 5 * time.Second // one GET of the JWKS or discovery document
 	maxFetchBody      = 1 << 20
 	startupRetryDelay = 2 * time.Second // doubles after each failure, up to the refresh interval
-	// maxKeyAttempts bounds the keys one token is tried against: a large key
-	// set must not turn one request into many signature checks.
-	maxKeyAttempts = 8
+	maxKeyAttempts    = 8               // keys one token is tried against: a large set must not cost many checks
 )
 
 var errFetchTooLarge = errors.New("body larger than 1 MiB")
 
-// keySet is an immutable snapshot of the JWKS, kid-less keys first, then in
-// document order; a refresh replaces it whole.
+// keySet is an immutable JWKS snapshot, kid-less keys first; a refresh replaces it.
 type keySet struct{ keys []jose.JSONWebKey }
 
-// parseJWKS reads a JWKS document, skipping (and counting) keys that cannot
-// verify signatures — unknown types, "use" other than "sig", symmetric or
-// private keys — so one odd entry does not discard the set. Errors never
-// quote the document.
+// parseJWKS skips (and counts) keys that cannot verify signatures, so one
+// odd entry does not discard the set. Errors never quote the document.
 func parseJWKS(body []byte) (set *keySet, skipped int, err error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -80,8 +73,7 @@ func parseJWKS(body []byte) (set *keySet, skipped int, err error) {
 	return &keySet{keys: append(withoutKID, withKID...)}, skipped, nil
 }
 
-// candidates lists the keys that may verify a token with this alg and kid:
-// a kid selects the keys carrying it; without one, kid-less keys come first.
+// candidates lists the keys that may verify alg and kid (a kid selects its keys).
 func (s *keySet) candidates(alg jose.SignatureAlgorithm, kid string) []any {
 	if s == nil {
 		return nil
@@ -97,9 +89,8 @@ func (s *keySet) candidates(alg jose.SignatureAlgorithm, kid string) []any {
 	return out
 }
 
-// keyFits guards against algorithm confusion: the token's header picks the
-// algorithm, so the key's type (and the JWK's "alg", if any) must agree —
-// an RSA public key must never serve as an HMAC secret.
+// keyFits guards against algorithm confusion: the key's type (and JWK "alg")
+// must fit the token's alg, so an RSA public key never serves as an HMAC secret.
 func keyFits(alg jose.SignatureAlgorithm, jwkAlg string, key any) bool {
 	if jwkAlg != "" && jwkAlg != string(alg) {
 		return false
@@ -126,7 +117,6 @@ func keyFits(alg jose.SignatureAlgorithm, jwkAlg string, key any) bool {
 }
 
 // fetch loads the key set and swaps it in; on failure the known keys stay.
-// Fetches are serialised so a slow older answer cannot replace a newer one.
 func (v *JWT) fetch(ctx context.Context, trigger string) error {
 	v.fetchMu.Lock()
 	defer v.fetchMu.Unlock()
@@ -145,8 +135,7 @@ func (v *JWT) fetch(ctx context.Context, trigger string) error {
 	return nil
 }
 
-// fetchKeys runs under fetchMu. In OIDC mode it discovers the JWKS URL
-// first, until that succeeds once.
+// fetchKeys runs under fetchMu; with OIDC it discovers the JWKS URL first.
 func (v *JWT) fetchKeys(ctx context.Context) (*keySet, int, error) {
 	if v.jwksURL == "" {
 		uri, err := v.discover(ctx)
@@ -162,9 +151,8 @@ func (v *JWT) fetchKeys(ctx context.Context) (*keySet, int, error) {
 	return parseJWKS(body)
 }
 
-// discover reads the issuer's discovery document. Its issuer must equal the
-// configured one exactly (OpenID Connect Discovery §4.3), or a look-alike
-// issuer's keys could be trusted.
+// discover reads the discovery document, whose issuer must equal ours exactly
+// (OpenID Connect Discovery §4.3), or a look-alike issuer's keys are trusted.
 func (v *JWT) discover(ctx context.Context) (string, error) {
 	body, err := v.get(ctx, strings.TrimRight(v.cfg.OIDCIssuer, "/")+"/.well-known/openid-configuration")
 	if err != nil {
@@ -177,12 +165,8 @@ func (v *JWT) discover(ctx context.Context) (string, error) {
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return "", errors.New("document is not a JSON object")
 	}
-	if doc.Issuer != v.cfg.OIDCIssuer {
-		// Remote text, bounded before it reaches a log.
-		if len(doc.Issuer) > 200 {
-			doc.Issuer = doc.Issuer[:200] + "…"
-		}
-		return "", fmt.Errorf("document's issuer differs: configured %q, document says %q", v.cfg.OIDCIssuer, doc.Issuer)
+	if doc.Issuer != v.cfg.OIDCIssuer { // remote text, bounded before it reaches a log
+		return "", fmt.Errorf("document's issuer differs: configured %q, document says %.200q", v.cfg.OIDCIssuer, doc.Issuer)
 	}
 	u, err := url.Parse(doc.JWKSURI)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -191,7 +175,6 @@ func (v *JWT) discover(ctx context.Context) (string, error) {
 	return u.String(), nil
 }
 
-// get fetches a small JSON document.
 func (v *JWT) get(ctx context.Context, uri string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
@@ -206,18 +189,18 @@ func (v *JWT) get(ctx context.Context, uri string) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFetchBody+1))
 	switch {
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("GET %s: status %d", uri, resp.StatusCode)
-	case err != nil:
-		return nil, fmt.Errorf("GET %s: reading body: %w", uri, err)
-	case len(body) > maxFetchBody:
-		return nil, fmt.Errorf("GET %s: %w", uri, errFetchTooLarge)
+		err = fmt.Errorf("status %d", resp.StatusCode)
+	case err == nil && len(body) > maxFetchBody:
+		err = errFetchTooLarge
+	}
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", uri, err)
 	}
 	return body, nil
 }
 
 // refreshLoop refetches every RefreshInterval until ctx is done; after a
-// failure sooner, so a JWKS that was down at start is picked up within
-// seconds. Retries before the first success count as "startup" fetches.
+// failure sooner, so a JWKS down at start is picked up within seconds.
 func (v *JWT) refreshLoop(ctx context.Context, ok bool) {
 	backoff := startupRetryDelay
 	for {
@@ -240,21 +223,17 @@ func (v *JWT) refreshLoop(ctx context.Context, ok bool) {
 	}
 }
 
-// refetchForUnknownKey refetches the JWKS for a kid we do not hold (a
-// rotation), unless such a refetch started within UnknownKIDInterval: made-up
-// kids must not become a flood of JWKS requests. Callers arriving meanwhile
-// wait for the one in flight. It returns the key set as it stands then.
+// refetchForUnknownKey refetches the JWKS for an unknown kid (a rotation),
+// at most once per UnknownKIDInterval so made-up kids cannot flood the JWKS;
+// callers meanwhile wait for it. It returns the key set as it stands then.
 func (v *JWT) refetchForUnknownKey(ctx context.Context) *keySet {
-	// kidFlight runs one call at a time, so lastKIDPull needs no lock of
-	// its own.
 	ch := v.kidFlight.DoChan("jwks", func() (any, error) {
 		now := time.Now()
-		if !v.lastKIDPull.IsZero() && now.Sub(v.lastKIDPull) < v.cfg.UnknownKIDInterval {
+		if now.Sub(v.lastKIDPull) < v.cfg.UnknownKIDInterval {
 			return nil, nil
 		}
 		v.lastKIDPull = now
-		// Detached from the caller: others may be waiting on this fetch,
-		// and it is bounded by fetchTimeout anyway.
+		// Detached: others may wait on it, and fetchTimeout bounds it.
 		return nil, v.fetch(context.WithoutCancel(ctx), triggerUnknownKID)
 	})
 	select {

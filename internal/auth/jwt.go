@@ -18,8 +18,7 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// JWTConfig configures JWT verification. Exactly one of JWKSURL, OIDCIssuer
-// and HS256Secret is set.
+// JWTConfig configures JWT verification; one of JWKSURL, OIDCIssuer, HS256Secret is set.
 type JWTConfig struct {
 	JWKSURL            string
 	OIDCIssuer         string // discovery document at OIDCIssuer + "/.well-known/openid-configuration"
@@ -32,40 +31,33 @@ type JWTConfig struct {
 	UnknownKIDInterval time.Duration // minimum time between refetches for an unknown kid
 }
 
-// JWT authenticates requests carrying a signed JWT, verified with an HS256
-// secret or with keys from a JWKS (directly or via OIDC discovery). It is
-// safe for concurrent use.
+// JWT authenticates requests carrying a JWT signed with an HS256 secret or a
+// key from a JWKS (directly or via OIDC discovery). Safe for concurrent use.
 type JWT struct {
-	cfg     JWTConfig
-	algs    []jose.SignatureAlgorithm
-	client  *http.Client
-	fetches *prometheus.CounterVec // vaultgate_jwks_fetches_total
-	log     zerolog.Logger
-
-	keys atomic.Pointer[keySet] // nil until the first successful fetch
-
-	fetchMu     sync.Mutex // serialises fetches so an older answer never overwrites a newer one
-	jwksURL     string     // guarded by fetchMu; from config, or from OIDC discovery
+	cfg         JWTConfig
+	algs        []jose.SignatureAlgorithm
+	client      *http.Client
+	fetches     *prometheus.CounterVec // vaultgate_jwks_fetches_total
+	log         zerolog.Logger
+	keys        atomic.Pointer[keySet] // nil until the first successful fetch
+	fetchMu     sync.Mutex             // serialises fetches so an older answer never overwrites a newer one
+	jwksURL     string                 // guarded by fetchMu; from config, or from OIDC discovery
 	kidFlight   singleflight.Group
 	lastKIDPull time.Time // start of the last fetch for an unknown kid; used only inside kidFlight
-
-	verified verifiedCache // tokens that verified recently; used by Authenticate
+	verified    verifiedCache
 }
 
-// NewJWT builds a verifier and registers its metric on reg. With a JWKS or
-// OIDC key source it fetches the keys before returning, then refreshes them
-// until ctx is done. A failed start-up fetch is no error: the verifier is
-// not Ready, requests get ErrUnavailable, and fetches are retried.
+// NewJWT builds a verifier and registers its metric on reg. With a JWKS it
+// fetches the keys before returning, then refreshes them until ctx is done;
+// if that fails it is not Ready, requests get ErrUnavailable, and it retries.
 func NewJWT(ctx context.Context, cfg JWTConfig, reg prometheus.Registerer, log zerolog.Logger) (*JWT, error) {
 	v, err := newJWT(cfg, reg, log)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		v.start(ctx)
 	}
-	v.start(ctx)
-	return v, nil
+	return v, err
 }
 
-// newJWT builds an idle verifier; start begins fetching.
 func newJWT(cfg JWTConfig, reg prometheus.Registerer, log zerolog.Logger) (*JWT, error) {
 	fetches := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vaultgate_jwks_fetches_total",
@@ -79,9 +71,8 @@ func newJWT(cfg JWTConfig, reg prometheus.Registerer, log zerolog.Logger) (*JWT,
 		algs[i] = jose.SignatureAlgorithm(a)
 	}
 	return &JWT{
-		cfg:  cfg,
-		algs: algs,
-		// The identity provider is not Apideck: key fetches get their own client.
+		cfg:     cfg,
+		algs:    algs,
 		client:  &http.Client{Timeout: fetchTimeout, CheckRedirect: noRedirects},
 		fetches: fetches,
 		log:     log.With().Str("component", "jwt").Logger(),
@@ -89,26 +80,20 @@ func newJWT(cfg JWTConfig, reg prometheus.Registerer, log zerolog.Logger) (*JWT,
 	}, nil
 }
 
-// start fetches the keys and starts refreshing them (not with a secret).
+// start fetches the keys and keeps them fresh (nothing to do with a secret).
 func (v *JWT) start(ctx context.Context) {
-	if v.cfg.HS256Secret != nil {
-		return
+	if v.cfg.HS256Secret == nil {
+		ok := v.fetch(ctx, triggerStartup) == nil
+		go v.refreshLoop(ctx, ok)
 	}
-	err := v.fetch(ctx, triggerStartup)
-	go v.refreshLoop(ctx, err == nil)
 }
 
-// Ready reports whether tokens can be verified: keys are loaded (always
-// true with an HS256 secret).
-func (v *JWT) Ready() bool {
-	return v.cfg.HS256Secret != nil || v.keys.Load() != nil
-}
+// Ready reports whether tokens can be verified: a secret, or keys loaded.
+func (v *JWT) Ready() bool { return v.cfg.HS256Secret != nil || v.keys.Load() != nil }
 
-// Authenticate verifies the request's token: `Authorization: Bearer <t>`
-// (scheme case-insensitive), else the cookie named CookieName when set.
-// An Authorization header that is present always wins, even when malformed,
-// so a bad header never silently falls back to an ambient cookie. A token
-// that verified recently is taken from the cache, not checked again.
+// Authenticate verifies `Authorization: Bearer <t>`, else the CookieName
+// cookie. A present Authorization header wins even when malformed: a bad one
+// never falls back to an ambient cookie. Recently verified tokens are cached.
 func (v *JWT) Authenticate(r *http.Request) (Identity, error) {
 	token, err := v.tokenFrom(r)
 	if err != nil {
@@ -126,37 +111,23 @@ func (v *JWT) Authenticate(r *http.Request) (Identity, error) {
 	return ver.id, nil
 }
 
-// Ambient reports whether the token would come from the cookie, which a
-// browser attaches by itself.
+// Ambient reports whether the token would come from the cookie, which browsers attach.
 func (v *JWT) Ambient(r *http.Request) bool {
-	if v.cfg.CookieName == "" || len(r.Header.Values("Authorization")) > 0 {
-		return false
-	}
 	_, err := r.Cookie(v.cfg.CookieName)
-	return err == nil
+	return v.cfg.CookieName != "" && len(r.Header.Values("Authorization")) == 0 && err == nil
 }
-
-var (
-	errMalformedHeader = errors.New("authorization header is not a single Bearer token")
-	errMalformedToken  = errors.New("token is not a compact JWS signed with an allowed algorithm")
-)
 
 func (v *JWT) tokenFrom(r *http.Request) (string, error) {
 	if values := r.Header.Values("Authorization"); len(values) > 0 {
-		if len(values) > 1 {
-			return "", unauthenticated(ReasonInvalid, errMalformedHeader)
-		}
 		scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
 		token = strings.TrimSpace(token)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-			return "", unauthenticated(ReasonInvalid, errMalformedHeader)
+		if len(values) > 1 || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+			return "", unauthenticated(ReasonInvalid, errors.New("authorization header is not a single Bearer token"))
 		}
 		return token, nil
 	}
-	if v.cfg.CookieName != "" {
-		if c, err := r.Cookie(v.cfg.CookieName); err == nil && c.Value != "" {
-			return c.Value, nil
-		}
+	if c, err := r.Cookie(v.cfg.CookieName); v.cfg.CookieName != "" && err == nil && c.Value != "" {
+		return c.Value, nil
 	}
 	return "", unauthenticated(ReasonMissing, errors.New("no bearer token or cookie"))
 }
@@ -168,18 +139,14 @@ type verified struct {
 	keys   *keySet   // the key set that verified it; nil with an HMAC secret
 }
 
-// verify checks a compact JWT. It fails with ReasonExpired for an expired
-// token, ReasonInvalid for any other bad one, and ErrUnavailable when no keys
-// were ever loaded. Errors never hold the token, a claim value or a key.
+// verify checks a compact JWT: ReasonExpired, ReasonInvalid, or ErrUnavailable
+// without keys. Errors never hold the token, a claim value or a key.
 func (v *JWT) verify(ctx context.Context, token string) (verified, error) {
-	// The JWS hands back exactly the payload whose signature it checked;
-	// decodeClaims does the one real parse of it.
 	tok, err := jose.ParseSignedCompact(token, v.algs)
 	if err != nil || len(tok.Signatures) != 1 {
-		return verified{}, unauthenticated(ReasonInvalid, errMalformedToken)
+		return verified{}, unauthenticated(ReasonInvalid, errors.New("token is not a compact JWS signed with an allowed algorithm"))
 	}
-	h := tok.Signatures[0].Header
-	payload, keys, err := v.verifiedPayload(ctx, tok, jose.SignatureAlgorithm(h.Algorithm), h.KeyID)
+	payload, keys, err := v.verifiedPayload(ctx, tok)
 	if err != nil {
 		return verified{}, err
 	}
@@ -197,10 +164,10 @@ func (v *JWT) verify(ctx context.Context, token string) (verified, error) {
 	return verified{id: Identity{Subject: reg.Subject, Claims: claims}, expiry: reg.Expiry.Time(), keys: keys}, nil
 }
 
-// verifiedPayload returns the payload as verified by the first key that
-// fits the token's alg and kid (refetching the JWKS for an unknown kid),
-// with the key set it came from.
-func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature, alg jose.SignatureAlgorithm, kid string) ([]byte, *keySet, error) {
+// verifiedPayload returns the payload verified by the first key that fits
+// alg and kid (refetching the JWKS for an unknown kid), and its key set.
+func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature) ([]byte, *keySet, error) {
+	alg, kid := jose.SignatureAlgorithm(tok.Signatures[0].Header.Algorithm), tok.Signatures[0].Header.KeyID
 	var candidates []any
 	var set *keySet
 	if v.cfg.HS256Secret != nil {
@@ -227,11 +194,9 @@ func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature, a
 	return nil, nil, unauthenticated(ReasonInvalid, errors.New("signature does not verify"))
 }
 
-// decodeClaims parses a verified payload and reads the registered claims
-// from that same map, so what is validated and what the mapping uses cannot
-// disagree (jwt.Claims alone would also take "EXP" for exp). exp and a
-// non-empty sub are required; a registered claim of another JSON type
-// (null included) is an error.
+// decodeClaims reads the registered claims from the map the mapping uses, so
+// they cannot disagree (jwt.Claims would take "EXP" for exp). exp and sub are
+// required; a registered claim of another JSON type (null too) is an error.
 func decodeClaims(payload []byte) (map[string]any, jwt.Claims, error) {
 	claims, err := decodeObject(payload)
 	if err != nil {
@@ -244,8 +209,7 @@ func decodeClaims(payload []byte) (map[string]any, jwt.Claims, error) {
 		ok = ok && (isStr || !present)
 		return s
 	}
-	// go-jose's NumericDate refuses values so large they would wrap around
-	// in time arithmetic.
+	// go-jose's NumericDate refuses values that would wrap in time arithmetic.
 	date := func(name string) *jwt.NumericDate {
 		v, present := claims[name]
 		if !present {

@@ -7,9 +7,8 @@ import (
 )
 
 // Bounds of the verified-token cache. A frontend often presents a token
-// again within seconds (a retry, a second tab), and the signature check and
-// claim parsing are the largest part of a /connect request's own CPU. An
-// entry holds about 1.5 KiB for a 500-byte token: a full cache is ~2 MiB.
+// again within seconds, and verifying it is most of a /connect request's
+// own CPU. An entry holds ~1.5 KiB for a 500-byte token: ~2 MiB when full.
 const (
 	verifiedCacheEntries  = 1024
 	verifiedCacheBytes    = 1 << 20 // sum of the remembered tokens' lengths
@@ -17,16 +16,14 @@ const (
 	verifiedCacheMaxAge   = time.Minute
 )
 
-// verifiedCache remembers tokens that verified, keyed by the SHA-256 of the
-// whole token, so a tampered token is always verified afresh. An entry is
-// used only before the token's exp (no skew leeway), for at most
-// verifiedCacheMaxAge, and while the key set that verified it is current:
-// a key dropped from the JWKS stops its tokens at the next refresh.
-// Eviction is first in, first out.
+// verifiedCache remembers verified tokens by the SHA-256 of the whole token,
+// so a tampered one is verified afresh. An entry serves before the token's
+// exp (no leeway), for at most verifiedCacheMaxAge, and while its key set is
+// current: a key dropped from the JWKS stops its tokens. FIFO eviction.
 type verifiedCache struct {
 	mu      sync.Mutex
 	entries map[[sha256.Size]byte]verifiedEntry
-	order   [][sha256.Size]byte // keys in insertion order, oldest first
+	order   [][sha256.Size]byte // oldest first
 	bytes   int                 // sum of the remembered tokens' lengths
 }
 
@@ -36,8 +33,7 @@ type verifiedEntry struct {
 	tokenSz  int
 }
 
-// get returns the identity remembered for the token hashing to sum, when
-// its entry is still good at now with the current key set.
+// get returns the identity for the token hashing to sum, if still good.
 func (c *verifiedCache) get(sum [sha256.Size]byte, now time.Time, current *keySet) (Identity, bool) {
 	c.mu.Lock()
 	e, ok := c.entries[sum]
@@ -61,15 +57,12 @@ func (c *verifiedCache) put(sum [sha256.Size]byte, tokenSz int, v verified, now 
 		c.entries = make(map[[sha256.Size]byte]verifiedEntry)
 	}
 	if old, ok := c.entries[sum]; ok {
-		// Verified again (expired entry, new key set, or two requests at
-		// once): replaced in place, keeping its place in the order.
+		// Verified again (expired, new key set, or concurrent): replaced in place.
 		c.bytes += tokenSz - old.tokenSz
 		c.entries[sum] = e
 		return
 	}
 	for len(c.order) > 0 && (len(c.entries) >= verifiedCacheEntries || c.bytes+tokenSz > verifiedCacheBytes) {
-		// Reslicing from the front keeps eviction O(1); append later copies
-		// only the live keys when it reallocates.
 		oldest := c.order[0]
 		c.order = c.order[1:]
 		c.bytes -= c.entries[oldest].tokenSz

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,19 +22,15 @@ type Decision struct {
 	Remaining  int           // when allowed: calls the window still admits
 }
 
-// Limiter admits at most N calls per key (a user, a client IP) in any
-// window. It keeps a sliding log of the allowed calls, which, unlike a token
-// bucket or an approximate sliding-window counter, never lets N+1 through
-// in a window. Refused calls are not recorded, so a client hammering a
-// closed window does not extend it.
+// Limiter admits at most N calls per key in any window: an exact sliding log
+// of the allowed calls, which never lets N+1 through. Refused calls are not
+// recorded, so hammering a closed window does not extend it. Allow fails
+// only with Redis, and then allows the call (fail open).
 type Limiter interface {
-	// Allow records a call for key if the limit admits it. An error means
-	// Redis failed; the Decision then allows the call (fail open).
 	Allow(ctx context.Context, key string) (Decision, error)
 }
 
-// memoryLimiter keeps the logs in this process. One mutex suffices: it is
-// held for a few map operations in front of an upstream call.
+// memoryLimiter keeps the logs in this process.
 type memoryLimiter struct {
 	limit  int
 	window time.Duration
@@ -59,50 +56,40 @@ func (m *memoryLimiter) Allow(_ context.Context, key string) (Decision, error) {
 		m.logs[key] = log
 		return Decision{RetryAfter: log[0] + m.window - now}, nil
 	}
-	// Appending to a log trimmed at the front copies only the live
-	// entries when it grows: each key holds O(limit) memory.
+	// append copies only the live entries when it grows: O(limit) per key.
 	m.logs[key] = append(log, now)
 	return Decision{Allowed: true, Remaining: m.limit - len(log) - 1}, nil
 }
 
-// run sweeps every window until ctx is done: memory stays bounded under
-// floods of distinct keys.
+// run sweeps every window until ctx is done: floods of keys stay bounded.
 func (m *memoryLimiter) run(ctx context.Context) {
-	t := time.NewTicker(m.window)
-	defer t.Stop()
+	tick := time.Tick(m.window)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-tick:
 			m.sweep()
 		}
 	}
 }
 
-// sweep forgets every key whose newest call has left the window: such a key
-// would be allowed its full limit anyway.
+// sweep forgets keys whose newest call has left the window: their full limit is back anyway.
 func (m *memoryLimiter) sweep() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Since(m.start)
-	for k, log := range m.logs {
-		if len(log) == 0 || now-log[len(log)-1] >= m.window {
-			delete(m.logs, k)
-		}
-	}
+	maps.DeleteFunc(m.logs, func(_ string, log []time.Duration) bool {
+		return len(log) == 0 || now-log[len(log)-1] >= m.window
+	})
 }
 
-// slidingLogScript is the memory limiter's sliding log as one atomic script
-// over a sorted set of call timestamps (µs). It reads Redis's own TIME so
-// replicas whose clocks disagree share one timeline.
-//
-// KEYS[1] log; ARGV[1] limit; ARGV[2] window in µs; ARGV[3] unique member.
-// Returns {allowed (0/1), remaining, retry-after in µs}.
+// slidingLogScript is the same log as a sorted set of timestamps (µs), on
+// Redis's own clock so replicas share one timeline. KEYS[1] log; ARGV limit,
+// window (µs), unique member. Returns {allowed 0/1, remaining, retry µs}.
 const slidingLogScript = `
 if redis.replicate_commands then redis.replicate_commands() end
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 -- A call at ts counts while now - ts < window.
@@ -117,18 +104,15 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, 0, tonumber(oldest[2]) + window - now}
 `
 
-// redisLimiter keeps the logs in Redis, so that replicas sharing it share
-// each key's budget.
+// redisLimiter keeps the logs in Redis, so that replicas share a budget.
 type redisLimiter struct {
 	client redis.UniversalClient
 	script *redis.Script // sent by SHA, and in full only when Redis lacks it
 	prefix string
 	limit  int
 	window time.Duration
-	// id and seq make each member unique, so two calls in the same
-	// microsecond, from this replica or another, are both counted.
-	id  string
-	seq atomic.Uint64
+	id     string // with seq, makes members unique: calls in the same µs all count
+	seq    atomic.Uint64
 }
 
 func newRedisLimiter(client redis.UniversalClient, prefix string, limit int, window time.Duration) *redisLimiter {
@@ -148,13 +132,11 @@ func (r *redisLimiter) Allow(ctx context.Context, key string) (Decision, error) 
 		err = fmt.Errorf("script returned %d values, want 3", len(res))
 	}
 	if err != nil {
-		return Decision{Allowed: true}, fmt.Errorf("ratelimit: redis: %w", err)
+		return Decision{Allowed: true}, fmt.Errorf("state: rate limit in redis: %w", err)
 	}
 	if res[0] == 1 {
 		return Decision{Allowed: true, Remaining: int(res[1])}, nil
 	}
-	// The oldest call is inside the window, so the wait is in (0, window];
-	// clamp anyway so a surprising answer never yields a 0 or huge
-	// Retry-After.
+	// Clamped: a surprising answer must not yield a 0 or huge Retry-After.
 	return Decision{RetryAfter: min(max(time.Duration(res[2])*time.Microsecond, time.Microsecond), r.window)}, nil
 }

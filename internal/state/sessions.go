@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -23,14 +24,12 @@ import (
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
-// Creator is the upstream call Sessions wraps; body is the encoded
-// upstream.SessionRequest, sent as is.
+// Creator is the upstream call Sessions wraps; body is sent as is.
 type Creator interface {
 	CreateSession(ctx context.Context, consumerID string, body []byte) (upstream.Session, upstream.Result, error)
 }
 
-// store keeps sessions for reuse until ttl. An error means the store is
-// unusable right now: reuse is skipped, the request goes on.
+// store keeps sessions for reuse until ttl. On an error reuse is skipped.
 type store interface {
 	Get(ctx context.Context, key string) (upstream.Session, bool, error)
 	Set(ctx context.Context, key string, s upstream.Session, ttl time.Duration) error
@@ -40,15 +39,14 @@ type store interface {
 // upstream call, and a session may be handed out again for a while.
 type Sessions struct {
 	creator  Creator
-	store    store         // nil: no reuse
-	reuseTTL time.Duration // how long a session may be handed out again
+	store    store // nil: no reuse
+	reuseTTL time.Duration
 	reuse    *prometheus.CounterVec
 	log      zerolog.Logger
 	group    singleflight.Group
 }
 
-// newSessions reuses sessions from st for reuseTTL, but only while at least
-// half of the session's lifetime remains.
+// newSessions reuses sessions from st for reuseTTL, at most half the lifetime.
 func newSessions(c Creator, st store, reuseTTL, lifetime time.Duration, reuse *prometheus.CounterVec, log zerolog.Logger) *Sessions {
 	s := &Sessions{creator: c, reuseTTL: min(reuseTTL, lifetime/2), reuse: reuse, log: log}
 	if s.reuseTTL > 0 {
@@ -63,8 +61,7 @@ type outcome struct {
 }
 
 // Create returns a session for consumerID built from req on behalf of
-// subject; requests differing in any of them never share. Its errors are
-// *upstream.Error.
+// subject (requests differing in any never share); errors are *upstream.Error.
 func (s *Sessions) Create(ctx context.Context, subject, consumerID string, req upstream.SessionRequest) (upstream.Session, upstream.Result, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -107,10 +104,8 @@ func (s *Sessions) Create(ctx context.Context, subject, consumerID string, req u
 	}
 }
 
-// sessionKey identifies "the same user+consumer+options" by a hash, so that
-// neither the subject nor the options are stored as is: SHA-256 over each
-// part behind its 4-byte big-endian length. Replicas share reuse entries
-// only while they compute the same keys.
+// sessionKey hashes subject, consumer and options, each behind its length.
+// Replicas share reuse entries only while they compute the same keys.
 func sessionKey(subject, consumerID string, body []byte) string {
 	buf := make([]byte, 0, 12+len(subject)+len(consumerID)+len(body))
 	for _, part := range [][]byte{[]byte(subject), []byte(consumerID), body} {
@@ -120,9 +115,8 @@ func sessionKey(subject, consumerID string, body []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// memoryStore is a store in this process, bounded in size: when full,
-// expired entries go first, then arbitrary ones (a dropped entry only costs
-// one upstream call).
+// memoryStore is a bounded store in this process: when full, expired
+// entries go first, then arbitrary ones (a loss costs one upstream call).
 type memoryStore struct {
 	mu      sync.Mutex
 	max     int
@@ -154,11 +148,7 @@ func (m *memoryStore) Set(_ context.Context, key string, s upstream.Session, ttl
 	defer m.mu.Unlock()
 	now := time.Now()
 	if _, ok := m.entries[key]; !ok && len(m.entries) >= m.max {
-		for k, e := range m.entries {
-			if !now.Before(e.expires) {
-				delete(m.entries, k)
-			}
-		}
+		maps.DeleteFunc(m.entries, func(_ string, e memoryEntry) bool { return !now.Before(e.expires) })
 		for k := range m.entries {
 			if len(m.entries) < m.max {
 				break
@@ -170,23 +160,14 @@ func (m *memoryStore) Set(_ context.Context, key string, s upstream.Session, ttl
 	return nil
 }
 
-// HKDF info strings separate the two keys derived from the API key. Bumping
-// the version makes every stored value unreadable, which reads as a miss.
-const (
-	encryptionInfo = "vaultgate session reuse v1 encryption"
-	lookupInfo     = "vaultgate session reuse v1 lookup"
-)
-
-// redisStore is a store shared by replicas. Session URIs and tokens are
-// bearer credentials, so values are sealed with AES-256-GCM under a key
-// derived from the Apideck API key: a Redis dump or a snooping Redis
-// operator learns nothing usable, and every replica with the same API key
-// can read them. Rotating the API key turns earlier entries into misses.
+// redisStore is shared by replicas. Sessions are bearer credentials, sealed
+// (AES-256-GCM) under a key derived from the API key: a Redis dump reveals
+// nothing, replicas sharing the API key read them, rotating it means misses.
 type redisStore struct {
 	client redis.UniversalClient
 	prefix string
-	aead   cipher.AEAD // random 96-bit nonces, stored before the ciphertext
-	lookup []byte      // HMAC key for Redis key names
+	aead   cipher.AEAD
+	lookup []byte // HMAC key for Redis key names
 }
 
 // storedSession is the plaintext sealed into Redis.
@@ -197,18 +178,16 @@ type storedSession struct {
 }
 
 func newRedisStore(client redis.UniversalClient, prefix, apiKey string) (*redisStore, error) {
-	encKey, err1 := hkdf.Key(sha256.New, []byte(apiKey), nil, encryptionInfo, 32)
-	lookup, err2 := hkdf.Key(sha256.New, []byte(apiKey), nil, lookupInfo, 32)
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, fmt.Errorf("sessions: derive keys: %w", err)
-	}
+	// A new version in the info strings turns every stored value into a miss.
+	encKey, err1 := hkdf.Key(sha256.New, []byte(apiKey), nil, "vaultgate session reuse v1 encryption", 32)
+	lookup, err2 := hkdf.Key(sha256.New, []byte(apiKey), nil, "vaultgate session reuse v1 lookup", 32)
+	var aead cipher.AEAD
 	block, err := aes.NewCipher(encKey)
-	if err != nil {
-		return nil, fmt.Errorf("sessions: %w", err)
+	if err == nil {
+		aead, err = cipher.NewGCMWithRandomNonce(block)
 	}
-	aead, err := cipher.NewGCMWithRandomNonce(block)
-	if err != nil {
-		return nil, fmt.Errorf("sessions: %w", err)
+	if err := errors.Join(err1, err2, err); err != nil {
+		return nil, fmt.Errorf("state: session reuse keys: %w", err)
 	}
 	return &redisStore{client: client, prefix: prefix, aead: aead, lookup: lookup}, nil
 }
@@ -222,11 +201,9 @@ func (r *redisStore) Get(ctx context.Context, key string) (upstream.Session, boo
 		return upstream.Session{}, false, nil
 	}
 	if err != nil {
-		return upstream.Session{}, false, fmt.Errorf("sessions: redis get: %w", err)
+		return upstream.Session{}, false, fmt.Errorf("state: redis get: %w", err)
 	}
-	// A value that does not open (the API key was rotated, the value was
-	// tampered with or moved to another key) is a miss, not an error: the
-	// caller just creates a new session.
+	// A value that does not open (rotated API key, tampered, moved) is a miss.
 	plain, err := r.aead.Open(nil, nil, sealed, []byte(rkey))
 	var st storedSession
 	if err != nil || json.Unmarshal(plain, &st) != nil || st.URI == "" || st.Token == "" {
@@ -236,30 +213,26 @@ func (r *redisStore) Get(ctx context.Context, key string) (upstream.Session, boo
 }
 
 func (r *redisStore) Set(ctx context.Context, key string, s upstream.Session, ttl time.Duration) error {
-	// Redis expiries have millisecond resolution; anything shorter would
-	// be gone before it could be reused.
+	// Redis expiries are in milliseconds: anything shorter cannot be reused.
 	if ttl < time.Millisecond {
 		return nil
 	}
 	plain, err := json.Marshal(storedSession(s))
 	if err != nil {
-		return fmt.Errorf("sessions: encode: %w", err)
+		return fmt.Errorf("state: encode session: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
 	defer cancel()
 	rkey := r.redisKey(key)
-	// The Redis key is the additional data: a value copied under another
-	// key does not open.
+	// The Redis key is the additional data: a value moved elsewhere won't open.
 	if err := r.client.Set(ctx, rkey, r.aead.Seal(nil, nil, plain, []byte(rkey)), ttl).Err(); err != nil {
-		return fmt.Errorf("sessions: redis set: %w", err)
+		return fmt.Errorf("state: redis set: %w", err)
 	}
 	return nil
 }
 
-// redisKey names key's entry. key is already a hash of the user, consumer
-// and options, but an unkeyed one: anyone able to read Redis could test
-// guesses ("does user 42 have a live session?"). The HMAC makes names
-// meaningless without the API key.
+// redisKey is keyed so that someone reading Redis cannot test guesses
+// ("does user 42 have a live session?") against the plain hash.
 func (r *redisStore) redisKey(key string) string {
 	m := hmac.New(sha256.New, r.lookup)
 	m.Write([]byte(key))

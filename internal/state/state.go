@@ -4,6 +4,7 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,18 +16,13 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// reuseEntries bounds the in-memory session reuse store.
-const reuseEntries = 10_000
-
 // Options configure New.
 type Options struct {
-	RedisURL string // empty: the state stays in this process
-	APIKey   string // the Apideck API key; seals the sessions kept in Redis
-	Upstream Creator
-	// ReuseTTL is how long a session may be handed out again (0: never),
-	// capped at half of SessionLifetime.
-	ReuseTTL, SessionLifetime  time.Duration
-	UserPerMinute, IPPerMinute int // calls allowed per minute; 0 disables
+	RedisURL                   string // empty: the state stays in this process
+	APIKey                     string // the Apideck API key; seals the sessions kept in Redis
+	Upstream                   Creator
+	ReuseTTL, SessionLifetime  time.Duration // reuse for ReuseTTL (0: never), at most half the lifetime
+	UserPerMinute, IPPerMinute int           // calls allowed per minute; 0 disables
 }
 
 // State is one replica's view of the shared state.
@@ -34,8 +30,7 @@ type State struct {
 	Sessions           *Sessions
 	UserLimit, IPLimit Limiter                         // nil when disabled
 	RedisCheck         func(ctx context.Context) error // PINGs Redis; nil without it
-
-	redis *redis.Client
+	redis              *redis.Client
 }
 
 // New builds the state and registers its metrics on reg. Memory limiters
@@ -49,7 +44,7 @@ func New(ctx context.Context, o Options, reg prometheus.Registerer, log zerolog.
 		return nil, err
 	}
 	s := &State{}
-	var st store = newMemoryStore(reuseEntries)
+	var st store = newMemoryStore(10_000)
 	if o.RedisURL != "" {
 		client, err := newRedisClient(o.RedisURL)
 		if err != nil {
@@ -64,8 +59,7 @@ func New(ctx context.Context, o Options, reg prometheus.Registerer, log zerolog.
 		log.Info().Msg("rate limits and session reuse are shared through Redis")
 	}
 	s.Sessions = newSessions(o.Upstream, st, o.ReuseTTL, o.SessionLifetime, reuse, log)
-	s.UserLimit = s.limiter(ctx, "user", o.UserPerMinute)
-	s.IPLimit = s.limiter(ctx, "ip", o.IPPerMinute)
+	s.UserLimit, s.IPLimit = s.limiter(ctx, "user", o.UserPerMinute), s.limiter(ctx, "ip", o.IPPerMinute)
 	return s, nil
 }
 
@@ -89,55 +83,40 @@ func (s *State) Close() error {
 	return s.redis.Close()
 }
 
-// Defaults for what REDIS_URL leaves unset. They are small on purpose: a
-// Redis that does not answer quickly is treated as down, so it adds at most
-// a fraction of a second to /connect instead of stalling it.
+// Defaults for what REDIS_URL leaves unset, small on purpose: a slow Redis
+// counts as down rather than stalling /connect.
 const (
 	dialTimeout = 500 * time.Millisecond
 	ioTimeout   = 250 * time.Millisecond
-	poolTimeout = 250 * time.Millisecond
 	poolSize    = 64
-	// One retry covers a pooled connection the server closed while idle;
-	// more would only spend the caller's short deadline.
+	// One retry covers a pooled connection the server closed while idle.
 	maxRetries = 1
-	// Not configurable through the URL: go-redis dials five times, 100 ms
-	// apart, which against a refusing Redis outlasts every deadline.
-	dialAttempts = 2
-	dialBackoff  = 50 * time.Millisecond
-	// redisCallTimeout bounds one limiter or store call, so a hung Redis
-	// delays /connect at most this long before the caller fails open.
+	// redisCallTimeout bounds one limiter or store call, retries included.
 	redisCallTimeout = 250 * time.Millisecond
 )
 
-// newRedisClient builds a client from a REDIS_URL (redis://, rediss:// or
-// unix://); options in the URL's query (dial_timeout, pool_size, …) win over
-// the defaults. It does not connect.
+// newRedisClient builds a client from a REDIS_URL; options in its query
+// (dial_timeout, pool_size, …) win over the defaults. It does not connect.
 func newRedisClient(rawURL string) (*redis.Client, error) {
 	opts, err := redis.ParseURL(rawURL)
-	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err // net/url's error quotes the URL, which may hold a password
 	}
 	if err != nil {
 		return nil, fmt.Errorf("invalid REDIS_URL: %w", err)
 	}
-	orDefault(&opts.DialTimeout, dialTimeout)
-	orDefault(&opts.ReadTimeout, ioTimeout)
-	orDefault(&opts.WriteTimeout, opts.ReadTimeout) // as go-redis does
-	orDefault(&opts.PoolTimeout, poolTimeout)
-	orDefault(&opts.PoolSize, poolSize)
-	orDefault(&opts.MaxRetries, maxRetries)
-	opts.DialerRetries, opts.DialerRetryTimeout = dialAttempts, dialBackoff
-	// Let each call's deadline bound its socket reads and writes too, not
-	// only the wait for a pooled connection.
+	opts.DialTimeout = cmp.Or(opts.DialTimeout, dialTimeout)
+	opts.ReadTimeout = cmp.Or(opts.ReadTimeout, ioTimeout)
+	opts.WriteTimeout = cmp.Or(opts.WriteTimeout, opts.ReadTimeout) // as go-redis does
+	opts.PoolTimeout = cmp.Or(opts.PoolTimeout, ioTimeout)
+	opts.PoolSize = cmp.Or(opts.PoolSize, poolSize)
+	opts.MaxRetries = cmp.Or(opts.MaxRetries, maxRetries)
+	// Not configurable through the URL: go-redis dials five times, 100 ms
+	// apart, which against a refusing Redis outlasts every deadline.
+	opts.DialerRetries, opts.DialerRetryTimeout = 2, 50*time.Millisecond
+	// Let each call's deadline bound its socket reads and writes too.
 	opts.ContextTimeoutEnabled = true
 	return redis.NewClient(opts), nil
-}
-
-func orDefault[T comparable](v *T, def T) {
-	var zero T
-	if *v == zero {
-		*v = def
-	}
 }
 
 // pingRedis is the readiness probe. Its error never holds the URL.
@@ -148,21 +127,12 @@ func pingRedis(ctx context.Context, client redis.UniversalClient) error {
 	return nil
 }
 
-// SetRedisLogger routes go-redis's own messages (failed dials, pool
-// trouble) into log instead of plain text on stderr. go-redis keeps its
-// logger process-wide: call it once at start-up.
-func SetRedisLogger(log zerolog.Logger) {
-	redis.SetLogger(newRedisLogger(log))
-}
+// SetRedisLogger sends go-redis's messages (no passwords or values) to log
+// as warnings. The logger is process-wide: call it once at start-up.
+func SetRedisLogger(log zerolog.Logger) { redis.SetLogger(redisLogger{log}) }
 
-// redisLogger writes go-redis's messages, which name addresses and
-// failures but never passwords or values, as warnings.
 type redisLogger struct{ log zerolog.Logger }
 
-func newRedisLogger(log zerolog.Logger) redisLogger {
-	return redisLogger{log.With().Str("component", "redis").Logger()}
-}
-
 func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
-	l.log.Warn().Msg(fmt.Sprintf(format, v...))
+	l.log.Warn().Str("component", "redis").Msgf(format, v...)
 }

@@ -45,10 +45,10 @@ func TestNewRedisClientDefaultsAndURLOverrides(t *testing.T) {
 		want timeouts
 	}{
 		{"defaults", "redis://127.0.0.1:6379/0",
-			timeouts{dialTimeout, ioTimeout, ioTimeout, poolTimeout, poolSize, maxRetries, true}},
+			timeouts{dialTimeout, ioTimeout, ioTimeout, ioTimeout, poolSize, maxRetries, true}},
 		// max_retries=-1 is go-redis's "no retries", which it stores as 0.
 		{"query wins", "redis://127.0.0.1:6379/0?dial_timeout=2s&read_timeout=1s&pool_size=5&max_retries=-1",
-			timeouts{2 * time.Second, time.Second, time.Second, poolTimeout, 5, 0, true}},
+			timeouts{2 * time.Second, time.Second, time.Second, ioTimeout, 5, 0, true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,7 +125,7 @@ func TestPingRedisErrorHidesPassword(t *testing.T) {
 
 func TestRedisLoggerWritesWarnings(t *testing.T) {
 	var buf bytes.Buffer
-	l := newRedisLogger(zerolog.New(&buf))
+	l := redisLogger{zerolog.New(&buf)}
 	// Proof at compile time that go-redis accepts it; not called, since
 	// go-redis keeps its logger process-wide.
 	_ = func() { redis.SetLogger(l) }

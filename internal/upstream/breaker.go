@@ -72,19 +72,15 @@ func (b *breaker) allow() (func(error), *Error) {
 	if err == nil {
 		return done, nil
 	}
-	if errors.Is(err, gobreaker.ErrOpenState) {
-		return nil, &Error{Kind: KindCircuitOpen, RetryAfter: b.remaining(), Err: errCircuitOpen}
+	if !errors.Is(err, gobreaker.ErrOpenState) {
+		return nil, &Error{Kind: KindCircuitOpen, RetryAfter: defaultBusyRetry, Err: errProbeInFlight}
 	}
-	return nil, &Error{Kind: KindCircuitOpen, RetryAfter: defaultBusyRetry, Err: errProbeInFlight}
-}
-
-// remaining is the time left until the open circuit lets a probe through,
-// at least a second so clients never hammer a dead upstream.
-func (b *breaker) remaining() time.Duration {
+	// Until the probe, but at least a second: clients must not hammer a
+	// dead upstream.
 	b.mu.Lock()
 	left := b.cooldown - time.Since(b.openedAt)
 	b.mu.Unlock()
-	return max(left, time.Second)
+	return nil, &Error{Kind: KindCircuitOpen, RetryAfter: max(left, time.Second), Err: errCircuitOpen}
 }
 
 // breakerOutcome is what a call that ended with err, for a caller whose
@@ -115,25 +111,17 @@ type slots struct {
 	inFlight prometheus.Gauge
 }
 
-func newSlots(n int, inFlight prometheus.Gauge) *slots {
-	return &slots{ch: make(chan struct{}, n), inFlight: inFlight}
-}
-
-// acquire takes a slot, waiting at most wait or until ctx is done. The
+// acquire takes a slot, waiting at most slotWait or until ctx is done. The
 // returned release must be called exactly once when ok.
-func (s *slots) acquire(ctx context.Context, wait time.Duration) (release func(), ok bool) {
+func (s *slots) acquire(ctx context.Context) (release func(), ok bool) {
+	t := time.NewTimer(slotWait)
+	defer t.Stop()
 	select {
 	case s.ch <- struct{}{}:
-	default:
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case s.ch <- struct{}{}:
-		case <-t.C:
-			return nil, false
-		case <-ctx.Done():
-			return nil, false
-		}
+	case <-t.C:
+		return nil, false
+	case <-ctx.Done():
+		return nil, false
 	}
 	// select picks at random when the slot and ctx are ready together; a
 	// slot taken after ctx ended would only yield a doomed attempt.

@@ -281,7 +281,7 @@ func TestCreateSessionSlotWaitBoundedByDeadline(t *testing.T) {
 		c.MaxConcurrency = 1
 		c.Timeout = 200 * time.Millisecond
 	})
-	release, ok := tc.slots.acquire(t.Context(), 0)
+	release, ok := tc.slots.acquire(t.Context())
 	if !ok {
 		t.Fatal("no slot for the test")
 	}

@@ -28,14 +28,9 @@ type Config struct {
 	BreakerCooldown time.Duration // open time before one probe is let through
 	VaultOrigin     string        // as ParseOrigin returns it; the only origin a session_uri may have
 
-	// WrapTransport, when set, wraps the client's own transport once in New
-	// (tracing adds client spans and trace headers this way). Not read from
-	// the environment.
+	// WrapTransport, when set, wraps the client's transport (tracing).
 	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
-
-// userAgent names us to Apideck (and to whoever reads their logs).
-const userAgent = "vaultgate"
 
 var (
 	// errDeadline is the cause of the call's own deadline, told apart from
@@ -72,7 +67,7 @@ func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, er
 		m:           m,
 		log:         log,
 		breaker:     newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, m.circuit, log),
-		slots:       newSlots(cfg.MaxConcurrency, m.inFlight),
+		slots:       &slots{ch: make(chan struct{}, cfg.MaxConcurrency), inFlight: m.inFlight},
 		backoffBase: defaultBackoffBase,
 	}, nil
 }
@@ -110,7 +105,7 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, body []by
 	callCtx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errDeadline)
 	defer cancel()
 
-	release, ok := c.slots.acquire(callCtx, slotWait)
+	release, ok := c.slots.acquire(callCtx)
 	if !ok {
 		done(errBreakerIgnored)
 		if ctx.Err() != nil {
@@ -130,7 +125,11 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, body []by
 // attempts runs the first attempt and the retries, all within ctx's
 // deadline, recording each attempt in res and the metrics.
 func (c *Client) attempts(ctx context.Context, consumerID string, body []byte, res *Result) (Session, *Error) {
-	log := c.logger(ctx)
+	// The request's logger carries its id; without one, the client's.
+	log := zerolog.Ctx(ctx)
+	if log.GetLevel() == zerolog.Disabled {
+		log = &c.log
+	}
 	deadline, _ := ctx.Deadline()
 	for n := 1; ; n++ {
 		t0 := time.Now()
@@ -178,7 +177,7 @@ func (c *Client) try(ctx context.Context, consumerID string, body []byte) attemp
 	req.Header.Set("X-Apideck-Consumer-Id", consumerID)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set("User-Agent", "vaultgate")
 
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -193,15 +192,6 @@ func (c *Client) try(ctx context.Context, consumerID string, body []byte) attemp
 	// the connection go back to the pool.
 	data, tooLarge, readErr := readBody(resp.Body)
 	return c.classify(ctx, resp, data, tooLarge, readErr)
-}
-
-// logger prefers the request-scoped logger in ctx (it carries the request
-// id) and falls back to the client's.
-func (c *Client) logger(ctx context.Context) *zerolog.Logger {
-	if l := zerolog.Ctx(ctx); l != nil && l.GetLevel() != zerolog.Disabled {
-		return l
-	}
-	return &c.log
 }
 
 type clientMetrics struct {

@@ -23,25 +23,12 @@ const (
 )
 
 func (k Kind) String() string {
-	switch k {
-	case KindUnavailable:
-		return "unavailable"
-	case KindCircuitOpen:
-		return "circuit_open"
-	case KindAuth:
-		return "auth"
-	case KindPaymentRequired:
-		return "payment_required"
-	case KindRejected:
-		return "rejected"
-	case KindBusy:
-		return "busy"
-	case KindTimeout:
-		return "timeout"
-	case KindInvalidResponse:
-		return "invalid_response"
+	// Indexed by Kind, in the order of the constants above.
+	names := [...]string{"unknown", "unavailable", "circuit_open", "auth", "payment_required", "rejected", "busy", "timeout", "invalid_response"}
+	if k < 0 || int(k) >= len(names) {
+		k = 0
 	}
-	return "unknown"
+	return names[k]
 }
 
 // Error is every failure CreateSession returns. Its message never holds the
@@ -117,7 +104,11 @@ func (c *Client) classify(ctx context.Context, resp *http.Response, data []byte,
 		if !tooLarge {
 			a.typeName = errorTypeName(data)
 		}
-		a.cause = statusCause(s, a.typeName)
+		// The status and Apideck's type_name, never the body.
+		a.cause = fmt.Errorf("apideck answered %d %s", s, a.typeName)
+		if a.typeName == "" {
+			a.cause = fmt.Errorf("apideck answered %d", s)
+		}
 	}
 	switch {
 	case s >= 200 && s < 300:
@@ -176,13 +167,4 @@ func ctxFailure(ctx context.Context, status int) (a attempt, done bool) {
 	}
 	return attempt{status: status, outcome: outcomeCanceled, kind: KindTimeout,
 		cause: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))}, true
-}
-
-// statusCause is the error message for a non-2xx answer: the status and
-// Apideck's type_name, never the body.
-func statusCause(status int, typeName string) error {
-	if typeName != "" {
-		return fmt.Errorf("apideck answered %d %s", status, typeName)
-	}
-	return fmt.Errorf("apideck answered %d", status)
 }

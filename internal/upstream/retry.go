@@ -53,24 +53,22 @@ func retryDelay(hint time.Duration, hasHint bool, backoff, remaining time.Durati
 // count as absent; large ones are capped at maxRetryHint.
 func retryHint(h http.Header, now time.Time) (time.Duration, bool) {
 	// In float64 nanoseconds, so that a huge value is capped, not overflowed.
-	capped := func(ns float64) time.Duration { return time.Duration(min(ns, float64(maxRetryHint))) }
-	if v := strings.TrimSpace(h.Get("retry-after-ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && !math.IsInf(ms, 0) {
-			return capped(ms * float64(time.Millisecond)), true
-		}
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s < 0 || math.IsInf(s, 0) || math.IsNaN(s) {
+	parse := func(v string, unit time.Duration) (time.Duration, bool) {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(n >= 0) || math.IsInf(n, 0) {
 			return 0, false
 		}
-		return capped(s * float64(time.Second)), true
+		return time.Duration(min(n*float64(unit), float64(maxRetryHint))), true
+	}
+	if d, ok := parse(strings.TrimSpace(h.Get("retry-after-ms")), time.Millisecond); ok {
+		return d, true
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if d, ok := parse(v, time.Second); ok {
+		return d, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return capped(float64(max(t.Sub(now), 0))), true
+		return min(max(t.Sub(now), 0), maxRetryHint), true
 	}
 	return 0, false
 }

@@ -117,7 +117,9 @@ func parseSession(body []byte, vault string, now time.Time) (Session, error) {
 	if data == nil || data.SessionURI == "" {
 		return Session{}, errNoSessionURI
 	}
-	if !isTokenText(data.SessionToken) {
+	// The token is a JWT that ends up in URLs and pages: printable ASCII
+	// without spaces, or nothing to pass on.
+	if t := data.SessionToken; t == "" || strings.ContainsFunc(t, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return Session{}, errNoSessionToken
 	}
 	u, err := url.Parse(data.SessionURI)
@@ -132,33 +134,19 @@ func parseSession(body []byte, vault string, now time.Time) (Session, error) {
 	return Session{URI: data.SessionURI, Token: data.SessionToken, CreatedAt: now}, nil
 }
 
-// isTokenText reports whether s is non-empty printable ASCII without spaces.
-// The token is a JWT; it ends up in URLs and pages, so anything else is not
-// something to pass on.
-func isTokenText(s string) bool {
-	return s != "" && strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) < 0
-}
-
 // errorTypeName returns Apideck's type_name (e.g. "RequestValidationError")
 // when the body has one that looks like an identifier, else "". Nothing else
 // of an error body is read: it may echo request data.
 func errorTypeName(body []byte) string {
 	var shape struct {
-		TypeName any `json:"type_name"`
+		TypeName string `json:"type_name"`
 	}
-	if json.Unmarshal(body, &shape) != nil {
-		return ""
-	}
-	s, ok := shape.TypeName.(string)
-	if !ok || s == "" || len(s) > 64 { // the one piece of an error body we repeat
-		return ""
-	}
-	if strings.IndexFunc(s, func(r rune) bool {
+	if json.Unmarshal(body, &shape) != nil || len(shape.TypeName) > 64 || strings.ContainsFunc(shape.TypeName, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-')
-	}) >= 0 {
+	}) {
 		return ""
 	}
-	return s
+	return shape.TypeName
 }
 
 // ParseOrigin returns s as browsers write an origin in the Origin header:
