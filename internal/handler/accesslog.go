@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strconv"
@@ -18,8 +19,9 @@ import (
 // random paths cannot grow the metrics' label sets.
 const routeOther = "other"
 
-// outcome is what a handler reports for its access line, beyond the status
-// and duration observe measures itself.
+// outcome is what handlers report for the access line, beyond the status
+// and duration observe measures itself. observe puts one in the request
+// context; report finds it.
 type outcome struct {
 	route            string // route label when the router has none (405s)
 	consumerID       string
@@ -28,8 +30,15 @@ type outcome struct {
 	code             string // problem code; empty on success
 }
 
-// handlerFunc is a handler that reports its outcome.
-type handlerFunc func(http.ResponseWriter, *http.Request) outcome
+type outcomeKey struct{}
+
+// report is the outcome of r's access line.
+func report(r *http.Request) *outcome {
+	if out, ok := r.Context().Value(outcomeKey{}).(*outcome); ok {
+		return out
+	}
+	return new(outcome) // not served through observe: nobody reads it
+}
 
 // metrics are the public listener's collectors.
 type metrics struct {
@@ -68,35 +77,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// observe turns h into a handler that writes the request's one access line
-// and records the HTTP metrics.
-func (m *metrics) observe(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		var out outcome
-		finished := false
-		// Deferred so a panicking request is logged and counted too, as the
-		// 500 the recovery in front will send; the panic carries on to it.
-		defer func() {
-			status := sw.Status()
-			if !finished {
-				status, out.code = http.StatusInternalServerError, codeInternal
-			}
-			elapsed := time.Since(start)
-			route, method := routeLabel(r, out.route), methodLabel(r.Method)
-			m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-			m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
-			logRequest(r, route, method, status, elapsed, out)
-		}()
-		out = h(sw, r)
-		finished = true
-	})
-}
+// record counts the request and writes its access line: never the URL
+// query, headers or anything the handler did not report, which can carry
+// tokens.
+func (m *metrics) record(r *http.Request, status int, elapsed time.Duration, out outcome) {
+	route := out.route
+	if rctx := chi.RouteContext(r.Context()); route == "" && rctx != nil {
+		route = rctx.RoutePattern()
+	}
+	route, method := cmp.Or(route, routeOther), methodLabel(r.Method)
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 
-// logRequest writes the access line: never the URL query, headers or
-// anything the handler did not report, which can carry tokens.
-func logRequest(r *http.Request, route, method string, status int, elapsed time.Duration, out outcome) {
 	ev := zerolog.Ctx(r.Context()).Info()
 	if traceID := annotateSpan(r.Context(), route, method, out); traceID != "" {
 		ev = ev.Str("trace_id", traceID)
@@ -104,26 +96,12 @@ func logRequest(r *http.Request, route, method string, status int, elapsed time.
 	ev.Str("method", method).
 		Str("route", route).
 		Int("status", status).
-		Float64("duration_ms", milliseconds(elapsed)).
+		Float64("duration_ms", float64(elapsed.Microseconds())/1000).
 		Str("consumer_id", out.consumerID).
 		Int("upstream_status", out.upstreamStatus).
-		Float64("upstream_ms", milliseconds(out.upstreamDuration)).
+		Float64("upstream_ms", float64(out.upstreamDuration.Microseconds())/1000).
 		Str("code", out.code).
 		Msg("request")
-}
-
-// routeLabel is the route the handler reported, else the chi route pattern
-// that served r, else routeOther.
-func routeLabel(r *http.Request, reported string) string {
-	if reported != "" {
-		return reported
-	}
-	if rctx := chi.RouteContext(r.Context()); rctx != nil {
-		if p := rctx.RoutePattern(); p != "" {
-			return p
-		}
-	}
-	return routeOther
 }
 
 // methodLabel keeps the method label set bounded: anything but the
@@ -137,10 +115,9 @@ func methodLabel(method string) string {
 	return "OTHER"
 }
 
-// annotateSpan completes the server span that tracing started, when one is
+// annotateSpan completes the server span tracing started, when one is
 // recording: named after the route, with the consumer and problem code
-// (never tokens, URIs or claims). It returns the trace id for the access
-// line, or "" without a recording span.
+// (never tokens, URIs or claims). It returns the trace id, or "".
 func annotateSpan(ctx context.Context, route, method string, out outcome) string {
 	span := trace.SpanFromContext(ctx)
 	if !span.IsRecording() {
@@ -157,9 +134,4 @@ func annotateSpan(ctx context.Context, route, method string, out outcome) string
 		span.SetAttributes(attribute.String("vaultgate.problem_code", out.code))
 	}
 	return span.SpanContext().TraceID().String()
-}
-
-// milliseconds renders d with microsecond precision.
-func milliseconds(d time.Duration) float64 {
-	return float64(d.Microseconds()) / 1000
 }

@@ -83,12 +83,3 @@ func shortMessage(err error) string {
 	}
 	return msg
 }
-
-// noStore marks every admin answer uncacheable: health and metrics are
-// only meaningful live.
-func noStore(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
-}

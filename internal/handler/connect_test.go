@@ -75,8 +75,7 @@ func TestConnectExpiresAt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &connectHandler{cfg: ConnectConfig{SessionLength: tt.length}}
-			got := h.response(sessionAt(tt.created), "c", connectOptions{})
+			got := connectAnswer(ConnectConfig{SessionLength: tt.length}, sessionAt(tt.created), "c", connectOptions{})
 			if got.ExpiresAt != tt.want {
 				t.Errorf("expires_at = %q, want %q", got.ExpiresAt, tt.want)
 			}

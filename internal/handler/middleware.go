@@ -1,13 +1,16 @@
 package handler
 
 import (
+	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/rs/cors"
 	"github.com/rs/zerolog"
@@ -16,57 +19,75 @@ import (
 const (
 	headerRequestID = "X-Request-Id"
 	maxRequestIDLen = 128
-	// corsMaxAge lets browsers cache a preflight for ten minutes.
-	corsMaxAge = 600
+	corsMaxAge      = 600 // seconds a browser may cache a preflight
 )
 
-// errPanic is what a recovered panic becomes for the client: a 500
-// internal problem that says nothing about the panic.
-var errPanic = errors.New("handler panicked")
-
-// recoverPanics turns a panic further down into a logged stack and a 500
-// problem. When the response had already started, it aborts the
-// connection instead, so the client never takes a truncated answer for a
-// complete one.
-func recoverPanics(log zerolog.Logger, p *problems) func(http.Handler) http.Handler {
+// observe is the public listener's outermost middleware. It gives the
+// request an id and a logger carrying it, sets the security headers, turns
+// a panic into a logged stack and a 500 problem, and counts the request
+// and writes its one access line.
+func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			// The caller's id is echoed and logged only when it is safe to.
+			id := r.Header.Get(headerRequestID)
+			if !validRequestID(id) {
+				id = newRequestID()
+			}
+			// Set before anything can write, so every answer carries them:
+			// session URIs and tokens must never be cached, leak through
+			// Referer, be sniffed as another type or be framed.
+			h := w.Header()
+			h.Set("Cache-Control", "no-store")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set(headerRequestID, id)
+
+			log := log.With().Str("request_id", id).Logger()
+			out := &outcome{}
+			r = r.WithContext(context.WithValue(log.WithContext(r.Context()), outcomeKey{}, out))
 			sw := &statusWriter{ResponseWriter: w}
 			defer func() {
 				v := recover()
 				if v == nil {
+					// net/http sends 200 when the handler wrote nothing.
+					m.record(r, cmp.Or(sw.status, http.StatusOK), time.Since(start), *out)
 					return
 				}
-				if v == http.ErrAbortHandler {
-					panic(v)
+				// Once the response has started, the connection is aborted
+				// so the client never takes a truncated answer for a whole one.
+				abort := v == http.ErrAbortHandler || sw.status != 0
+				if v != http.ErrAbortHandler {
+					log.Error().Str("method", methodLabel(r.Method)).
+						Str("path", r.URL.Path). // a query may carry tokens
+						Str("panic", fmt.Sprint(v)).
+						Bytes("stack", debug.Stack()).
+						Msg("panic while serving a request")
 				}
-				// Path only: a query may carry tokens.
-				log.Error().
-					Str("request_id", w.Header().Get(headerRequestID)).
-					Str("method", methodLabel(r.Method)).
-					Str("path", r.URL.Path).
-					Str("panic", fmt.Sprint(v)).
-					Bytes("stack", debug.Stack()).
-					Msg("panic while serving a request")
-				if sw.wroteHeader {
+				out.code = codeInternal
+				if !abort {
+					for name := range h {
+						if !keptOnReset(name) {
+							h.Del(name)
+						}
+					}
+					p.answer(sw, r, codeInternal, p.types[codeInternal], 0)
+				}
+				m.record(r, http.StatusInternalServerError, time.Since(start), *out)
+				if abort {
 					panic(http.ErrAbortHandler)
 				}
-				h := w.Header()
-				for name := range h {
-					if !keptOnReset(name) {
-						h.Del(name)
-					}
-				}
-				p.write(sw, r, errPanic)
 			}()
 			next.ServeHTTP(sw, r)
 		})
 	}
 }
 
-// keptOnReset reports whether a response header survives when a failed
-// handler's half-built response is replaced by a problem: the headers set
-// by the middleware in front of it, not by the handler.
+// keptOnReset reports whether a response header survives when a panicking
+// handler's half-built response is replaced by a problem: those set by the
+// middleware, not by the handler.
 func keptOnReset(name string) bool {
 	switch name {
 	case "Cache-Control", "Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options",
@@ -77,25 +98,7 @@ func keptOnReset(name string) bool {
 	return false
 }
 
-// requestID takes the caller's X-Request-Id when it is safe to echo and log
-// (1–128 of [A-Za-z0-9._-]), otherwise makes one. It sets the id on the
-// response, where problems read it, and puts a logger carrying it into the
-// context.
-func requestID(log zerolog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id := r.Header.Get(headerRequestID)
-			if !validRequestID(id) {
-				id = newRequestID()
-			}
-			w.Header().Set(headerRequestID, id)
-			l := log.With().Str("request_id", id).Logger()
-			next.ServeHTTP(w, r.WithContext(l.WithContext(r.Context())))
-		})
-	}
-}
-
-// validRequestID reports whether id may be echoed and logged as it is.
+// validRequestID reports whether id is 1–128 of [A-Za-z0-9._-].
 func validRequestID(id string) bool {
 	return len(id) > 0 && len(id) <= maxRequestIDLen && !strings.ContainsFunc(id, func(c rune) bool {
 		return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-')
@@ -105,89 +108,47 @@ func validRequestID(id string) bool {
 // newRequestID returns 16 random bytes in hex.
 func newRequestID() string {
 	var b [16]byte
-	// crypto/rand.Read never returns an error (it crashes the program
-	// instead when the system's source fails).
-	_, _ = rand.Read(b[:])
+	_, _ = rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
 	return hex.EncodeToString(b[:])
 }
 
-// securityHeaders sets, before anything else can write, the headers every
-// public response carries, errors, redirects and preflights included:
-// session URIs and tokens must never be cached, leak through Referer,
-// be sniffed as another type or be framed.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		next.ServeHTTP(w, r)
-	})
-}
-
-// corsMiddleware answers CORS for exactly the configured origins. It matches
-// origins by set lookup rather than rs/cors's own list, which would treat
-// "*" and "https://*.example.com" as wildcards: with credentials allowed, a
+// corsMiddleware answers CORS for exactly the configured origins. It does
+// not hand them to rs/cors's own list, which would read "*" and
+// "https://*.example.com" as wildcards: with credentials allowed, a
 // wildcard would hand every matching site the user's session.
 func corsMiddleware(origins []string) func(http.Handler) http.Handler {
-	allowed := setOf(origins)
-	c := cors.New(cors.Options{
-		AllowOriginFunc: func(origin string) bool {
-			_, ok := allowed[origin]
-			return ok
-		},
+	return cors.New(cors.Options{
+		AllowOriginFunc:  func(origin string) bool { return slices.Contains(origins, origin) },
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", headerRequestID},
 		ExposedHeaders:   []string{headerRequestID},
 		AllowCredentials: true,
 		MaxAge:           corsMaxAge,
-		// Preflights reach the router so they are logged under their route
+		// Preflights reach the router, so they are logged under their route
 		// and answered (or refused) by it.
 		OptionsPassthrough: true,
-	})
-	return c.Handler
+	}).Handler
 }
 
-// setOf indexes values for exact lookup.
-func setOf(values []string) map[string]struct{} {
-	set := make(map[string]struct{}, len(values))
-	for _, v := range values {
-		set[v] = struct{}{}
-	}
-	return set
-}
-
-// statusWriter remembers the status a handler answered with.
+// statusWriter remembers the final status a handler sent; 0 until then.
 type statusWriter struct {
 	http.ResponseWriter
-	status      int
-	wroteHeader bool
+	status int
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	// 1xx responses are informational; the final status comes later.
-	if !w.wroteHeader && code >= 200 {
-		w.status, w.wroteHeader = code, true
+	if w.status == 0 && code >= 200 { // 1xx are informational
+		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if !w.wroteHeader {
-		w.status, w.wroteHeader = http.StatusOK, true
+	if w.status == 0 {
+		w.status = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Status is the status sent, or 200 when the handler wrote nothing (as
-// net/http then answers).
-func (w *statusWriter) Status() int {
-	if !w.wroteHeader {
-		return http.StatusOK
-	}
-	return w.status
-}

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
-	"github.com/vaultgate/vaultgate/internal/auth"
 	"io"
 	"mime"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -44,6 +44,23 @@ const (
 	optServiceID   = "service_id"
 )
 
+// readOptions reads the options of the query and, for POST, of the JSON
+// body (whose fields win), and narrows them against the configuration.
+func readOptions(w http.ResponseWriter, r *http.Request, cfg ConnectConfig) (connectOptions, error) {
+	req, err := parseQueryOptions(r.URL.RawQuery)
+	if err != nil {
+		return connectOptions{}, err
+	}
+	if r.Method == http.MethodPost {
+		body, err := readBodyOptions(w, r)
+		if err != nil {
+			return connectOptions{}, err
+		}
+		req = req.override(body)
+	}
+	return narrow(cfg, req)
+}
+
 // requestedOptions is what a request asks for, before it is narrowed
 // against the configuration. A nil field was not given.
 type requestedOptions struct {
@@ -52,8 +69,7 @@ type requestedOptions struct {
 	serviceID   *string
 }
 
-// override returns o with every field that b sets taken from b: body
-// fields win over query parameters.
+// override returns o with every field that b sets taken from b.
 func (o requestedOptions) override(b requestedOptions) requestedOptions {
 	o.redirectURI = cmp.Or(b.redirectURI, o.redirectURI)
 	o.unifiedAPIs = cmp.Or(b.unifiedAPIs, o.unifiedAPIs)
@@ -159,88 +175,51 @@ type connectOptions struct {
 	deepLinkAPI string
 }
 
-// narrower checks requested options against the configuration. Options are
-// narrowed, never widened: a request can only pick among what the operator
-// configured.
-type narrower struct {
-	redirects       *Allowlist // nil allows no redirect_uri
-	defaultRedirect string
-	configured      []string            // VAULT_UNIFIED_APIS; empty = all
-	offered         map[string]struct{} // configured, or every documented id
-}
-
-func newNarrower(cfg ConnectConfig) narrower {
-	offered := cfg.UnifiedAPIs
-	if len(offered) == 0 {
-		offered = upstream.UnifiedAPIs
+// narrow checks the requested options against the configuration: a
+// request can only pick among what the operator configured, never widen it.
+func narrow(cfg ConnectConfig, req requestedOptions) (connectOptions, error) {
+	o := connectOptions{redirectURI: cfg.DefaultRedirectURI, unifiedAPIs: cfg.UnifiedAPIs}
+	if req.redirectURI != nil {
+		u, err := cfg.Redirects.Check(*req.redirectURI)
+		if err != nil {
+			return connectOptions{}, &refusal{code: codeInvalidRedirectURI, cause: err}
+		}
+		o.redirectURI = u
 	}
-	return narrower{
-		redirects:       cfg.Redirects,
-		defaultRedirect: cfg.DefaultRedirectURI,
-		configured:      slices.Clone(cfg.UnifiedAPIs),
-		offered:         setOf(offered),
-	}
-}
-
-func (n narrower) narrow(req requestedOptions) (connectOptions, error) {
-	var o connectOptions
-	var err error
-	if o.redirectURI, err = n.redirectURI(req.redirectURI); err != nil {
-		return connectOptions{}, err
-	}
-	if o.unifiedAPIs, err = n.unifiedAPIs(req.unifiedAPIs); err != nil {
-		return connectOptions{}, err
+	if req.unifiedAPIs != nil {
+		// Trimmed and deduplicated, in the requested order; a non-empty
+		// subset of the configured ones (empty configures all).
+		offered := cfg.UnifiedAPIs
+		if len(offered) == 0 {
+			offered = upstream.UnifiedAPIs
+		}
+		o.unifiedAPIs = nil
+		for _, api := range *req.unifiedAPIs {
+			api = strings.TrimSpace(api)
+			if api == "" || slices.Contains(o.unifiedAPIs, api) {
+				continue
+			}
+			if !slices.Contains(offered, api) {
+				return connectOptions{}, &refusal{code: codeInvalidUnifiedAPIs}
+			}
+			o.unifiedAPIs = append(o.unifiedAPIs, api)
+		}
+		if len(o.unifiedAPIs) == 0 {
+			return connectOptions{}, &refusal{code: codeInvalidUnifiedAPIs}
+		}
 	}
 	if req.serviceID != nil {
 		if !validServiceID(*req.serviceID) {
 			return connectOptions{}, invalid("service_id must be 1 to 64 characters of a-z, 0-9 and '-'.", nil)
 		}
-		// From the request, or the configuration when the request narrowed
-		// nothing; "all" never names one connector's API.
+		// The APIs from the request, or the configuration when it narrowed
+		// none; "all" never names one connector's API.
 		if len(o.unifiedAPIs) != 1 {
 			return connectOptions{}, invalid("service_id needs exactly one unified API.", nil)
 		}
 		o.serviceID, o.deepLinkAPI = *req.serviceID, o.unifiedAPIs[0]
 	}
 	return o, nil
-}
-
-func (n narrower) redirectURI(req *string) (string, error) {
-	if req == nil {
-		return n.defaultRedirect, nil
-	}
-	if n.redirects == nil {
-		return "", &refusal{code: codeInvalidRedirectURI}
-	}
-	u, err := n.redirects.Check(*req)
-	if err != nil {
-		return "", &refusal{code: codeInvalidRedirectURI, cause: err}
-	}
-	return u, nil
-}
-
-// unifiedAPIs trims and deduplicates the requested ids (keeping their
-// order) and requires a non-empty subset of the offered ones. Without a
-// request it returns the configured list (nil = all).
-func (n narrower) unifiedAPIs(req *[]string) ([]string, error) {
-	if req == nil {
-		return slices.Clone(n.configured), nil
-	}
-	var out []string
-	for _, api := range *req {
-		api = strings.TrimSpace(api)
-		if api == "" || slices.Contains(out, api) {
-			continue
-		}
-		if _, ok := n.offered[api]; !ok {
-			return nil, &refusal{code: codeInvalidUnifiedAPIs}
-		}
-		out = append(out, api)
-	}
-	if len(out) == 0 {
-		return nil, &refusal{code: codeInvalidUnifiedAPIs}
-	}
-	return out, nil
 }
 
 // validServiceID reports whether s is 1–64 of [a-z0-9-], which also makes

@@ -235,7 +235,6 @@ func FuzzConnectOptions(f *testing.F) {
 		f.Add(s.query, []byte(s.body))
 	}
 	cfg := testConnectConfig(f)
-	n := newNarrower(cfg)
 	f.Fuzz(func(t *testing.T, query string, body []byte) {
 		req, err := parseQueryOptions(query)
 		if err != nil {
@@ -248,7 +247,7 @@ func FuzzConnectOptions(f *testing.F) {
 			}
 			req = req.override(b)
 		}
-		o, err := n.narrow(req)
+		o, err := narrow(cfg, req)
 		if err != nil {
 			if _, ok := err.(*refusal); !ok {
 				t.Fatalf("narrow returned %T, want *refusal", err)

@@ -169,7 +169,14 @@ func (p *problems) classify(err error) (string, problemType, time.Duration) {
 	case errors.Is(err, auth.ErrNoConsumer):
 		code = codeNoConsumer
 	case errors.As(err, &ue):
-		code = upstreamCode(ue.Kind)
+		code = cmp.Or(map[upstream.Kind]string{
+			upstream.KindAuth:            codeUpstreamAuth,
+			upstream.KindPaymentRequired: codeUpstreamPaymentRequired,
+			upstream.KindRejected:        codeUpstreamRejected,
+			upstream.KindBusy:            codeUpstreamBusy,
+			upstream.KindTimeout:         codeUpstreamTimeout,
+			upstream.KindInvalidResponse: codeUpstreamInvalidResponse,
+		}[ue.Kind], codeUpstreamUnavailable) // KindUnavailable, KindCircuitOpen
 		t := p.types[code]
 		if ue.Kind == upstream.KindCircuitOpen {
 			// The breaker sheds load: answered like a busy Apideck, and
@@ -183,24 +190,6 @@ func (p *problems) classify(err error) (string, problemType, time.Duration) {
 	return code, p.types[code], 0
 }
 
-func upstreamCode(k upstream.Kind) string {
-	switch k {
-	case upstream.KindAuth:
-		return codeUpstreamAuth
-	case upstream.KindPaymentRequired:
-		return codeUpstreamPaymentRequired
-	case upstream.KindRejected:
-		return codeUpstreamRejected
-	case upstream.KindBusy:
-		return codeUpstreamBusy
-	case upstream.KindTimeout:
-		return codeUpstreamTimeout
-	case upstream.KindInvalidResponse:
-		return codeUpstreamInvalidResponse
-	}
-	return codeUpstreamUnavailable // KindUnavailable, KindCircuitOpen and anything unknown
-}
-
 // problemBody is the RFC 9457 body, members in the contract's order.
 type problemBody struct {
 	Type      string `json:"type"`
@@ -211,17 +200,23 @@ type problemBody struct {
 	RequestID string `json:"request_id"`
 }
 
-// write answers r with the problem for err, logs err once, and returns the
-// problem code for the access line.
-func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) string {
+// write answers r with the problem for err, logs err once, and reports
+// the problem code for the access line.
+func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) {
 	code, t, retryAfter := p.classify(err)
 	zerolog.Ctx(r.Context()).WithLevel(t.level).Err(err).Str("code", code).Msg(cmp.Or(t.logMsg, "request refused"))
+	p.answer(w, r, code, t, retryAfter)
+}
 
+// answer sends the problem as t describes it, without logging, and reports
+// its code for the access line.
+func (p *problems) answer(w http.ResponseWriter, r *http.Request, code string, t problemType, retryAfter time.Duration) {
+	report(r).code = code
 	h := w.Header()
 	if code == codeUnauthenticated && p.login != nil && isNavigation(r) {
 		h.Set("Location", p.loginLocation(r))
 		w.WriteHeader(http.StatusFound)
-		return code
+		return
 	}
 	if t.challenge != "" {
 		h.Set("WWW-Authenticate", t.challenge)
@@ -238,7 +233,6 @@ func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) stri
 		Code:      code,
 		RequestID: h.Get(headerRequestID),
 	})
-	return code
 }
 
 // loginLocation is the login URL with return_to=<path+query of r> added to

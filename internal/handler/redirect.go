@@ -23,24 +23,14 @@ const maxDecodeDepth = 3
 // Allowlist is an immutable set of allowed redirect URIs
 // (VAULT_ALLOWED_REDIRECT_URIS), safe for concurrent use.
 type Allowlist struct {
-	entries []allowEntry
-}
-
-// allowEntry is one parsed allow-list URI.
-type allowEntry struct {
-	scheme, host, port string // normalised: lower case, default port empty
-	// prefix entries (path ending in "/", no query) allow every URL whose
-	// path lies below path; others allow only the normalised URL exact.
-	prefix bool
-	path   string // decoded path, for prefix entries
-	exact  string // normalised URL, for exact entries
+	entries []*url.URL // normalised by parseRedirect
 }
 
 // NewAllowlist validates entries against every rule Check applies and
 // returns every problem at once, each naming the entry by index (from 0)
 // and never echoing the entry itself. An empty list allows nothing.
 func NewAllowlist(entries []string) (*Allowlist, error) {
-	a := &Allowlist{entries: make([]allowEntry, 0, len(entries))}
+	a := &Allowlist{}
 	var errs []error
 	for i, raw := range entries {
 		u, err := parseRedirect(raw)
@@ -50,25 +40,20 @@ func NewAllowlist(entries []string) (*Allowlist, error) {
 			errs = append(errs, fmt.Errorf("redirect allow-list entry %d: %s", i, why))
 			continue
 		}
-		e := allowEntry{scheme: u.Scheme, host: u.Hostname(), port: u.Port()}
-		if strings.HasSuffix(u.Path, "/") && u.RawQuery == "" && !u.ForceQuery {
-			e.prefix, e.path = true, u.Path
-		} else {
-			e.exact = u.String()
-		}
-		a.entries = append(a.entries, e)
+		a.entries = append(a.entries, u)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
 
 // Check returns the normalised URL to forward when raw equals an entry or
-// lies under an entry ending in "/": same scheme, host and port (scheme and
-// host compared case-insensitively, default ports normalised), path below
-// the entry's path at a segment boundary. Exact entries match only the
-// identical normalised URL, query included.
+// lies under an entry whose path ends in "/" and that has no query: same
+// scheme, host and port (scheme and host compared case-insensitively,
+// default ports normalised), path below the entry's path. Other entries
+// match only the identical normalised URL, query included. A nil list
+// allows nothing.
 //
 // Before matching, Check refuses relative and scheme-relative URLs, schemes
 // other than http(s), userinfo (even an empty "@"), fragments (even an empty
@@ -83,28 +68,24 @@ func (a *Allowlist) Check(raw string) (string, error) {
 		return "", err
 	}
 	normalised := u.String()
-	for _, e := range a.entries {
-		if e.matches(u, normalised) {
+	for _, e := range a.list() {
+		prefix := strings.HasSuffix(e.Path, "/") && e.RawQuery == "" && !e.ForceQuery
+		if normalised == e.String() ||
+			prefix && u.Scheme == e.Scheme && u.Host == e.Host && strings.HasPrefix(u.Path, e.Path) {
 			return normalised, nil
 		}
 	}
 	return "", refused("not in the allow-list")
 }
 
-func (e allowEntry) matches(u *url.URL, normalised string) bool {
-	if !e.prefix {
-		return normalised == e.exact
-	}
-	return u.Scheme == e.scheme && u.Hostname() == e.host && u.Port() == e.port &&
-		strings.HasPrefix(u.Path, e.path)
-}
-
 // Len reports how many URIs the list holds.
-func (a *Allowlist) Len() int {
+func (a *Allowlist) Len() int { return len(a.list()) }
+
+func (a *Allowlist) list() []*url.URL {
 	if a == nil {
-		return 0
+		return nil
 	}
-	return len(a.entries)
+	return a.entries
 }
 
 // parseRedirect applies every rule that does not depend on the allow-list
@@ -140,10 +121,8 @@ func parseRedirect(raw string) (*url.URL, error) {
 	if s := strings.ToLower(scheme); s != "http" && s != "https" {
 		return nil, refused("scheme is not http or https")
 	}
-	authority := rest
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		authority = rest[:i]
-	}
+	authority, _, _ := strings.Cut(rest, "/")
+	authority, _, _ = strings.Cut(authority, "?")
 	// Checked on the raw text, not on what url.Parse made of it: an "@"
 	// anywhere means userinfo, and a "%" an encoded host that other parsers
 	// may decode differently.
@@ -157,7 +136,7 @@ func parseRedirect(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, refused("unparsable")
 	}
-	if u.Opaque != "" || u.User != nil || u.Host == "" || u.Hostname() == "" {
+	if u.Hostname() == "" {
 		return nil, refused("no host")
 	}
 	if err := eachLayer(u.EscapedPath(), checkPath); err != nil {
