@@ -2,7 +2,6 @@ package handler
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -48,15 +47,11 @@ const (
 // body (whose fields win), and narrows them against the configuration.
 func readOptions(w http.ResponseWriter, r *http.Request, cfg ConnectConfig) (connectOptions, error) {
 	req, err := parseQueryOptions(r.URL.RawQuery)
+	if err == nil && r.Method == http.MethodPost {
+		err = readBodyOptions(w, r, &req)
+	}
 	if err != nil {
 		return connectOptions{}, err
-	}
-	if r.Method == http.MethodPost {
-		body, err := readBodyOptions(w, r)
-		if err != nil {
-			return connectOptions{}, err
-		}
-		req = req.override(body)
 	}
 	return narrow(cfg, req)
 }
@@ -67,14 +62,6 @@ type requestedOptions struct {
 	redirectURI *string
 	unifiedAPIs *[]string
 	serviceID   *string
-}
-
-// override returns o with every field that b sets taken from b.
-func (o requestedOptions) override(b requestedOptions) requestedOptions {
-	o.redirectURI = cmp.Or(b.redirectURI, o.redirectURI)
-	o.unifiedAPIs = cmp.Or(b.unifiedAPIs, o.unifiedAPIs)
-	o.serviceID = cmp.Or(b.serviceID, o.serviceID)
-	return o
 }
 
 // parseQueryOptions reads the options from a raw query. Unknown parameters
@@ -103,52 +90,51 @@ func parseQueryOptions(rawQuery string) (requestedOptions, error) {
 	return o, nil
 }
 
-// readBodyOptions reads the optional JSON body of POST /connect. An empty
-// body asks for nothing.
-func readBodyOptions(w http.ResponseWriter, r *http.Request) (requestedOptions, error) {
+// readBodyOptions reads the optional JSON body of POST /connect into o. An
+// empty body asks for nothing.
+func readBodyOptions(w http.ResponseWriter, r *http.Request, o *requestedOptions) error {
 	tooLarge := &refusal{code: codeInvalidRequest, status: http.StatusRequestEntityTooLarge,
 		detail: "The request body is larger than 16 KiB."}
 	if r.ContentLength > maxBodyBytes {
 		// Answer at once and drop the connection: otherwise net/http would
 		// first try to read and discard the declared body.
 		w.Header().Set("Connection", "close")
-		return requestedOptions{}, tooLarge
+		return tooLarge
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		tooLarge.cause = err
+		return tooLarge
+	}
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			tooLarge.cause = err
-			return requestedOptions{}, tooLarge
-		}
-		return requestedOptions{}, invalid("The request body could not be read.", err)
+		return invalid("The request body could not be read.", err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return requestedOptions{}, nil
+		return nil
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentTypeJSON {
-		return requestedOptions{}, &refusal{code: codeInvalidRequest, status: http.StatusUnsupportedMediaType,
+		return &refusal{code: codeInvalidRequest, status: http.StatusUnsupportedMediaType,
 			detail: "The request body must be application/json.", cause: err}
 	}
-	return decodeBodyOptions(data)
+	return decodeBodyOptions(data, o)
 }
 
 // decodeBodyOptions decodes a JSON object with the optional members
 // redirect_uri (string), unified_apis (array of strings) and service_id
-// (string). Member names match exactly (encoding/json alone would also take
-// "Redirect_URI"); unknown members, wrong types and trailing data are
-// refused. A null member counts as absent.
-func decodeBodyOptions(data []byte) (requestedOptions, error) {
+// (string) into o. Member names match exactly (encoding/json alone would
+// also take "Redirect_URI"); unknown members, wrong types and trailing
+// data are refused. A null member counts as absent.
+func decodeBodyOptions(data []byte, o *requestedOptions) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var members map[string]json.RawMessage
 	if err := dec.Decode(&members); err != nil || members == nil {
-		return requestedOptions{}, invalid("The request body is not a valid JSON object.", err)
+		return invalid("The request body is not a valid JSON object.", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return requestedOptions{}, invalid("The request body holds data after its JSON object.", nil)
+		return invalid("The request body holds data after its JSON object.", nil)
 	}
-	var o requestedOptions
 	for name, raw := range members {
-		var field any // a pointer to the option's pointer, which null leaves nil
+		var field any
 		switch name {
 		case optRedirectURI:
 			field = &o.redirectURI
@@ -157,13 +143,16 @@ func decodeBodyOptions(data []byte) (requestedOptions, error) {
 		case optServiceID:
 			field = &o.serviceID
 		default:
-			return requestedOptions{}, invalid("The request body has an unknown field; only redirect_uri, unified_apis and service_id are accepted.", nil)
+			return invalid("The request body has an unknown field; only redirect_uri, unified_apis and service_id are accepted.", nil)
+		}
+		if string(raw) == "null" {
+			continue // absent: the query's value, if any, stays
 		}
 		if err := json.Unmarshal(raw, field); err != nil {
-			return requestedOptions{}, invalid("A field of the request body has the wrong type.", err)
+			return invalid("A field of the request body has the wrong type.", err)
 		}
 	}
-	return o, nil
+	return nil
 }
 
 // connectOptions are a request's options after narrowing: every value is

@@ -201,7 +201,8 @@ func TestDecodeBodyOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeBodyOptions([]byte(tt.body))
+			var got requestedOptions
+			err := decodeBodyOptions([]byte(tt.body), &got)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
@@ -241,11 +242,9 @@ func FuzzConnectOptions(f *testing.F) {
 			return
 		}
 		if len(body) > 0 {
-			b, err := decodeBodyOptions(body)
-			if err != nil {
+			if err := decodeBodyOptions(body, &req); err != nil {
 				return
 			}
-			req = req.override(b)
 		}
 		o, err := narrow(cfg, req)
 		if err != nil {

@@ -8,12 +8,12 @@ import (
 	"strings"
 )
 
-// A request's redirect_uri is where Vault sends the user afterwards, so
-// whatever the allow-list lets through is an open redirect if it is wrong:
-// it refuses whatever it cannot prove safe.
+// A request's redirect_uri is where Vault sends the user afterwards: a
+// mistake here is an open redirect, so the allow-list refuses whatever it
+// cannot prove safe.
 
-// errRedirectRefused is wrapped by every error Check returns. The wrapping
-// message names the rule that failed, never the URL, which may carry tokens.
+// errRedirectRefused is wrapped by every error Check returns. The message
+// names the rule that failed, never the URL, which may carry tokens.
 var errRedirectRefused = errors.New("redirect_uri refused")
 
 // maxDecodeDepth is how many layers of percent-encoding are looked through
@@ -35,40 +35,29 @@ func NewAllowlist(entries []string) (*Allowlist, error) {
 	for i, raw := range entries {
 		u, err := parseRedirect(raw)
 		if err != nil {
-			// Without the sentinel's text: these are configuration errors.
 			why := strings.TrimPrefix(err.Error(), errRedirectRefused.Error()+": ")
 			errs = append(errs, fmt.Errorf("redirect allow-list entry %d: %s", i, why))
-			continue
 		}
 		a.entries = append(a.entries, u)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return a, nil
 }
 
-// Check returns the normalised URL to forward when raw equals an entry or
-// lies under an entry whose path ends in "/" and that has no query: same
-// scheme, host and port (scheme and host compared case-insensitively,
-// default ports normalised), path below the entry's path. Other entries
-// match only the identical normalised URL, query included. A nil list
-// allows nothing.
-//
-// Before matching, Check refuses relative and scheme-relative URLs, schemes
-// other than http(s), userinfo (even an empty "@"), fragments (even an empty
-// "#"), non-ASCII, control characters, backslashes and whitespace (raw or
-// percent-encoded, at any depth of encoding), the characters RFC 3986 never
-// allows unencoded ("<>^`{|} and the double quote), a percent-encoded
-// authority, "." and ".." path segments (however encoded), encoded slashes
-// and empty segments in the path, and anything url.Parse rejects.
+// Check returns the normalised URL to forward when raw passes every rule
+// of parseRedirect and equals an entry, or lies under an entry whose path
+// ends in "/" and that has no query: same scheme, host and port, path
+// below the entry's path. Scheme and host compare case-insensitively and
+// default ports are normalised; an exact entry's query must match too.
 func (a *Allowlist) Check(raw string) (string, error) {
 	u, err := parseRedirect(raw)
 	if err != nil {
 		return "", err
 	}
 	normalised := u.String()
-	for _, e := range a.list() {
+	for _, e := range a.entries {
 		prefix := strings.HasSuffix(e.Path, "/") && e.RawQuery == "" && !e.ForceQuery
 		if normalised == e.String() ||
 			prefix && u.Scheme == e.Scheme && u.Host == e.Host && strings.HasPrefix(u.Path, e.Path) {
@@ -79,18 +68,22 @@ func (a *Allowlist) Check(raw string) (string, error) {
 }
 
 // Len reports how many URIs the list holds.
-func (a *Allowlist) Len() int { return len(a.list()) }
-
-func (a *Allowlist) list() []*url.URL {
+func (a *Allowlist) Len() int {
 	if a == nil {
-		return nil
+		return 0
 	}
-	return a.entries
+	return len(a.entries)
 }
 
 // parseRedirect applies every rule that does not depend on the allow-list
 // and returns the URL normalised: lower-case scheme and host, default port
-// dropped, empty path as "/".
+// dropped, empty path as "/". It refuses relative and scheme-relative URLs,
+// schemes other than http(s), userinfo (even an empty "@"), fragments (even
+// an empty "#"), non-ASCII, control characters, whitespace and backslashes
+// (at any depth of percent-encoding), the characters RFC 3986 never allows
+// unencoded, a percent-encoded authority, dot segments, encoded slashes and
+// empty segments in the path (however encoded), and whatever url.Parse
+// rejects.
 func parseRedirect(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, refused("empty")
@@ -142,8 +135,23 @@ func parseRedirect(raw string) (*url.URL, error) {
 	if err := eachLayer(u.EscapedPath(), checkPath); err != nil {
 		return nil, err
 	}
-	if err := normaliseHost(u); err != nil {
-		return nil, err
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, refused("invalid port")
+		}
+		port = ":" + strconv.Itoa(n) // "0443" is 443
+		if u.Scheme == "https" && n == 443 || u.Scheme == "http" && n == 80 {
+			port = ""
+		}
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6 literal
+	}
+	u.Host = host + port
+	if u.Path == "" {
+		u.Path = "/"
 	}
 	return u, nil
 }
@@ -192,42 +200,11 @@ func checkPath(p string) error {
 	return nil
 }
 
-// normaliseHost lower-cases the host, drops a default or empty port,
-// rejects an out-of-range one, and writes an empty path as "/".
-func normaliseHost(u *url.URL) error {
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return refused("invalid port")
-		}
-		port = strconv.Itoa(n) // "0443" is 443
-		if u.Scheme == "https" && n == 443 || u.Scheme == "http" && n == 80 {
-			port = ""
-		}
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]" // IPv6 literal
-	}
-	if port != "" {
-		host += ":" + port
-	}
-	u.Host = host
-	if u.Path == "" && u.RawPath == "" {
-		u.Path = "/"
-	}
-	return nil
-}
-
 // decodeLayer replaces each valid %XX escape in s by its byte and leaves
 // everything else, malformed escapes included, as it is (url.PathUnescape
 // would refuse the whole string instead).
 func decodeLayer(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
 	var b strings.Builder
-	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+2 < len(s) {
 			if c, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
