@@ -6,14 +6,21 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/cors"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 const (
@@ -22,7 +29,7 @@ const (
 	corsMaxAge      = 600 // seconds a browser may cache a preflight
 )
 
-// observe is the public listener's outermost middleware. It gives the
+// observe is the public listener's middleware, behind CORS. It gives the
 // request an id and a logger carrying it, sets the security headers, turns
 // a panic into a logged stack and a 500 problem, and counts the request
 // and writes its one access line.
@@ -44,6 +51,8 @@ func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) htt
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("X-Frame-Options", "DENY")
 			h.Set(headerRequestID, id)
+			// A panic's problem starts from these, not the handler's headers.
+			kept := h.Clone()
 
 			log := log.With().Str("request_id", id).Logger()
 			out := &outcome{}
@@ -68,11 +77,8 @@ func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) htt
 				}
 				out.code = codeInternal
 				if !abort {
-					for name := range h {
-						if !keptOnReset(name) {
-							h.Del(name)
-						}
-					}
+					clear(h)
+					maps.Copy(h, kept)
 					p.answer(sw, r, codeInternal, p.types[codeInternal], 0)
 				}
 				m.record(r, http.StatusInternalServerError, time.Since(start), *out)
@@ -85,17 +91,125 @@ func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) htt
 	}
 }
 
-// keptOnReset reports whether a response header survives when a panicking
-// handler's half-built response is replaced by a problem: those set by the
-// middleware, not by the handler.
-func keptOnReset(name string) bool {
-	switch name {
-	case "Cache-Control", "Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options",
-		headerRequestID, "Vary", "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
-		"Access-Control-Expose-Headers":
-		return true
+// routeOther labels requests that matched no route, so scanners probing
+// random paths cannot grow the metrics' label sets.
+const routeOther = "other"
+
+// outcome is what handlers report for the access line, beyond the status
+// and duration observe measures itself. observe puts one in the request
+// context; report finds it.
+type outcome struct {
+	route            string // route label when the router has none (405s)
+	consumerID       string
+	upstreamStatus   int
+	upstreamDuration time.Duration
+	code             string // problem code; empty on success
+}
+
+type outcomeKey struct{}
+
+// report is the outcome of r's access line.
+func report(r *http.Request) *outcome {
+	if out, ok := r.Context().Value(outcomeKey{}).(*outcome); ok {
+		return out
 	}
-	return false
+	return new(outcome) // not served through observe: nobody reads it
+}
+
+// metrics are the public listener's collectors.
+type metrics struct {
+	requests        *prometheus.CounterVec   // route, method, code
+	duration        *prometheus.HistogramVec // route, method
+	authFailures    *prometheus.CounterVec   // reason
+	rateLimited     *prometheus.CounterVec   // scope: user, ip
+	rateLimitErrors prometheus.Counter       // shared-state failures, limiting failed open
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_http_requests_total",
+			Help: "HTTP requests answered on the public listener, by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "vaultgate_http_request_duration_seconds",
+			Help:    "Time to answer a public request, upstream work included.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_auth_failures_total",
+			Help: "Authentication failures (401/403/503 of authentication), by reason.",
+		}, []string{"reason"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_rate_limited_total",
+			Help: "Requests refused with 429, by limit scope (user, ip).",
+		}, []string{"scope"}),
+		rateLimitErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vaultgate_rate_limit_errors_total",
+			Help: "Rate-limit checks that failed (shared state unreachable) and were let through.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.authFailures, m.rateLimited, m.rateLimitErrors)
+	return m
+}
+
+// record counts the request and writes its access line: never the URL
+// query, headers or anything the handler did not report, which can carry
+// tokens.
+func (m *metrics) record(r *http.Request, status int, elapsed time.Duration, out outcome) {
+	route := out.route
+	if rctx := chi.RouteContext(r.Context()); route == "" && rctx != nil {
+		route = rctx.RoutePattern()
+	}
+	route, method := cmp.Or(route, routeOther), methodLabel(r.Method)
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
+
+	ev := zerolog.Ctx(r.Context()).Info()
+	if traceID := annotateSpan(r.Context(), route, method, out); traceID != "" {
+		ev = ev.Str("trace_id", traceID)
+	}
+	ev.Str("method", method).
+		Str("route", route).
+		Int("status", status).
+		Float64("duration_ms", float64(elapsed.Microseconds())/1000).
+		Str("consumer_id", out.consumerID).
+		Int("upstream_status", out.upstreamStatus).
+		Float64("upstream_ms", float64(out.upstreamDuration.Microseconds())/1000).
+		Str("code", out.code).
+		Msg("request")
+}
+
+// methodLabel keeps the method label set bounded: anything but the
+// standard methods becomes "OTHER".
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
+}
+
+// annotateSpan completes the server span tracing started, when one is
+// recording: named after the route, with the consumer and problem code
+// (never tokens, URIs or claims). It returns the trace id, or "".
+func annotateSpan(ctx context.Context, route, method string, out outcome) string {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return ""
+	}
+	if route != routeOther && method != "OTHER" {
+		span.SetName(method + " " + route)
+		span.SetAttributes(semconv.HTTPRoute(route))
+	}
+	if out.consumerID != "" {
+		span.SetAttributes(attribute.String("vaultgate.consumer_id", out.consumerID))
+	}
+	if out.code != "" {
+		span.SetAttributes(attribute.String("vaultgate.problem_code", out.code))
+	}
+	return span.SpanContext().TraceID().String()
 }
 
 // validRequestID reports whether id is 1–128 of [A-Za-z0-9._-].

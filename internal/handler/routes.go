@@ -30,14 +30,17 @@ type Deps struct {
 }
 
 // NewPublic builds the public router. Every answer, 404s and 405s
-// included, passes observe and then, with CORS origins, CORS.
+// included, passes CORS (with CORS origins) and then observe.
 func NewPublic(d Deps) http.Handler {
 	m := newMetrics(d.Registerer)
 	p := newProblems(d.Connect.LoginURL)
 	mux := chi.NewRouter()
-	mux.Use(observe(d.Log, m, p))
-	if len(d.Connect.CORSOrigins) > 0 {
+	withCORS := len(d.Connect.CORSOrigins) > 0
+	if withCORS {
 		mux.Use(corsMiddleware(d.Connect.CORSOrigins))
+	}
+	mux.Use(observe(d.Log, m, p))
+	if withCORS {
 		// A preflight: the CORS middleware has added its headers, when the
 		// origin is allowed.
 		mux.Options("/connect", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
