@@ -59,7 +59,7 @@ func handleConnect(d Deps, m *metrics, p *problems) http.Handler {
 		resp, err := connect(w, r, d, m)
 		switch {
 		case err != nil:
-		case r.Method == http.MethodGet && !prefersJSON(acceptHeader(r)):
+		case r.Method == http.MethodGet && !prefersJSON(accepted(r)):
 			w.Header().Set("Location", resp.SessionURI)
 			w.WriteHeader(http.StatusFound)
 		default:
@@ -157,18 +157,12 @@ func authReason(err error) string {
 	return auth.ReasonInvalid
 }
 
-// acceptHeader joins every Accept header of r: RFC 9110 allows a list to
-// be split across several.
-func acceptHeader(r *http.Request) string {
-	return strings.Join(r.Header.Values("Accept"), ",")
-}
-
 // isNavigation reports whether r is a browser navigation: a GET whose
 // Accept names text/html with q > 0 and does not prefer JSON. A missing
 // Accept is not one, so scripts keep getting a 401 they can act on.
 func isNavigation(r *http.Request) bool {
-	accept := acceptHeader(r)
-	return r.Method == http.MethodGet && parseAccept(accept)["text/html"] > 0 && !prefersJSON(accept)
+	ranges := accepted(r)
+	return r.Method == http.MethodGet && ranges["text/html"] > 0 && !prefersJSON(ranges)
 }
 
 // prefersJSON reports whether JSON wins: application/json must be named
@@ -176,8 +170,7 @@ func isNavigation(r *http.Request) bool {
 // from text/html if named, else text/*, else */*, else 0. A browser
 // navigation ("text/html,…,*/*;q=0.8") and a missing Accept therefore get
 // the redirect; axios's "application/json, text/plain, */*" gets JSON.
-func prefersJSON(accept string) bool {
-	ranges := parseAccept(accept)
+func prefersJSON(ranges map[string]float64) bool {
 	qJSON, named := ranges["application/json"]
 	qHTML := 0.0
 	for _, typ := range []string{"text/html", "text/*", "*/*"} {
@@ -189,12 +182,12 @@ func prefersJSON(accept string) bool {
 	return named && qJSON > 0 && qJSON >= qHTML
 }
 
-// parseAccept maps each media range of an Accept header (lower-cased
-// "type/subtype") to the highest q it is given (1 when absent). Elements
-// with a malformed q are dropped rather than guessed at.
-func parseAccept(accept string) map[string]float64 {
+// accepted maps each media range of r's Accept headers (which RFC 9110
+// lets span several lines) to the highest q it is given, 1 when absent.
+// Ranges are lower-cased; elements with a malformed q are dropped.
+func accepted(r *http.Request) map[string]float64 {
 	ranges := map[string]float64{}
-	for elem := range strings.SplitSeq(accept, ",") {
+	for elem := range strings.SplitSeq(strings.Join(r.Header.Values("Accept"), ","), ",") {
 		typ, params, _ := strings.Cut(elem, ";")
 		typ = strings.ToLower(strings.TrimSpace(typ))
 		q, ok := 1.0, typ != ""

@@ -224,7 +224,7 @@ func TestPrefersJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := prefersJSON(tt.accept); got != tt.want {
+			if got := prefersJSON(accepted(request("GET", "/connect", "", "Accept", tt.accept))); got != tt.want {
 				t.Errorf("prefersJSON(%q) = %v, want %v", tt.accept, got, tt.want)
 			}
 		})

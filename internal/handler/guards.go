@@ -28,11 +28,11 @@ func checkPrefetch(r *http.Request) error {
 	return nil
 }
 
-// checkCrossSite refuses a cross-site request, for one whose credential
-// the browser attached by itself: another site could otherwise mint
-// sessions in the user's name. It follows Go's http.CrossOriginProtection,
-// except that only Sec-Fetch-Site "cross-site" is refused (GETs included)
-// and the CORS origins pass.
+// checkCrossSite refuses a cross-site request. It is asked when the
+// credential is one the browser attaches by itself, with which another
+// site could mint sessions in the user's name. It follows Go's
+// http.CrossOriginProtection, except that GETs are checked too, only
+// Sec-Fetch-Site "cross-site" is refused and the CORS origins pass.
 func checkCrossSite(r *http.Request, corsOrigins []string) error {
 	origin := r.Header.Get("Origin")
 	if origin != "" && slices.Contains(corsOrigins, origin) {

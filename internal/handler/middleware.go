@@ -23,11 +23,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-const (
-	headerRequestID = "X-Request-Id"
-	maxRequestIDLen = 128
-	corsMaxAge      = 600 // seconds a browser may cache a preflight
-)
+const headerRequestID = "X-Request-Id"
 
 // observe is the public listener's middleware, behind CORS. It gives the
 // request an id and a logger carrying it, sets the security headers, turns
@@ -40,7 +36,9 @@ func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) htt
 			// The caller's id is echoed and logged only when it is safe to.
 			id := r.Header.Get(headerRequestID)
 			if !validRequestID(id) {
-				id = newRequestID()
+				var b [16]byte
+				_, _ = rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
+				id = hex.EncodeToString(b[:])
 			}
 			// Set before anything can write, so every answer carries them:
 			// session URIs and tokens must never be cached, leak through
@@ -214,16 +212,9 @@ func annotateSpan(ctx context.Context, route, method string, out outcome) string
 
 // validRequestID reports whether id is 1–128 of [A-Za-z0-9._-].
 func validRequestID(id string) bool {
-	return len(id) > 0 && len(id) <= maxRequestIDLen && !strings.ContainsFunc(id, func(c rune) bool {
+	return len(id) > 0 && len(id) <= 128 && !strings.ContainsFunc(id, func(c rune) bool {
 		return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-')
 	})
-}
-
-// newRequestID returns 16 random bytes in hex.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
-	return hex.EncodeToString(b[:])
 }
 
 // corsMiddleware answers CORS for exactly the configured origins. It does
@@ -237,7 +228,7 @@ func corsMiddleware(origins []string) func(http.Handler) http.Handler {
 		AllowedHeaders:   []string{"Authorization", "Content-Type", headerRequestID},
 		ExposedHeaders:   []string{headerRequestID},
 		AllowCredentials: true,
-		MaxAge:           corsMaxAge,
+		MaxAge:           600, // seconds a browser may cache a preflight
 		// Preflights reach the router, so they are logged under their route
 		// and answered (or refused) by it.
 		OptionsPassthrough: true,

@@ -151,17 +151,24 @@ func newProblems(loginURL string) *problems {
 	return p
 }
 
-// classify finds err's problem code, that code's row of the table adjusted
-// where the error knows better, and the retry hint.
-func (p *problems) classify(err error) (string, problemType, time.Duration) {
+// problemBody is the RFC 9457 body, members in the contract's order.
+type problemBody struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Code      string `json:"code"`
+	RequestID string `json:"request_id"`
+}
+
+// write answers r with the problem for err and logs err once.
+func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) {
 	var rf *refusal
 	var ue *upstream.Error
-	code := codeInternal
+	code, retryAfter := codeInternal, time.Duration(0)
 	switch {
 	case errors.As(err, &rf):
-		t := p.types[rf.code]
-		t.status, t.detail = cmp.Or(rf.status, t.status), cmp.Or(rf.detail, t.detail)
-		return rf.code, t, rf.retryAfter
+		code, retryAfter = rf.code, rf.retryAfter
 	case errors.Is(err, auth.ErrUnavailable):
 		code = codeAuthUnavailable
 	case errors.Is(err, auth.ErrUnauthenticated):
@@ -177,33 +184,19 @@ func (p *problems) classify(err error) (string, problemType, time.Duration) {
 			upstream.KindTimeout:         codeUpstreamTimeout,
 			upstream.KindInvalidResponse: codeUpstreamInvalidResponse,
 		}[ue.Kind], codeUpstreamUnavailable) // KindUnavailable, KindCircuitOpen
-		t := p.types[code]
-		if ue.Kind == upstream.KindCircuitOpen {
-			// The breaker sheds load: answered like a busy Apideck, and
-			// logged at warn, as the failures that opened it already were.
-			t.status, t.retry, t.level = http.StatusServiceUnavailable, true, zerolog.WarnLevel
-		}
-		return code, t, ue.RetryAfter
+		retryAfter = ue.RetryAfter
 	case errors.Is(err, context.DeadlineExceeded):
 		code = codeUpstreamTimeout
 	}
-	return code, p.types[code], 0
-}
-
-// problemBody is the RFC 9457 body, members in the contract's order.
-type problemBody struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail"`
-	Code      string `json:"code"`
-	RequestID string `json:"request_id"`
-}
-
-// write answers r with the problem for err, logs err once, and reports
-// the problem code for the access line.
-func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) {
-	code, t, retryAfter := p.classify(err)
+	t := p.types[code]
+	if rf != nil {
+		t.status, t.detail = cmp.Or(rf.status, t.status), cmp.Or(rf.detail, t.detail)
+	}
+	if ue != nil && ue.Kind == upstream.KindCircuitOpen {
+		// The breaker sheds load: answered like a busy Apideck, and logged
+		// at warn, as the failures that opened it already were.
+		t.status, t.retry, t.level = http.StatusServiceUnavailable, true, zerolog.WarnLevel
+	}
 	zerolog.Ctx(r.Context()).WithLevel(t.level).Err(err).Str("code", code).Msg(cmp.Or(t.logMsg, "request refused"))
 	p.answer(w, r, code, t, retryAfter)
 }
