@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -19,11 +20,8 @@ type Check struct {
 }
 
 const (
-	// checkTimeout bounds every readiness check, so a hung dependency
-	// fails the probe instead of hanging it.
-	checkTimeout = 2 * time.Second
-	// maxCheckMessage keeps /readyz bodies short.
-	maxCheckMessage = 200
+	checkTimeout    = 2 * time.Second // for every readiness check
+	maxCheckMessage = 200             // bytes of a check's error shown on /readyz
 )
 
 // errCheckTimeout stands for a check that had not answered by the deadline.
@@ -51,14 +49,12 @@ func handleReadyz(checks []Check) http.HandlerFunc {
 			done[i] = make(chan error, 1) // buffered: a late check never blocks
 			go func() { done[i] <- c.Fn(ctx) }()
 		}
-		body := readyzBody{Status: "ready", Checks: make(map[string]string, len(checks))}
-		status := http.StatusOK
+		body, status := readyzBody{Status: "ready", Checks: map[string]string{}}, http.StatusOK
 		for i, c := range checks {
-			var err error
+			err := errCheckTimeout
 			select {
 			case err = <-done[i]:
 			case <-ctx.Done():
-				err = errCheckTimeout
 			}
 			body.Checks[c.Name] = "ok"
 			if err != nil {
@@ -78,8 +74,5 @@ func shortMessage(err error) string {
 	if len(msg) > maxCheckMessage {
 		msg = strings.ToValidUTF8(msg[:maxCheckMessage], "") + "…"
 	}
-	if msg == "" {
-		msg = "failed"
-	}
-	return msg
+	return cmp.Or(msg, "failed")
 }

@@ -77,10 +77,8 @@ func handleConnect(d Deps, m *metrics, p *problems) http.Handler {
 // finally the one upstream call.
 func connect(w http.ResponseWriter, r *http.Request, d Deps, m *metrics) (connectResponse, error) {
 	ctx, cfg, out := r.Context(), d.Connect, report(r)
-	if d.IPLimit != nil { // the client IP is worked out only when it is used
-		if err := checkLimit(ctx, m, d.IPLimit, scopeIP, clientIP(r, cfg.TrustedProxyHops)); err != nil {
-			return connectResponse{}, err
-		}
+	if err := checkLimit(ctx, m, d.IPLimit, scopeIP, clientIP(r, cfg.TrustedProxyHops)); err != nil {
+		return connectResponse{}, err
 	}
 	if err := checkPrefetch(r); err != nil {
 		return connectResponse{}, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/cors"
 	"github.com/rs/zerolog"
@@ -55,17 +56,17 @@ func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) htt
 			log := log.With().Str("request_id", id).Logger()
 			out := &outcome{}
 			r = r.WithContext(context.WithValue(log.WithContext(r.Context()), outcomeKey{}, out))
-			sw := &statusWriter{ResponseWriter: w}
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			defer func() {
 				v := recover()
 				if v == nil {
 					// net/http sends 200 when the handler wrote nothing.
-					m.record(r, cmp.Or(sw.status, http.StatusOK), time.Since(start), *out)
+					m.record(r, cmp.Or(ww.Status(), http.StatusOK), time.Since(start), *out)
 					return
 				}
 				// Once the response has started, the connection is aborted
 				// so the client never takes a truncated answer for a whole one.
-				abort := v == http.ErrAbortHandler || sw.status != 0
+				abort := v == http.ErrAbortHandler || ww.Status() != 0
 				if v != http.ErrAbortHandler {
 					log.Error().Str("method", methodLabel(r.Method)).
 						Str("path", r.URL.Path). // a query may carry tokens
@@ -77,14 +78,14 @@ func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) htt
 				if !abort {
 					clear(h)
 					maps.Copy(h, kept)
-					p.answer(sw, r, codeInternal, p.types[codeInternal], 0)
+					p.answer(ww, r, codeInternal, p.types[codeInternal], 0)
 				}
 				m.record(r, http.StatusInternalServerError, time.Since(start), *out)
 				if abort {
 					panic(http.ErrAbortHandler)
 				}
 			}()
-			next.ServeHTTP(sw, r)
+			next.ServeHTTP(ww, r)
 		})
 	}
 }
@@ -234,26 +235,3 @@ func corsMiddleware(origins []string) func(http.Handler) http.Handler {
 		OptionsPassthrough: true,
 	}).Handler
 }
-
-// statusWriter remembers the final status a handler sent; 0 until then.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 { // 1xx are informational
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
