@@ -27,7 +27,6 @@ const (
 // errCheckTimeout stands for a check that had not answered by the deadline.
 var errCheckTimeout = errors.New("timed out")
 
-// readyzBody is the /readyz answer.
 type readyzBody struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks"`
@@ -38,8 +37,7 @@ func handleHealthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // handleReadyz runs every check concurrently and answers 503 when a
-// critical one fails. A check still running at the deadline counts as
-// failed, so a hung dependency cannot hang the probe.
+// critical one fails or is still running at the deadline.
 func handleReadyz(checks []Check) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)

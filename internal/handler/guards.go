@@ -78,12 +78,11 @@ func checkLimit(ctx context.Context, m *metrics, l Limiter, scope, key string) e
 	return &refusal{code: codeRateLimited, retryAfter: d.RetryAfter}
 }
 
-// clientIP is the address per-IP rate limits count against. With hops = 0
-// it is the TCP peer. With hops = n > 0, n trusted proxies each appended
-// the address they saw to X-Forwarded-For, so the n-th entry from the right
-// is the one written by the outermost trusted proxy; entries further left
-// come from the client and are ignored (spoofable). When there are fewer
-// than n entries, or that entry is not an IP, the peer is used.
+// clientIP is the address per-IP rate limits count against: with hops = n
+// > 0, the n-th X-Forwarded-For entry from the right, written by the
+// outermost trusted proxy (entries further left come from the client, so
+// are spoofable); otherwise, or when that entry is missing or no IP, the
+// TCP peer.
 func clientIP(r *http.Request, hops int) string {
 	if hops > 0 {
 		entries := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")

@@ -95,8 +95,7 @@ func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) htt
 const routeOther = "other"
 
 // outcome is what handlers report for the access line, beyond the status
-// and duration observe measures itself. observe puts one in the request
-// context; report finds it.
+// and duration observe measures itself.
 type outcome struct {
 	route            string // route label when the router has none (405s)
 	consumerID       string
@@ -107,7 +106,7 @@ type outcome struct {
 
 type outcomeKey struct{}
 
-// report is the outcome of r's access line.
+// report is the outcome observe put into r's context.
 func report(r *http.Request) *outcome {
 	if out, ok := r.Context().Value(outcomeKey{}).(*outcome); ok {
 		return out

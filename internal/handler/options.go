@@ -34,8 +34,7 @@ type ConnectConfig struct {
 }
 
 const (
-	maxBodyBytes    = 16 << 10 // the optional POST /connect body
-	maxServiceIDLen = 64
+	maxBodyBytes = 16 << 10 // the optional POST /connect body
 
 	// Option names, in the query and in the JSON body.
 	optRedirectURI = "redirect_uri"
@@ -214,16 +213,15 @@ func narrow(cfg ConnectConfig, req requestedOptions) (connectOptions, error) {
 // validServiceID reports whether s is 1–64 of [a-z0-9-], which also makes
 // it safe to put into a URL path unescaped.
 func validServiceID(s string) bool {
-	return len(s) > 0 && len(s) <= maxServiceIDLen && !strings.ContainsFunc(s, func(c rune) bool {
+	return len(s) > 0 && len(s) <= 64 && !strings.ContainsFunc(s, func(c rune) bool {
 		return !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-')
 	})
 }
 
 // sessionRequest builds the body for Apideck from configuration, the
-// mapped consumer and the narrowed options: never from the browser's JSON.
-// The shared configuration is copied, not aliased, so nothing done to the
-// request downstream can change what the next request sends. (The *bool
-// settings stay shared: they are never written through.)
+// mapped consumer and the narrowed options, never from the browser's JSON.
+// It copies the shared configuration (but for the *bool settings, never
+// written through), so nothing done downstream reaches the next request.
 func sessionRequest(cfg ConnectConfig, c auth.Consumer, o connectOptions) upstream.SessionRequest {
 	settings := cfg.Settings
 	// slices.Clone keeps nil as nil and empty as empty: allow_actions

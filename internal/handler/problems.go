@@ -43,7 +43,6 @@ const (
 )
 
 const (
-	// problemTypePrefix makes a code a URI for the problem's "type" member.
 	problemTypePrefix  = "urn:vaultgate:problem:"
 	contentTypeJSON    = "application/json"
 	contentTypeProblem = "application/problem+json"
@@ -112,9 +111,9 @@ func problemTypes() map[string]problemType {
 	}
 }
 
-// refusal is an error this package answers with a problem code: a bad
-// option, a browser guard, a rate limit, an unknown route. Its cause is
-// logged, never shown.
+// refusal is an error this package answers with a problem code (a bad
+// option, a guard, a rate limit, an unknown route). Its cause is logged,
+// never shown.
 type refusal struct {
 	code       string
 	status     int           // instead of the code's status (413, 415 for a body)
@@ -207,7 +206,12 @@ func (p *problems) answer(w http.ResponseWriter, r *http.Request, code string, t
 	report(r).code = code
 	h := w.Header()
 	if code == codeUnauthenticated && p.login != nil && isNavigation(r) {
-		h.Set("Location", p.loginLocation(r))
+		// return_to lets the app send the user back after signing in.
+		u := *p.login
+		q := u.Query()
+		q.Set("return_to", r.URL.RequestURI())
+		u.RawQuery = q.Encode()
+		h.Set("Location", u.String())
 		w.WriteHeader(http.StatusFound)
 		return
 	}
@@ -226,16 +230,6 @@ func (p *problems) answer(w http.ResponseWriter, r *http.Request, code string, t
 		Code:      code,
 		RequestID: h.Get(headerRequestID),
 	})
-}
-
-// loginLocation is the login URL with return_to=<path+query of r> added to
-// its own query, so the app can send the user back after signing in.
-func (p *problems) loginLocation(r *http.Request) string {
-	u := *p.login
-	q := u.Query()
-	q.Set("return_to", r.URL.RequestURI())
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // retryAfterSeconds renders d as whole seconds, rounded up, at least 1.

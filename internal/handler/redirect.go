@@ -75,15 +75,9 @@ func (a *Allowlist) Len() int {
 	return len(a.entries)
 }
 
-// parseRedirect applies every rule that does not depend on the allow-list
-// and returns the URL normalised: lower-case scheme and host, default port
-// dropped, empty path as "/". It refuses relative and scheme-relative URLs,
-// schemes other than http(s), userinfo (even an empty "@"), fragments (even
-// an empty "#"), non-ASCII, control characters, whitespace and backslashes
-// (at any depth of percent-encoding), the characters RFC 3986 never allows
-// unencoded, a percent-encoded authority, dot segments, encoded slashes and
-// empty segments in the path (however encoded), and whatever url.Parse
-// rejects.
+// parseRedirect applies every rule that does not depend on the allow-list,
+// each refusal naming its rule, and returns the URL normalised: lower-case
+// scheme and host, default port dropped, empty path as "/".
 func parseRedirect(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, refused("empty")

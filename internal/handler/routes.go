@@ -56,9 +56,8 @@ func NewPublic(d Deps) http.Handler {
 	return mux
 }
 
-// NewAdmin builds the admin router: /healthz, /readyz, /metrics and, with
-// pprof, /debug/pprof/. It is served on its own listener, never the public
-// one.
+// NewAdmin builds the admin router, for its own listener: /healthz,
+// /readyz, /metrics and, with pprof, /debug/pprof/.
 func NewAdmin(g prometheus.Gatherer, checks []Check, withPprof bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", handleHealthz)
