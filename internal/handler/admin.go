@@ -32,10 +32,6 @@ type readyzBody struct {
 	Checks map[string]string `json:"checks"`
 }
 
-func handleHealthz(w http.ResponseWriter, _ *http.Request) {
-	_ = writeJSON(w, http.StatusOK, contentTypeJSON, map[string]string{"status": "ok"})
-}
-
 // handleReadyz runs every check concurrently and answers 503 when a
 // critical one fails or is still running at the deadline.
 func handleReadyz(checks []Check) http.HandlerFunc {

@@ -21,9 +21,8 @@ type Authenticator interface {
 	// Authenticate returns the caller's identity, or an *auth.Error that
 	// matches auth.ErrUnauthenticated or auth.ErrUnavailable.
 	Authenticate(r *http.Request) (auth.Identity, error)
-	// Ambient reports whether the request's credential is one the browser
-	// attaches by itself (a cookie, forward mode, header mode), which makes
-	// the request forgeable from another site.
+	// Ambient reports whether the credential is one the browser attaches
+	// by itself (cookie, forward or header mode): forgeable cross-site.
 	Ambient(r *http.Request) bool
 }
 
@@ -120,11 +119,13 @@ func connect(w http.ResponseWriter, r *http.Request, d Deps, m *metrics) (connec
 }
 
 // connectAnswer describes the session; with a service_id its URI is Vault's
-// link straight to that connector.
+// link straight to that connector (deepLinkAPI comes from the offered list
+// and serviceID is [a-z0-9-], so only the token needs escaping).
 func connectAnswer(cfg ConnectConfig, s upstream.Session, consumerID string, o connectOptions) connectResponse {
 	uri := s.URI
 	if o.serviceID != "" {
-		uri = deepLink(cfg.VaultOrigin, o.deepLinkAPI, o.serviceID, s.Token)
+		uri = strings.TrimSuffix(cfg.VaultOrigin, "/") + "/integrations/" + o.deepLinkAPI + "/" + o.serviceID +
+			"?jwt=" + url.QueryEscape(s.Token)
 	}
 	created := s.CreatedAt
 	if created.IsZero() {
@@ -136,12 +137,6 @@ func connectAnswer(cfg ConnectConfig, s upstream.Session, consumerID string, o c
 		ConsumerID:   consumerID,
 		ExpiresAt:    created.Add(cfg.SessionLength).UTC().Truncate(time.Second).Format(time.RFC3339),
 	}
-}
-
-// deepLink is Vault's link to one connector. api comes from the offered
-// list and serviceID is [a-z0-9-], so only the token needs escaping.
-func deepLink(vaultOrigin, api, serviceID, token string) string {
-	return strings.TrimSuffix(vaultOrigin, "/") + "/integrations/" + api + "/" + serviceID + "?jwt=" + url.QueryEscape(token)
 }
 
 // authReason is the auth failure's metric label.

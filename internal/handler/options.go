@@ -80,8 +80,7 @@ func parseQueryOptions(rawQuery string) (requestedOptions, error) {
 		case optRedirectURI:
 			o.redirectURI = &v
 		case optUnifiedAPIs:
-			apis := strings.Split(v, ",")
-			o.unifiedAPIs = &apis
+			o.unifiedAPIs = new(strings.Split(v, ","))
 		case optServiceID:
 			o.serviceID = &v
 		}
@@ -237,12 +236,10 @@ func sessionRequest(cfg ConnectConfig, c auth.Consumer, o connectOptions) upstre
 		req.Settings = &settings
 	}
 	if cfg.Theme != nil {
-		theme := *cfg.Theme
-		req.Theme = &theme
+		req.Theme = new(*cfg.Theme)
 	}
 	if c.Metadata != nil {
-		md := upstream.ConsumerMetadata(*c.Metadata)
-		req.ConsumerMetadata = &md
+		req.ConsumerMetadata = new(upstream.ConsumerMetadata(*c.Metadata))
 	}
 	return req
 }
