@@ -96,10 +96,8 @@ func connect(w http.ResponseWriter, r *http.Request, d Deps, m *metrics) (connec
 		return connectResponse{}, err
 	}
 	c, err := cfg.Mapping.Map(id.Claims)
-	if err != nil {
-		if errors.Is(err, auth.ErrNoConsumer) {
-			m.authFailures.WithLabelValues(reasonNoConsumer).Inc()
-		}
+	if err != nil { // auth.ErrNoConsumer, Map's only error
+		m.authFailures.WithLabelValues(reasonNoConsumer).Inc()
 		return connectResponse{}, err
 	}
 	out.consumerID = c.ID

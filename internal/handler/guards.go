@@ -84,20 +84,18 @@ func checkLimit(ctx context.Context, m *metrics, l Limiter, scope, key string) e
 // are spoofable); otherwise, or when that entry is missing or no IP, the
 // TCP peer.
 func clientIP(r *http.Request, hops int) string {
-	if hops > 0 {
-		entries := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-		if len(entries) >= hops {
-			if addr, err := netip.ParseAddr(strings.TrimSpace(entries[len(entries)-hops])); err == nil {
-				return addr.Unmap().WithZone("").String()
-			}
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	entries := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	if hops > 0 && len(entries) >= hops {
+		if addr, err := netip.ParseAddr(strings.TrimSpace(entries[len(entries)-hops])); err == nil {
+			ip = addr.String()
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if addr, err := netip.ParseAddr(host); err == nil {
+	if addr, err := netip.ParseAddr(ip); err == nil {
 		return addr.Unmap().WithZone("").String()
 	}
-	return host
+	return ip
 }

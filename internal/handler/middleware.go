@@ -68,11 +68,9 @@ func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) htt
 				// so the client never takes a truncated answer for a whole one.
 				abort := v == http.ErrAbortHandler || ww.Status() != 0
 				if v != http.ErrAbortHandler {
-					log.Error().Str("method", methodLabel(r.Method)).
-						Str("path", r.URL.Path). // a query may carry tokens
-						Str("panic", fmt.Sprint(v)).
-						Bytes("stack", debug.Stack()).
-						Msg("panic while serving a request")
+					// The path only: a query may carry tokens.
+					log.Error().Str("method", methodLabel(r.Method)).Str("path", r.URL.Path).
+						Str("panic", fmt.Sprint(v)).Bytes("stack", debug.Stack()).Msg("panic while serving a request")
 				}
 				out.code = codeInternal
 				if !abort {
@@ -108,10 +106,8 @@ type outcomeKey struct{}
 
 // report is the outcome observe put into r's context.
 func report(r *http.Request) *outcome {
-	if out, ok := r.Context().Value(outcomeKey{}).(*outcome); ok {
-		return out
-	}
-	return new(outcome) // not served through observe: nobody reads it
+	out, _ := r.Context().Value(outcomeKey{}).(*outcome)
+	return out
 }
 
 // metrics are the public listener's collectors.

@@ -135,16 +135,8 @@ func invalid(detail string, cause error) *refusal {
 
 // problems is the one place errors become responses.
 type problems struct {
-	types map[string]problemType
-	login *url.URL // AUTH_LOGIN_URL; nil when unset
-}
-
-func newProblems(loginURL string) *problems {
-	p := &problems{types: problemTypes()}
-	if loginURL != "" {
-		p.login, _ = url.Parse(loginURL) // validated by the configuration
-	}
-	return p
+	types    map[string]problemType
+	loginURL string // AUTH_LOGIN_URL, validated by the configuration
 }
 
 // problemBody is the RFC 9457 body, members in the contract's order.
@@ -202,9 +194,9 @@ func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) {
 func (p *problems) answer(w http.ResponseWriter, r *http.Request, code string, t problemType, retryAfter time.Duration) {
 	report(r).code = code
 	h := w.Header()
-	if code == codeUnauthenticated && p.login != nil && isNavigation(r) {
+	if code == codeUnauthenticated && p.loginURL != "" && isNavigation(r) {
 		// return_to lets the app send the user back after signing in.
-		u := *p.login
+		u, _ := url.Parse(p.loginURL)
 		q := u.Query()
 		q.Set("return_to", r.URL.RequestURI())
 		u.RawQuery = q.Encode()

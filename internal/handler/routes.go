@@ -33,7 +33,7 @@ type Deps struct {
 // included, passes CORS (with CORS origins) and then observe.
 func NewPublic(d Deps) http.Handler {
 	m := newMetrics(d.Registerer)
-	p := newProblems(d.Connect.LoginURL)
+	p := &problems{types: problemTypes(), loginURL: d.Connect.LoginURL}
 	mux := chi.NewRouter()
 	withCORS := len(d.Connect.CORSOrigins) > 0
 	if withCORS {
