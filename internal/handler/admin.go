@@ -11,9 +11,8 @@ import (
 
 // Check is one readiness probe.
 type Check struct {
-	Name string
-	// Critical checks fail readiness; the others are only reported.
-	Critical bool
+	Name     string
+	Critical bool // fails readiness; the others are only reported
 	// Fn returns nil when healthy. Its error's first line is shown on
 	// /readyz, so it must not hold secrets.
 	Fn func(ctx context.Context) error

@@ -26,9 +26,8 @@ type Authenticator interface {
 	Ambient(r *http.Request) bool
 }
 
-// Sessions creates Vault sessions, possibly reusing or sharing one. Its
-// errors are *upstream.Error; the Result describes the upstream exchange
-// either way.
+// Sessions creates Vault sessions, possibly reusing or sharing one. Errors
+// are *upstream.Error; the Result describes the upstream exchange anyway.
 type Sessions interface {
 	Create(ctx context.Context, subject, consumerID string, req upstream.SessionRequest) (upstream.Session, upstream.Result, error)
 }
@@ -104,7 +103,15 @@ func connect(w http.ResponseWriter, r *http.Request, d Deps, m *metrics) (connec
 	if c.Warning != "" {
 		zerolog.Ctx(ctx).Warn().Str("consumer_id", c.ID).Msg(c.Warning)
 	}
-	opts, err := readOptions(w, r, cfg)
+	// The query's options, then for POST the JSON body's, which win.
+	req, err := parseQueryOptions(r.URL.RawQuery)
+	if err == nil && r.Method == http.MethodPost {
+		err = readBodyOptions(w, r, &req)
+	}
+	if err != nil {
+		return connectResponse{}, err
+	}
+	opts, err := narrow(cfg, req)
 	if err != nil {
 		return connectResponse{}, err
 	}
@@ -117,12 +124,12 @@ func connect(w http.ResponseWriter, r *http.Request, d Deps, m *metrics) (connec
 }
 
 // connectAnswer describes the session; with a service_id its URI is Vault's
-// link straight to that connector (deepLinkAPI comes from the offered list
-// and serviceID is [a-z0-9-], so only the token needs escaping).
+// link straight to that connector (the API comes from the offered list and
+// serviceID is [a-z0-9-], so only the token needs escaping).
 func connectAnswer(cfg ConnectConfig, s upstream.Session, consumerID string, o connectOptions) connectResponse {
 	uri := s.URI
 	if o.serviceID != "" {
-		uri = strings.TrimSuffix(cfg.VaultOrigin, "/") + "/integrations/" + o.deepLinkAPI + "/" + o.serviceID +
+		uri = strings.TrimSuffix(cfg.VaultOrigin, "/") + "/integrations/" + o.unifiedAPIs[0] + "/" + o.serviceID +
 			"?jwt=" + url.QueryEscape(s.Token)
 	}
 	created := s.CreatedAt

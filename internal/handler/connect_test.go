@@ -188,7 +188,7 @@ func TestConnectDeepLink(t *testing.T) {
 
 func TestDeepLinkEscapesToken(t *testing.T) {
 	got := connectAnswer(ConnectConfig{VaultOrigin: "https://vault.example.com/"}, upstream.Session{Token: "a+b/c=&d"}, "c",
-		connectOptions{serviceID: "pipedrive", deepLinkAPI: "crm"}).SessionURI
+		connectOptions{serviceID: "pipedrive", unifiedAPIs: []string{"crm"}}).SessionURI
 	const want = "https://vault.example.com/integrations/crm/pipedrive?jwt=a%2Bb%2Fc%3D%26d"
 	if got != want {
 		t.Errorf("deep link = %q, want %q", got, want)

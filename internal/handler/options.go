@@ -42,19 +42,6 @@ const (
 	optServiceID   = "service_id"
 )
 
-// readOptions reads the options of the query and, for POST, of the JSON
-// body (whose fields win), and narrows them against the configuration.
-func readOptions(w http.ResponseWriter, r *http.Request, cfg ConnectConfig) (connectOptions, error) {
-	req, err := parseQueryOptions(r.URL.RawQuery)
-	if err == nil && r.Method == http.MethodPost {
-		err = readBodyOptions(w, r, &req)
-	}
-	if err != nil {
-		return connectOptions{}, err
-	}
-	return narrow(cfg, req)
-}
-
 // requestedOptions is what a request asks for, before it is narrowed
 // against the configuration. A nil field was not given.
 type requestedOptions struct {
@@ -158,8 +145,7 @@ func decodeBodyOptions(data []byte, o *requestedOptions) error {
 type connectOptions struct {
 	redirectURI string   // empty: none is sent
 	unifiedAPIs []string // nil: all (no settings.unified_apis)
-	serviceID   string   // non-empty: answer with the deep link for deepLinkAPI
-	deepLinkAPI string
+	serviceID   string   // non-empty: answer with the deep link for the one unified API
 }
 
 // narrow checks the requested options against the configuration: a
@@ -204,7 +190,7 @@ func narrow(cfg ConnectConfig, req requestedOptions) (connectOptions, error) {
 		if len(o.unifiedAPIs) != 1 {
 			return connectOptions{}, invalid("service_id needs exactly one unified API.", nil)
 		}
-		o.serviceID, o.deepLinkAPI = *req.serviceID, o.unifiedAPIs[0]
+		o.serviceID = *req.serviceID
 	}
 	return o, nil
 }

@@ -266,7 +266,7 @@ func FuzzConnectOptions(f *testing.F) {
 			}
 		}
 		if o.serviceID != "" {
-			if !validServiceID(o.serviceID) || len(o.unifiedAPIs) != 1 || o.deepLinkAPI != o.unifiedAPIs[0] {
+			if !validServiceID(o.serviceID) || len(o.unifiedAPIs) != 1 {
 				t.Fatalf("bad deep link options %+v", o)
 			}
 		}
