@@ -163,11 +163,10 @@ func isNavigation(r *http.Request) bool {
 	return r.Method == http.MethodGet && ranges["text/html"] > 0 && !prefersJSON(ranges)
 }
 
-// prefersJSON reports whether JSON wins: application/json must be named
-// explicitly with q > 0 and at least the q of text/html, where that comes
-// from text/html if named, else text/*, else */*, else 0. A browser
-// navigation ("text/html,…,*/*;q=0.8") and a missing Accept therefore get
-// the redirect; axios's "application/json, text/plain, */*" gets JSON.
+// prefersJSON reports whether JSON wins: application/json named with q > 0
+// and at least the q of text/html (else text/*, else */*, else 0). So a
+// browser navigation ("text/html,…,*/*;q=0.8") and a missing Accept get the
+// redirect; axios's "application/json, text/plain, */*" gets JSON.
 func prefersJSON(ranges map[string]float64) bool {
 	qJSON, named := ranges["application/json"]
 	qHTML := 0.0

@@ -65,17 +65,15 @@ func checkLimit(ctx context.Context, m *metrics, l Limiter, scope, key string) e
 	if l == nil {
 		return nil
 	}
-	d, err := l.Allow(ctx, key)
-	if err != nil {
+	switch d, err := l.Allow(ctx, key); {
+	case err != nil:
 		m.rateLimitErrors.Inc()
 		zerolog.Ctx(ctx).Error().Err(err).Str("scope", scope).Msg("rate limit check failed; request let through")
-		return nil
+	case !d.Allowed:
+		m.rateLimited.WithLabelValues(scope).Inc()
+		return &refusal{code: codeRateLimited, retryAfter: d.RetryAfter}
 	}
-	if d.Allowed {
-		return nil
-	}
-	m.rateLimited.WithLabelValues(scope).Inc()
-	return &refusal{code: codeRateLimited, retryAfter: d.RetryAfter}
+	return nil
 }
 
 // clientIP is the address per-IP rate limits count against: with hops = n

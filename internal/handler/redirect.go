@@ -8,10 +8,6 @@ import (
 	"strings"
 )
 
-// A request's redirect_uri is where Vault sends the user afterwards: a
-// mistake here is an open redirect, so the allow-list refuses whatever it
-// cannot prove safe.
-
 // errRedirectRefused is wrapped by every error Check returns. The message
 // names the rule that failed, never the URL, which may carry tokens.
 var errRedirectRefused = errors.New("redirect_uri refused")
@@ -21,7 +17,9 @@ var errRedirectRefused = errors.New("redirect_uri refused")
 const maxDecodeDepth = 3
 
 // Allowlist is an immutable set of allowed redirect URIs
-// (VAULT_ALLOWED_REDIRECT_URIS), safe for concurrent use.
+// (VAULT_ALLOWED_REDIRECT_URIS), safe for concurrent use. Vault sends the
+// user to the redirect_uri afterwards, so a mistake here is an open
+// redirect: the list refuses whatever it cannot prove safe.
 type Allowlist struct {
 	entries []*url.URL // normalised by parseRedirect
 }
