@@ -148,18 +148,15 @@ func parseRedirect(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// eachLayer applies check to s and to every percent-decoded layer of it.
+// eachLayer applies check to s and to maxDecodeDepth percent-decoded
+// layers of it.
 func eachLayer(s string, check func(string) error) error {
-	for depth := 0; ; depth++ {
+	for depth := 0; depth <= maxDecodeDepth; depth, s = depth+1, decodeLayer(s) {
 		if err := check(s); err != nil {
 			return err
 		}
-		next := decodeLayer(s)
-		if next == s || depth == maxDecodeDepth {
-			return nil
-		}
-		s = next
 	}
+	return nil
 }
 
 // checkBytes refuses control characters, DEL, space and backslash.

@@ -24,9 +24,7 @@ type Deps struct {
 	UserLimit  Limiter // per verified subject; nil = off
 	IPLimit    Limiter // per client IP, before authentication; nil = off
 	Connect    ConnectConfig
-	// Pages adds routes beside /connect (demo mode) under the same
-	// middleware. May be nil.
-	Pages func(chi.Router)
+	Pages      func(chi.Router) // routes beside /connect (demo mode), same middleware; may be nil
 }
 
 // NewPublic builds the public router. Every answer, 404s and 405s
@@ -41,8 +39,7 @@ func NewPublic(d Deps) http.Handler {
 	}
 	mux.Use(observe(d.Log, m, p))
 	if withCORS {
-		// A preflight: the CORS middleware has added its headers, when the
-		// origin is allowed.
+		// Preflights: the CORS middleware added its headers if the origin is allowed.
 		mux.Options("/connect", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	}
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { p.write(w, r, &refusal{code: codeNotFound}) })
