@@ -21,7 +21,7 @@ import (
 // /connect may offer, and what it sends when the request narrows nothing.
 type ConnectConfig struct {
 	Mapping            auth.Mapping
-	Redirects          *Allowlist        // VAULT_ALLOWED_REDIRECT_URIS
+	Redirects          *Allowlist        // VAULT_ALLOWED_REDIRECT_URIS; never nil
 	DefaultRedirectURI string            // VAULT_REDIRECT_URI; may be empty
 	UnifiedAPIs        []string          // VAULT_UNIFIED_APIS; empty offers all
 	Settings           upstream.Settings // base settings (UnifiedAPIs left empty here)
