@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -10,38 +11,28 @@ import (
 
 // Check is one readiness probe.
 type Check struct {
-	Name string
-	// Critical checks fail readiness; the others are only reported.
-	Critical bool
+	Name     string
+	Critical bool // fails readiness; the others are only reported
 	// Fn returns nil when healthy. Its error's first line is shown on
 	// /readyz, so it must not hold secrets.
 	Fn func(ctx context.Context) error
 }
 
 const (
-	// checkTimeout bounds every readiness check, so a hung dependency
-	// fails the probe instead of hanging it.
-	checkTimeout = 2 * time.Second
-	// maxCheckMessage keeps /readyz bodies short.
-	maxCheckMessage = 200
+	checkTimeout    = 2 * time.Second // for every readiness check
+	maxCheckMessage = 200             // bytes of a check's error shown on /readyz
 )
 
 // errCheckTimeout stands for a check that had not answered by the deadline.
 var errCheckTimeout = errors.New("timed out")
 
-// readyzBody is the /readyz answer.
 type readyzBody struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks"`
 }
 
-func handleHealthz(w http.ResponseWriter, _ *http.Request) {
-	_ = writeJSON(w, http.StatusOK, contentTypeJSON, map[string]string{"status": "ok"})
-}
-
 // handleReadyz runs every check concurrently and answers 503 when a
-// critical one fails. A check still running at the deadline counts as
-// failed, so a hung dependency cannot hang the probe.
+// critical one fails or is still running at the deadline.
 func handleReadyz(checks []Check) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
@@ -51,14 +42,12 @@ func handleReadyz(checks []Check) http.HandlerFunc {
 			done[i] = make(chan error, 1) // buffered: a late check never blocks
 			go func() { done[i] <- c.Fn(ctx) }()
 		}
-		body := readyzBody{Status: "ready", Checks: make(map[string]string, len(checks))}
-		status := http.StatusOK
+		body, status := readyzBody{Status: "ready", Checks: map[string]string{}}, http.StatusOK
 		for i, c := range checks {
-			var err error
+			err := errCheckTimeout
 			select {
 			case err = <-done[i]:
 			case <-ctx.Done():
-				err = errCheckTimeout
 			}
 			body.Checks[c.Name] = "ok"
 			if err != nil {
@@ -78,17 +67,5 @@ func shortMessage(err error) string {
 	if len(msg) > maxCheckMessage {
 		msg = strings.ToValidUTF8(msg[:maxCheckMessage], "") + "…"
 	}
-	if msg == "" {
-		msg = "failed"
-	}
-	return msg
-}
-
-// noStore marks every admin answer uncacheable: health and metrics are
-// only meaningful live.
-func noStore(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
+	return cmp.Or(msg, "failed")
 }

@@ -75,8 +75,7 @@ func TestConnectExpiresAt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &connectHandler{cfg: ConnectConfig{SessionLength: tt.length}}
-			got := h.response(sessionAt(tt.created), "c", connectOptions{})
+			got := connectAnswer(ConnectConfig{SessionLength: tt.length}, sessionAt(tt.created), "c", connectOptions{})
 			if got.ExpiresAt != tt.want {
 				t.Errorf("expires_at = %q, want %q", got.ExpiresAt, tt.want)
 			}
@@ -188,10 +187,11 @@ func TestConnectDeepLink(t *testing.T) {
 }
 
 func TestDeepLinkEscapesToken(t *testing.T) {
-	got := deepLink("https://vault.example.com/", "crm", "pipedrive", "a+b/c=&d")
+	got := connectAnswer(ConnectConfig{VaultOrigin: "https://vault.example.com/"}, upstream.Session{Token: "a+b/c=&d"}, "c",
+		connectOptions{serviceID: "pipedrive", unifiedAPIs: []string{"crm"}}).SessionURI
 	const want = "https://vault.example.com/integrations/crm/pipedrive?jwt=a%2Bb%2Fc%3D%26d"
 	if got != want {
-		t.Errorf("deepLink = %q, want %q", got, want)
+		t.Errorf("deep link = %q, want %q", got, want)
 	}
 }
 
@@ -225,7 +225,11 @@ func TestPrefersJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := prefersJSON(tt.accept); got != tt.want {
+			r := request("GET", "/connect", "")
+			if tt.accept != "" {
+				r.Header.Set("Accept", tt.accept)
+			}
+			if got := prefersJSON(accepted(r)); got != tt.want {
 				t.Errorf("prefersJSON(%q) = %v, want %v", tt.accept, got, tt.want)
 			}
 		})

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -28,18 +28,14 @@ func checkPrefetch(r *http.Request) error {
 	return nil
 }
 
-// crossSiteGuard refuses cross-site requests that carry a credential the
-// browser attached by itself, which another site could otherwise use to
-// mint sessions in the user's name. It follows the rule of Go's
-// http.CrossOriginProtection, except that only Sec-Fetch-Site "cross-site"
-// is refused and origins allowed for CORS pass.
-type crossSiteGuard struct {
-	allowed map[string]struct{} // CORS_ALLOWED_ORIGINS, exact strings
-}
-
-func (g crossSiteGuard) check(r *http.Request) error {
+// checkCrossSite refuses a cross-site request. It is asked when the
+// credential is one the browser attaches by itself, with which another
+// site could mint sessions in the user's name. It follows Go's
+// http.CrossOriginProtection, except that GETs are checked too, only
+// Sec-Fetch-Site "cross-site" is refused and the CORS origins pass.
+func checkCrossSite(r *http.Request, corsOrigins []string) error {
 	origin := r.Header.Get("Origin")
-	if _, ok := g.allowed[origin]; ok && origin != "" {
+	if origin != "" && slices.Contains(corsOrigins, origin) {
 		return nil
 	}
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
@@ -48,12 +44,9 @@ func (g crossSiteGuard) check(r *http.Request) error {
 		}
 		return nil
 	}
-	if origin == "" {
-		return nil
-	}
 	// "null" (sandboxed frames, opaque origins) parses without a host and
 	// so counts as differing.
-	if u, err := url.Parse(origin); err == nil && u.Host == r.Host {
+	if u, err := url.Parse(origin); origin == "" || err == nil && u.Host == r.Host {
 		return nil
 	}
 	return &refusal{code: codeCrossSite}
@@ -65,76 +58,42 @@ const (
 	scopeIP   = "ip"
 )
 
-// limit is one rate limit with its scope's counters.
-type limit struct {
-	limiter Limiter // nil: no limit
-	scope   string
-	refused prometheus.Counter
-	errors  prometheus.Counter
-}
-
-func newLimit(l Limiter, scope string, m *metrics) limit {
+// checkLimit asks l (nil: no limit) whether key may make one more request.
+// When the limiter's shared state fails, the request is let through: an
+// outage of Redis must not become an outage of /connect.
+func checkLimit(ctx context.Context, m *metrics, l Limiter, scope, key string) error {
 	if l == nil {
-		return limit{}
+		return nil
 	}
-	return limit{limiter: l, scope: scope, refused: m.rateLimited.WithLabelValues(scope), errors: m.rateLimitErrors}
+	switch d, err := l.Allow(ctx, key); {
+	case err != nil:
+		m.rateLimitErrors.Inc()
+		zerolog.Ctx(ctx).Error().Err(err).Str("scope", scope).Msg("rate limit check failed; request let through")
+	case !d.Allowed:
+		m.rateLimited.WithLabelValues(scope).Inc()
+		return &refusal{code: codeRateLimited, retryAfter: d.RetryAfter}
+	}
+	return nil
 }
 
-// check asks whether key may make one more request. When the limiter's
-// shared state fails, the request is let through: an outage of Redis must
-// not become an outage of /connect.
-func (l limit) check(ctx context.Context, key string) error {
-	if l.limiter == nil {
-		return nil
-	}
-	d, err := l.limiter.Allow(ctx, key)
-	if err != nil {
-		l.errors.Inc()
-		zerolog.Ctx(ctx).Error().Err(err).Str("scope", l.scope).Msg("rate limit check failed; request let through")
-		return nil
-	}
-	if d.Allowed {
-		return nil
-	}
-	l.refused.Inc()
-	return &refusal{code: codeRateLimited, retryAfter: d.RetryAfter}
-}
-
-// clientIP is the address per-IP rate limits count against. With hops = 0
-// it is the TCP peer. With hops = n > 0, n trusted proxies each appended
-// the address they saw to X-Forwarded-For, so the n-th entry from the right
-// is the one written by the outermost trusted proxy; entries further left
-// come from the client and are ignored (spoofable). When there are fewer
-// than n entries, or that entry is not an IP, the peer is used.
+// clientIP is the address per-IP rate limits count against: with hops = n
+// > 0, the n-th X-Forwarded-For entry from the right, written by the
+// outermost trusted proxy (entries further left come from the client, so
+// are spoofable); otherwise, or when that entry is missing or no IP, the
+// TCP peer.
 func clientIP(r *http.Request, hops int) string {
-	peer := peerIP(r.RemoteAddr)
-	if hops <= 0 {
-		return peer
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
 	}
-	var entries []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		for e := range strings.SplitSeq(v, ",") {
-			entries = append(entries, strings.TrimSpace(e))
+	entries := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	if hops > 0 && len(entries) >= hops {
+		if addr, err := netip.ParseAddr(strings.TrimSpace(entries[len(entries)-hops])); err == nil {
+			ip = addr.String()
 		}
 	}
-	if len(entries) < hops {
-		return peer
-	}
-	addr, err := netip.ParseAddr(entries[len(entries)-hops])
-	if err != nil {
-		return peer
-	}
-	return addr.Unmap().WithZone("").String()
-}
-
-// peerIP is the host part of a RemoteAddr, normalised when it parses.
-func peerIP(remoteAddr string) string {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	if addr, err := netip.ParseAddr(host); err == nil {
+	if addr, err := netip.ParseAddr(ip); err == nil {
 		return addr.Unmap().WithZone("").String()
 	}
-	return host
+	return ip
 }

@@ -1,193 +1,232 @@
 package handler
 
 import (
+	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"runtime/debug"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/cors"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
-const (
-	headerRequestID = "X-Request-Id"
-	maxRequestIDLen = 128
-	// corsMaxAge lets browsers cache a preflight for ten minutes.
-	corsMaxAge = 600
-)
+const headerRequestID = "X-Request-Id"
 
-// errPanic is what a recovered panic becomes for the client: a 500
-// internal problem that says nothing about the panic.
-var errPanic = errors.New("handler panicked")
-
-// recoverPanics turns a panic further down into a logged stack and a 500
-// problem. When the response had already started, it aborts the
-// connection instead, so the client never takes a truncated answer for a
-// complete one.
-func recoverPanics(log zerolog.Logger, p *problems) func(http.Handler) http.Handler {
+// observe is the public listener's middleware, behind CORS. It gives the
+// request an id and a logger carrying it, sets the security headers, turns
+// a panic into a logged stack and a 500 problem, and counts the request
+// and writes its one access line.
+func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			sw := &statusWriter{ResponseWriter: w}
+			start := time.Now()
+			// The caller's id is echoed and logged only when it is safe to.
+			id := r.Header.Get(headerRequestID)
+			if !validRequestID(id) {
+				var b [16]byte
+				_, _ = rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
+				id = hex.EncodeToString(b[:])
+			}
+			// Set before anything can write, so every answer carries them:
+			// session URIs and tokens must never be cached, leak through
+			// Referer, be sniffed as another type or be framed.
+			h := w.Header()
+			h.Set("Cache-Control", "no-store")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set(headerRequestID, id)
+			// A panic's problem starts from these, not the handler's headers.
+			kept := h.Clone()
+
+			log := log.With().Str("request_id", id).Logger()
+			out := &outcome{}
+			r = r.WithContext(context.WithValue(log.WithContext(r.Context()), outcomeKey{}, out))
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			defer func() {
 				v := recover()
 				if v == nil {
+					// net/http sends 200 when the handler wrote nothing.
+					m.record(r, cmp.Or(ww.Status(), http.StatusOK), time.Since(start), *out)
 					return
 				}
-				if v == http.ErrAbortHandler {
-					panic(v)
+				// Once the response has started, the connection is aborted
+				// so the client never takes a truncated answer for a whole one.
+				abort := v == http.ErrAbortHandler || ww.Status() != 0
+				if v != http.ErrAbortHandler {
+					// The path only: a query may carry tokens.
+					log.Error().Str("method", methodLabel(r.Method)).Str("path", r.URL.Path).
+						Str("panic", fmt.Sprint(v)).Bytes("stack", debug.Stack()).Msg("panic while serving a request")
 				}
-				// Path only: a query may carry tokens.
-				log.Error().
-					Str("request_id", w.Header().Get(headerRequestID)).
-					Str("method", methodLabel(r.Method)).
-					Str("path", r.URL.Path).
-					Str("panic", fmt.Sprint(v)).
-					Bytes("stack", debug.Stack()).
-					Msg("panic while serving a request")
-				if sw.wroteHeader {
+				out.code = codeInternal
+				if !abort {
+					clear(h)
+					maps.Copy(h, kept)
+					p.answer(ww, r, codeInternal, p.types[codeInternal], 0)
+				}
+				m.record(r, http.StatusInternalServerError, time.Since(start), *out)
+				if abort {
 					panic(http.ErrAbortHandler)
 				}
-				h := w.Header()
-				for name := range h {
-					if !keptOnReset(name) {
-						h.Del(name)
-					}
-				}
-				p.write(sw, r, errPanic)
 			}()
-			next.ServeHTTP(sw, r)
+			next.ServeHTTP(ww, r)
 		})
 	}
 }
 
-// keptOnReset reports whether a response header survives when a failed
-// handler's half-built response is replaced by a problem: the headers set
-// by the middleware in front of it, not by the handler.
-func keptOnReset(name string) bool {
-	switch name {
-	case "Cache-Control", "Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options",
-		headerRequestID, "Vary", "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
-		"Access-Control-Expose-Headers":
-		return true
-	}
-	return false
+// routeOther labels requests that matched no route, so scanners probing
+// random paths cannot grow the metrics' label sets.
+const routeOther = "other"
+
+// outcome is what handlers report for the access line, beyond the status
+// and duration observe measures itself.
+type outcome struct {
+	route            string // route label when the router has none (405s)
+	consumerID       string
+	upstreamStatus   int
+	upstreamDuration time.Duration
+	code             string // problem code; empty on success
 }
 
-// requestID takes the caller's X-Request-Id when it is safe to echo and log
-// (1–128 of [A-Za-z0-9._-]), otherwise makes one. It sets the id on the
-// response, where problems read it, and puts a logger carrying it into the
-// context.
-func requestID(log zerolog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id := r.Header.Get(headerRequestID)
-			if !validRequestID(id) {
-				id = newRequestID()
-			}
-			w.Header().Set(headerRequestID, id)
-			l := log.With().Str("request_id", id).Logger()
-			next.ServeHTTP(w, r.WithContext(l.WithContext(r.Context())))
-		})
-	}
+type outcomeKey struct{}
+
+// report is the outcome observe put into r's context.
+func report(r *http.Request) *outcome {
+	out, _ := r.Context().Value(outcomeKey{}).(*outcome)
+	return out
 }
 
-// validRequestID reports whether id may be echoed and logged as it is.
+// metrics are the public listener's collectors.
+type metrics struct {
+	requests        *prometheus.CounterVec   // route, method, code
+	duration        *prometheus.HistogramVec // route, method
+	authFailures    *prometheus.CounterVec   // reason
+	rateLimited     *prometheus.CounterVec   // scope: user, ip
+	rateLimitErrors prometheus.Counter       // shared-state failures, limiting failed open
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_http_requests_total",
+			Help: "HTTP requests answered on the public listener, by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "vaultgate_http_request_duration_seconds",
+			Help:    "Time to answer a public request, upstream work included.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_auth_failures_total",
+			Help: "Authentication failures (401/403/503 of authentication), by reason.",
+		}, []string{"reason"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vaultgate_rate_limited_total",
+			Help: "Requests refused with 429, by limit scope (user, ip).",
+		}, []string{"scope"}),
+		rateLimitErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vaultgate_rate_limit_errors_total",
+			Help: "Rate-limit checks that failed (shared state unreachable) and were let through.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.authFailures, m.rateLimited, m.rateLimitErrors)
+	return m
+}
+
+// record counts the request and writes its access line: never the URL
+// query, headers or anything the handler did not report, which can carry
+// tokens.
+func (m *metrics) record(r *http.Request, status int, elapsed time.Duration, out outcome) {
+	route := out.route
+	if rctx := chi.RouteContext(r.Context()); route == "" && rctx != nil {
+		route = rctx.RoutePattern()
+	}
+	route, method := cmp.Or(route, routeOther), methodLabel(r.Method)
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
+
+	ev := zerolog.Ctx(r.Context()).Info()
+	if traceID := annotateSpan(r.Context(), route, method, out); traceID != "" {
+		ev = ev.Str("trace_id", traceID)
+	}
+	ev.Str("method", method).
+		Str("route", route).
+		Int("status", status).
+		Float64("duration_ms", float64(elapsed.Microseconds())/1000).
+		Str("consumer_id", out.consumerID).
+		Int("upstream_status", out.upstreamStatus).
+		Float64("upstream_ms", float64(out.upstreamDuration.Microseconds())/1000).
+		Str("code", out.code).
+		Msg("request")
+}
+
+// methodLabel keeps the method label set bounded: anything but the
+// standard methods becomes "OTHER".
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
+}
+
+// annotateSpan completes the server span tracing started, when one is
+// recording: named after the route, with the consumer and problem code
+// (never tokens, URIs or claims). It returns the trace id, or "".
+func annotateSpan(ctx context.Context, route, method string, out outcome) string {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return ""
+	}
+	if route != routeOther && method != "OTHER" {
+		span.SetName(method + " " + route)
+		span.SetAttributes(semconv.HTTPRoute(route))
+	}
+	if out.consumerID != "" {
+		span.SetAttributes(attribute.String("vaultgate.consumer_id", out.consumerID))
+	}
+	if out.code != "" {
+		span.SetAttributes(attribute.String("vaultgate.problem_code", out.code))
+	}
+	return span.SpanContext().TraceID().String()
+}
+
+// validRequestID reports whether id is 1–128 of [A-Za-z0-9._-].
 func validRequestID(id string) bool {
-	return len(id) > 0 && len(id) <= maxRequestIDLen && !strings.ContainsFunc(id, func(c rune) bool {
+	return len(id) > 0 && len(id) <= 128 && !strings.ContainsFunc(id, func(c rune) bool {
 		return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-')
 	})
 }
 
-// newRequestID returns 16 random bytes in hex.
-func newRequestID() string {
-	var b [16]byte
-	// crypto/rand.Read never returns an error (it crashes the program
-	// instead when the system's source fails).
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-// securityHeaders sets, before anything else can write, the headers every
-// public response carries, errors, redirects and preflights included:
-// session URIs and tokens must never be cached, leak through Referer,
-// be sniffed as another type or be framed.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		next.ServeHTTP(w, r)
-	})
-}
-
-// corsMiddleware answers CORS for exactly the configured origins. It matches
-// origins by set lookup rather than rs/cors's own list, which would treat
-// "*" and "https://*.example.com" as wildcards: with credentials allowed, a
+// corsMiddleware answers CORS for exactly the configured origins. It does
+// not hand them to rs/cors's own list, which would read "*" and
+// "https://*.example.com" as wildcards: with credentials allowed, a
 // wildcard would hand every matching site the user's session.
 func corsMiddleware(origins []string) func(http.Handler) http.Handler {
-	allowed := setOf(origins)
-	c := cors.New(cors.Options{
-		AllowOriginFunc: func(origin string) bool {
-			_, ok := allowed[origin]
-			return ok
-		},
+	return cors.New(cors.Options{
+		AllowOriginFunc:  func(origin string) bool { return slices.Contains(origins, origin) },
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", headerRequestID},
 		ExposedHeaders:   []string{headerRequestID},
 		AllowCredentials: true,
-		MaxAge:           corsMaxAge,
-		// Preflights reach the router so they are logged under their route
+		MaxAge:           600, // seconds a browser may cache a preflight
+		// Preflights reach the router, so they are logged under their route
 		// and answered (or refused) by it.
 		OptionsPassthrough: true,
-	})
-	return c.Handler
-}
-
-// setOf indexes values for exact lookup.
-func setOf(values []string) map[string]struct{} {
-	set := make(map[string]struct{}, len(values))
-	for _, v := range values {
-		set[v] = struct{}{}
-	}
-	return set
-}
-
-// statusWriter remembers the status a handler answered with.
-type statusWriter struct {
-	http.ResponseWriter
-	status      int
-	wroteHeader bool
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	// 1xx responses are informational; the final status comes later.
-	if !w.wroteHeader && code >= 200 {
-		w.status, w.wroteHeader = code, true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if !w.wroteHeader {
-		w.status, w.wroteHeader = http.StatusOK, true
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Status is the status sent, or 200 when the handler wrote nothing (as
-// net/http then answers).
-func (w *statusWriter) Status() int {
-	if !w.wroteHeader {
-		return http.StatusOK
-	}
-	return w.status
+	}).Handler
 }

@@ -2,10 +2,8 @@ package handler
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
-	"github.com/vaultgate/vaultgate/internal/auth"
 	"io"
 	"mime"
 	"net/http"
@@ -15,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -22,7 +21,7 @@ import (
 // /connect may offer, and what it sends when the request narrows nothing.
 type ConnectConfig struct {
 	Mapping            auth.Mapping
-	Redirects          *Allowlist        // VAULT_ALLOWED_REDIRECT_URIS
+	Redirects          *Allowlist        // VAULT_ALLOWED_REDIRECT_URIS; never nil
 	DefaultRedirectURI string            // VAULT_REDIRECT_URI; may be empty
 	UnifiedAPIs        []string          // VAULT_UNIFIED_APIS; empty offers all
 	Settings           upstream.Settings // base settings (UnifiedAPIs left empty here)
@@ -35,8 +34,7 @@ type ConnectConfig struct {
 }
 
 const (
-	maxBodyBytes    = 16 << 10 // the optional POST /connect body
-	maxServiceIDLen = 64
+	maxBodyBytes = 16 << 10 // the optional POST /connect body
 
 	// Option names, in the query and in the JSON body.
 	optRedirectURI = "redirect_uri"
@@ -50,15 +48,6 @@ type requestedOptions struct {
 	redirectURI *string
 	unifiedAPIs *[]string
 	serviceID   *string
-}
-
-// override returns o with every field that b sets taken from b: body
-// fields win over query parameters.
-func (o requestedOptions) override(b requestedOptions) requestedOptions {
-	o.redirectURI = cmp.Or(b.redirectURI, o.redirectURI)
-	o.unifiedAPIs = cmp.Or(b.unifiedAPIs, o.unifiedAPIs)
-	o.serviceID = cmp.Or(b.serviceID, o.serviceID)
-	return o
 }
 
 // parseQueryOptions reads the options from a raw query. Unknown parameters
@@ -78,8 +67,7 @@ func parseQueryOptions(rawQuery string) (requestedOptions, error) {
 		case optRedirectURI:
 			o.redirectURI = &v
 		case optUnifiedAPIs:
-			apis := strings.Split(v, ",")
-			o.unifiedAPIs = &apis
+			o.unifiedAPIs = new(strings.Split(v, ","))
 		case optServiceID:
 			o.serviceID = &v
 		}
@@ -87,52 +75,51 @@ func parseQueryOptions(rawQuery string) (requestedOptions, error) {
 	return o, nil
 }
 
-// readBodyOptions reads the optional JSON body of POST /connect. An empty
-// body asks for nothing.
-func readBodyOptions(w http.ResponseWriter, r *http.Request) (requestedOptions, error) {
+// readBodyOptions reads the optional JSON body of POST /connect into o. An
+// empty body asks for nothing.
+func readBodyOptions(w http.ResponseWriter, r *http.Request, o *requestedOptions) error {
 	tooLarge := &refusal{code: codeInvalidRequest, status: http.StatusRequestEntityTooLarge,
 		detail: "The request body is larger than 16 KiB."}
 	if r.ContentLength > maxBodyBytes {
 		// Answer at once and drop the connection: otherwise net/http would
 		// first try to read and discard the declared body.
 		w.Header().Set("Connection", "close")
-		return requestedOptions{}, tooLarge
+		return tooLarge
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		tooLarge.cause = err
+		return tooLarge
+	}
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			tooLarge.cause = err
-			return requestedOptions{}, tooLarge
-		}
-		return requestedOptions{}, invalid("The request body could not be read.", err)
+		return invalid("The request body could not be read.", err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return requestedOptions{}, nil
+		return nil
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentTypeJSON {
-		return requestedOptions{}, &refusal{code: codeInvalidRequest, status: http.StatusUnsupportedMediaType,
+		return &refusal{code: codeInvalidRequest, status: http.StatusUnsupportedMediaType,
 			detail: "The request body must be application/json.", cause: err}
 	}
-	return decodeBodyOptions(data)
+	return decodeBodyOptions(data, o)
 }
 
 // decodeBodyOptions decodes a JSON object with the optional members
 // redirect_uri (string), unified_apis (array of strings) and service_id
-// (string). Member names match exactly (encoding/json alone would also take
-// "Redirect_URI"); unknown members, wrong types and trailing data are
-// refused. A null member counts as absent.
-func decodeBodyOptions(data []byte) (requestedOptions, error) {
+// (string) into o. Member names match exactly (encoding/json alone would
+// also take "Redirect_URI"); unknown members, wrong types and trailing
+// data are refused. A null member counts as absent.
+func decodeBodyOptions(data []byte, o *requestedOptions) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var members map[string]json.RawMessage
 	if err := dec.Decode(&members); err != nil || members == nil {
-		return requestedOptions{}, invalid("The request body is not a valid JSON object.", err)
+		return invalid("The request body is not a valid JSON object.", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return requestedOptions{}, invalid("The request body holds data after its JSON object.", nil)
+		return invalid("The request body holds data after its JSON object.", nil)
 	}
-	var o requestedOptions
 	for name, raw := range members {
-		var field any // a pointer to the option's pointer, which null leaves nil
+		var field any
 		switch name {
 		case optRedirectURI:
 			field = &o.redirectURI
@@ -141,13 +128,16 @@ func decodeBodyOptions(data []byte) (requestedOptions, error) {
 		case optServiceID:
 			field = &o.serviceID
 		default:
-			return requestedOptions{}, invalid("The request body has an unknown field; only redirect_uri, unified_apis and service_id are accepted.", nil)
+			return invalid("The request body has an unknown field; only redirect_uri, unified_apis and service_id are accepted.", nil)
+		}
+		if string(raw) == "null" {
+			continue // absent: the query's value, if any, stays
 		}
 		if err := json.Unmarshal(raw, field); err != nil {
-			return requestedOptions{}, invalid("A field of the request body has the wrong type.", err)
+			return invalid("A field of the request body has the wrong type.", err)
 		}
 	}
-	return o, nil
+	return nil
 }
 
 // connectOptions are a request's options after narrowing: every value is
@@ -155,107 +145,68 @@ func decodeBodyOptions(data []byte) (requestedOptions, error) {
 type connectOptions struct {
 	redirectURI string   // empty: none is sent
 	unifiedAPIs []string // nil: all (no settings.unified_apis)
-	serviceID   string   // non-empty: answer with the deep link for deepLinkAPI
-	deepLinkAPI string
+	serviceID   string   // non-empty: answer with the deep link for the one unified API
 }
 
-// narrower checks requested options against the configuration. Options are
-// narrowed, never widened: a request can only pick among what the operator
-// configured.
-type narrower struct {
-	redirects       *Allowlist // nil allows no redirect_uri
-	defaultRedirect string
-	configured      []string            // VAULT_UNIFIED_APIS; empty = all
-	offered         map[string]struct{} // configured, or every documented id
-}
-
-func newNarrower(cfg ConnectConfig) narrower {
-	offered := cfg.UnifiedAPIs
-	if len(offered) == 0 {
-		offered = upstream.UnifiedAPIs
+// narrow checks the requested options against the configuration: a
+// request can only pick among what the operator configured, never widen it.
+func narrow(cfg ConnectConfig, req requestedOptions) (connectOptions, error) {
+	o := connectOptions{redirectURI: cfg.DefaultRedirectURI, unifiedAPIs: cfg.UnifiedAPIs}
+	if req.redirectURI != nil {
+		u, err := cfg.Redirects.Check(*req.redirectURI)
+		if err != nil {
+			return connectOptions{}, &refusal{code: codeInvalidRedirectURI, cause: err}
+		}
+		o.redirectURI = u
 	}
-	return narrower{
-		redirects:       cfg.Redirects,
-		defaultRedirect: cfg.DefaultRedirectURI,
-		configured:      slices.Clone(cfg.UnifiedAPIs),
-		offered:         setOf(offered),
-	}
-}
-
-func (n narrower) narrow(req requestedOptions) (connectOptions, error) {
-	var o connectOptions
-	var err error
-	if o.redirectURI, err = n.redirectURI(req.redirectURI); err != nil {
-		return connectOptions{}, err
-	}
-	if o.unifiedAPIs, err = n.unifiedAPIs(req.unifiedAPIs); err != nil {
-		return connectOptions{}, err
+	if req.unifiedAPIs != nil {
+		// Trimmed and deduplicated, in the requested order; a non-empty
+		// subset of the configured ones (empty configures all).
+		offered := cfg.UnifiedAPIs
+		if len(offered) == 0 {
+			offered = upstream.UnifiedAPIs
+		}
+		o.unifiedAPIs = nil
+		for _, api := range *req.unifiedAPIs {
+			api = strings.TrimSpace(api)
+			if api == "" || slices.Contains(o.unifiedAPIs, api) {
+				continue
+			}
+			if !slices.Contains(offered, api) {
+				return connectOptions{}, &refusal{code: codeInvalidUnifiedAPIs}
+			}
+			o.unifiedAPIs = append(o.unifiedAPIs, api)
+		}
+		if len(o.unifiedAPIs) == 0 {
+			return connectOptions{}, &refusal{code: codeInvalidUnifiedAPIs}
+		}
 	}
 	if req.serviceID != nil {
 		if !validServiceID(*req.serviceID) {
 			return connectOptions{}, invalid("service_id must be 1 to 64 characters of a-z, 0-9 and '-'.", nil)
 		}
-		// From the request, or the configuration when the request narrowed
-		// nothing; "all" never names one connector's API.
+		// The APIs from the request, or the configuration when it narrowed
+		// none; "all" never names one connector's API.
 		if len(o.unifiedAPIs) != 1 {
 			return connectOptions{}, invalid("service_id needs exactly one unified API.", nil)
 		}
-		o.serviceID, o.deepLinkAPI = *req.serviceID, o.unifiedAPIs[0]
+		o.serviceID = *req.serviceID
 	}
 	return o, nil
-}
-
-func (n narrower) redirectURI(req *string) (string, error) {
-	if req == nil {
-		return n.defaultRedirect, nil
-	}
-	if n.redirects == nil {
-		return "", &refusal{code: codeInvalidRedirectURI}
-	}
-	u, err := n.redirects.Check(*req)
-	if err != nil {
-		return "", &refusal{code: codeInvalidRedirectURI, cause: err}
-	}
-	return u, nil
-}
-
-// unifiedAPIs trims and deduplicates the requested ids (keeping their
-// order) and requires a non-empty subset of the offered ones. Without a
-// request it returns the configured list (nil = all).
-func (n narrower) unifiedAPIs(req *[]string) ([]string, error) {
-	if req == nil {
-		return slices.Clone(n.configured), nil
-	}
-	var out []string
-	for _, api := range *req {
-		api = strings.TrimSpace(api)
-		if api == "" || slices.Contains(out, api) {
-			continue
-		}
-		if _, ok := n.offered[api]; !ok {
-			return nil, &refusal{code: codeInvalidUnifiedAPIs}
-		}
-		out = append(out, api)
-	}
-	if len(out) == 0 {
-		return nil, &refusal{code: codeInvalidUnifiedAPIs}
-	}
-	return out, nil
 }
 
 // validServiceID reports whether s is 1–64 of [a-z0-9-], which also makes
 // it safe to put into a URL path unescaped.
 func validServiceID(s string) bool {
-	return len(s) > 0 && len(s) <= maxServiceIDLen && !strings.ContainsFunc(s, func(c rune) bool {
+	return len(s) > 0 && len(s) <= 64 && !strings.ContainsFunc(s, func(c rune) bool {
 		return !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-')
 	})
 }
 
 // sessionRequest builds the body for Apideck from configuration, the
-// mapped consumer and the narrowed options: never from the browser's JSON.
-// The shared configuration is copied, not aliased, so nothing done to the
-// request downstream can change what the next request sends. (The *bool
-// settings stay shared: they are never written through.)
+// mapped consumer and the narrowed options, never from the browser's JSON.
+// It copies the shared configuration (but for the *bool settings, never
+// written through), so nothing done downstream reaches the next request.
 func sessionRequest(cfg ConnectConfig, c auth.Consumer, o connectOptions) upstream.SessionRequest {
 	settings := cfg.Settings
 	// slices.Clone keeps nil as nil and empty as empty: allow_actions
@@ -271,12 +222,10 @@ func sessionRequest(cfg ConnectConfig, c auth.Consumer, o connectOptions) upstre
 		req.Settings = &settings
 	}
 	if cfg.Theme != nil {
-		theme := *cfg.Theme
-		req.Theme = &theme
+		req.Theme = new(*cfg.Theme)
 	}
 	if c.Metadata != nil {
-		md := upstream.ConsumerMetadata(*c.Metadata)
-		req.ConsumerMetadata = &md
+		req.ConsumerMetadata = new(upstream.ConsumerMetadata(*c.Metadata))
 	}
 	return req
 }

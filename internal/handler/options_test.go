@@ -201,7 +201,8 @@ func TestDecodeBodyOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeBodyOptions([]byte(tt.body))
+			var got requestedOptions
+			err := decodeBodyOptions([]byte(tt.body), &got)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
@@ -235,20 +236,17 @@ func FuzzConnectOptions(f *testing.F) {
 		f.Add(s.query, []byte(s.body))
 	}
 	cfg := testConnectConfig(f)
-	n := newNarrower(cfg)
 	f.Fuzz(func(t *testing.T, query string, body []byte) {
 		req, err := parseQueryOptions(query)
 		if err != nil {
 			return
 		}
 		if len(body) > 0 {
-			b, err := decodeBodyOptions(body)
-			if err != nil {
+			if err := decodeBodyOptions(body, &req); err != nil {
 				return
 			}
-			req = req.override(b)
 		}
-		o, err := n.narrow(req)
+		o, err := narrow(cfg, req)
 		if err != nil {
 			if _, ok := err.(*refusal); !ok {
 				t.Fatalf("narrow returned %T, want *refusal", err)
@@ -268,7 +266,7 @@ func FuzzConnectOptions(f *testing.F) {
 			}
 		}
 		if o.serviceID != "" {
-			if !validServiceID(o.serviceID) || len(o.unifiedAPIs) != 1 || o.deepLinkAPI != o.unifiedAPIs[0] {
+			if !validServiceID(o.serviceID) || len(o.unifiedAPIs) != 1 {
 				t.Fatalf("bad deep link options %+v", o)
 			}
 		}

@@ -43,7 +43,6 @@ const (
 )
 
 const (
-	// problemTypePrefix makes a code a URI for the problem's "type" member.
 	problemTypePrefix  = "urn:vaultgate:problem:"
 	contentTypeJSON    = "application/json"
 	contentTypeProblem = "application/problem+json"
@@ -67,54 +66,51 @@ func problemTypes() map[string]problemType {
 	const info, warn, fail = zerolog.InfoLevel, zerolog.WarnLevel, zerolog.ErrorLevel
 	const failed = "creating the Vault session failed"
 	return map[string]problemType{
-		codeAuthUnavailable: {status: 503, title: "Authentication unavailable",
-			detail: "The identity provider could not be reached; try again shortly.",
-			level:  warn, logMsg: "authentication unavailable"},
+		codeAuthUnavailable: {status: 503, title: "Authentication unavailable", level: warn, logMsg: "authentication unavailable",
+			detail: "The identity provider could not be reached; try again shortly."},
 		codeCrossSite: {status: 403, title: "Cross-site request refused",
 			detail: "Cross-site requests cannot create sessions with browser credentials."},
 		codePrefetchRefused: {status: 400, title: "Prefetch refused",
 			detail: "Prefetch and prerender requests cannot create sessions."},
-		codeUnauthenticated: {status: 401, title: "Unauthenticated",
-			detail:    "Sign in first: the request carries no valid credentials.",
-			challenge: "Bearer", logMsg: "request unauthenticated"},
-		codeNoConsumer: {status: 403, title: "No consumer",
-			detail: "Your account is not linked to a consumer that can connect integrations.",
-			level:  info, logMsg: "identity has no usable consumer id"},
+		codeUnauthenticated: {status: 401, title: "Unauthenticated", challenge: "Bearer", logMsg: "request unauthenticated",
+			detail: "Sign in first: the request carries no valid credentials."},
+		codeNoConsumer: {status: 403, title: "No consumer", level: info, logMsg: "identity has no usable consumer id",
+			detail: "Your account is not linked to a consumer that can connect integrations."},
 		codeInvalidRedirectURI: {status: 400, title: "Invalid redirect_uri",
 			detail: "redirect_uri is not one of the allowed redirect URIs."},
 		codeInvalidUnifiedAPIs: {status: 400, title: "Invalid unified_apis",
 			detail: "unified_apis must be a non-empty subset of the unified APIs this service offers."},
 		codeInvalidRequest: {status: 400, title: "Invalid request",
 			detail: "The request is invalid."},
-		codeRateLimited: {status: 429, title: "Too many requests",
-			detail: "Too many requests; try again later.", retry: true},
+		codeRateLimited: {status: 429, title: "Too many requests", retry: true,
+			detail: "Too many requests; try again later."},
 		codeUpstreamAuth: {status: 502, title: "Apideck refused our credentials",
-			detail: "The integration service refused this server's credentials.",
-			level:  fail, logMsg: "Apideck refused our API key or app id"},
-		codeUpstreamPaymentRequired: {status: 502, title: "Apideck request limit reached",
-			detail: "The integration service's request limit has been reached.", level: warn, logMsg: failed},
-		codeUpstreamRejected: {status: 502, title: "Apideck rejected the session request",
-			detail: "The integration service rejected the session request.", level: warn, logMsg: failed},
-		codeUpstreamBusy: {status: 503, title: "Apideck is busy",
-			detail: "The integration service is busy; try again shortly.", retry: true, level: warn, logMsg: failed},
-		codeUpstreamUnavailable: {status: 502, title: "Apideck unavailable",
-			detail: "The integration service is unavailable; try again shortly.", level: fail, logMsg: failed},
-		codeUpstreamTimeout: {status: 504, title: "Apideck timed out",
-			detail: "The integration service did not answer in time.", level: fail, logMsg: failed},
-		codeUpstreamInvalidResponse: {status: 502, title: "Invalid answer from Apideck",
-			detail: "The integration service sent an unusable answer.", level: fail, logMsg: failed},
+			level: fail, logMsg: "Apideck refused our API key or app id",
+			detail: "The integration service refused this server's credentials."},
+		codeUpstreamPaymentRequired: {status: 502, title: "Apideck request limit reached", level: warn, logMsg: failed,
+			detail: "The integration service's request limit has been reached."},
+		codeUpstreamRejected: {status: 502, title: "Apideck rejected the session request", level: warn, logMsg: failed,
+			detail: "The integration service rejected the session request."},
+		codeUpstreamBusy: {status: 503, title: "Apideck is busy", retry: true, level: warn, logMsg: failed,
+			detail: "The integration service is busy; try again shortly."},
+		codeUpstreamUnavailable: {status: 502, title: "Apideck unavailable", level: fail, logMsg: failed,
+			detail: "The integration service is unavailable; try again shortly."},
+		codeUpstreamTimeout: {status: 504, title: "Apideck timed out", level: fail, logMsg: failed,
+			detail: "The integration service did not answer in time."},
+		codeUpstreamInvalidResponse: {status: 502, title: "Invalid answer from Apideck", level: fail, logMsg: failed,
+			detail: "The integration service sent an unusable answer."},
 		codeNotFound: {status: 404, title: "Not found",
 			detail: "There is nothing at this path."},
 		codeMethodNotAllowed: {status: 405, title: "Method not allowed",
 			detail: "This method is not allowed here."},
-		codeInternal: {status: 500, title: "Internal error",
-			detail: "An unexpected error occurred.", level: fail, logMsg: "internal error"},
+		codeInternal: {status: 500, title: "Internal error", level: fail, logMsg: "internal error",
+			detail: "An unexpected error occurred."},
 	}
 }
 
-// refusal is an error this package answers with a problem code: a bad
-// option, a browser guard, a rate limit, an unknown route. Its cause is
-// logged, never shown.
+// refusal is an error this package answers with a problem code (a bad
+// option, a guard, a rate limit, an unknown route). Its cause is logged,
+// never shown.
 type refusal struct {
 	code       string
 	status     int           // instead of the code's status (413, 415 for a body)
@@ -139,66 +135,8 @@ func invalid(detail string, cause error) *refusal {
 
 // problems is the one place errors become responses.
 type problems struct {
-	types map[string]problemType
-	login *url.URL // AUTH_LOGIN_URL; nil when unset
-}
-
-func newProblems(loginURL string) *problems {
-	p := &problems{types: problemTypes()}
-	if loginURL != "" {
-		p.login, _ = url.Parse(loginURL) // validated by the configuration
-	}
-	return p
-}
-
-// classify finds err's problem code, that code's row of the table adjusted
-// where the error knows better, and the retry hint.
-func (p *problems) classify(err error) (string, problemType, time.Duration) {
-	var rf *refusal
-	var ue *upstream.Error
-	code := codeInternal
-	switch {
-	case errors.As(err, &rf):
-		t := p.types[rf.code]
-		t.status, t.detail = cmp.Or(rf.status, t.status), cmp.Or(rf.detail, t.detail)
-		return rf.code, t, rf.retryAfter
-	case errors.Is(err, auth.ErrUnavailable):
-		code = codeAuthUnavailable
-	case errors.Is(err, auth.ErrUnauthenticated):
-		code = codeUnauthenticated
-	case errors.Is(err, auth.ErrNoConsumer):
-		code = codeNoConsumer
-	case errors.As(err, &ue):
-		code = upstreamCode(ue.Kind)
-		t := p.types[code]
-		if ue.Kind == upstream.KindCircuitOpen {
-			// The breaker sheds load: answered like a busy Apideck, and
-			// logged at warn, as the failures that opened it already were.
-			t.status, t.retry, t.level = http.StatusServiceUnavailable, true, zerolog.WarnLevel
-		}
-		return code, t, ue.RetryAfter
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codeUpstreamTimeout
-	}
-	return code, p.types[code], 0
-}
-
-func upstreamCode(k upstream.Kind) string {
-	switch k {
-	case upstream.KindAuth:
-		return codeUpstreamAuth
-	case upstream.KindPaymentRequired:
-		return codeUpstreamPaymentRequired
-	case upstream.KindRejected:
-		return codeUpstreamRejected
-	case upstream.KindBusy:
-		return codeUpstreamBusy
-	case upstream.KindTimeout:
-		return codeUpstreamTimeout
-	case upstream.KindInvalidResponse:
-		return codeUpstreamInvalidResponse
-	}
-	return codeUpstreamUnavailable // KindUnavailable, KindCircuitOpen and anything unknown
+	types    map[string]problemType
+	loginURL string // AUTH_LOGIN_URL, validated by the configuration
 }
 
 // problemBody is the RFC 9457 body, members in the contract's order.
@@ -211,17 +149,60 @@ type problemBody struct {
 	RequestID string `json:"request_id"`
 }
 
-// write answers r with the problem for err, logs err once, and returns the
-// problem code for the access line.
-func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) string {
-	code, t, retryAfter := p.classify(err)
+// write answers r with the problem for err and logs err once.
+func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) {
+	var rf *refusal
+	var ue *upstream.Error
+	code, retryAfter := codeInternal, time.Duration(0)
+	switch {
+	case errors.As(err, &rf):
+		code, retryAfter = rf.code, rf.retryAfter
+	case errors.Is(err, auth.ErrUnavailable):
+		code = codeAuthUnavailable
+	case errors.Is(err, auth.ErrUnauthenticated):
+		code = codeUnauthenticated
+	case errors.Is(err, auth.ErrNoConsumer):
+		code = codeNoConsumer
+	case errors.As(err, &ue):
+		code = cmp.Or(map[upstream.Kind]string{
+			upstream.KindAuth:            codeUpstreamAuth,
+			upstream.KindPaymentRequired: codeUpstreamPaymentRequired,
+			upstream.KindRejected:        codeUpstreamRejected,
+			upstream.KindBusy:            codeUpstreamBusy,
+			upstream.KindTimeout:         codeUpstreamTimeout,
+			upstream.KindInvalidResponse: codeUpstreamInvalidResponse,
+		}[ue.Kind], codeUpstreamUnavailable) // KindUnavailable, KindCircuitOpen
+		retryAfter = ue.RetryAfter
+	case errors.Is(err, context.DeadlineExceeded):
+		code = codeUpstreamTimeout
+	}
+	t := p.types[code]
+	if rf != nil {
+		t.status, t.detail = cmp.Or(rf.status, t.status), cmp.Or(rf.detail, t.detail)
+	}
+	if ue != nil && ue.Kind == upstream.KindCircuitOpen {
+		// The breaker sheds load: answered like a busy Apideck, and logged
+		// at warn, as the failures that opened it already were.
+		t.status, t.retry, t.level = http.StatusServiceUnavailable, true, zerolog.WarnLevel
+	}
 	zerolog.Ctx(r.Context()).WithLevel(t.level).Err(err).Str("code", code).Msg(cmp.Or(t.logMsg, "request refused"))
+	p.answer(w, r, code, t, retryAfter)
+}
 
+// answer sends the problem as t describes it, without logging, and reports
+// its code for the access line.
+func (p *problems) answer(w http.ResponseWriter, r *http.Request, code string, t problemType, retryAfter time.Duration) {
+	report(r).code = code
 	h := w.Header()
-	if code == codeUnauthenticated && p.login != nil && isNavigation(r) {
-		h.Set("Location", p.loginLocation(r))
+	if code == codeUnauthenticated && p.loginURL != "" && isNavigation(r) {
+		// return_to lets the app send the user back after signing in.
+		u, _ := url.Parse(p.loginURL)
+		q := u.Query()
+		q.Set("return_to", r.URL.RequestURI())
+		u.RawQuery = q.Encode()
+		h.Set("Location", u.String())
 		w.WriteHeader(http.StatusFound)
-		return code
+		return
 	}
 	if t.challenge != "" {
 		h.Set("WWW-Authenticate", t.challenge)
@@ -238,17 +219,6 @@ func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) stri
 		Code:      code,
 		RequestID: h.Get(headerRequestID),
 	})
-	return code
-}
-
-// loginLocation is the login URL with return_to=<path+query of r> added to
-// its own query, so the app can send the user back after signing in.
-func (p *problems) loginLocation(r *http.Request) string {
-	u := *p.login
-	q := u.Query()
-	q.Set("return_to", r.URL.RequestURI())
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // retryAfterSeconds renders d as whole seconds, rounded up, at least 1.

@@ -8,12 +8,8 @@ import (
 	"strings"
 )
 
-// A request's redirect_uri is where Vault sends the user afterwards, so
-// whatever the allow-list lets through is an open redirect if it is wrong:
-// it refuses whatever it cannot prove safe.
-
-// errRedirectRefused is wrapped by every error Check returns. The wrapping
-// message names the rule that failed, never the URL, which may carry tokens.
+// errRedirectRefused is wrapped by every error Check returns. The message
+// names the rule that failed, never the URL, which may carry tokens.
 var errRedirectRefused = errors.New("redirect_uri refused")
 
 // maxDecodeDepth is how many layers of percent-encoding are looked through
@@ -21,42 +17,26 @@ var errRedirectRefused = errors.New("redirect_uri refused")
 const maxDecodeDepth = 3
 
 // Allowlist is an immutable set of allowed redirect URIs
-// (VAULT_ALLOWED_REDIRECT_URIS), safe for concurrent use.
+// (VAULT_ALLOWED_REDIRECT_URIS), safe for concurrent use. Vault sends the
+// user to the redirect_uri afterwards, so a mistake here is an open
+// redirect: the list refuses whatever it cannot prove safe.
 type Allowlist struct {
-	entries []allowEntry
-}
-
-// allowEntry is one parsed allow-list URI.
-type allowEntry struct {
-	scheme, host, port string // normalised: lower case, default port empty
-	// prefix entries (path ending in "/", no query) allow every URL whose
-	// path lies below path; others allow only the normalised URL exact.
-	prefix bool
-	path   string // decoded path, for prefix entries
-	exact  string // normalised URL, for exact entries
+	entries []*url.URL // normalised by parseRedirect
 }
 
 // NewAllowlist validates entries against every rule Check applies and
 // returns every problem at once, each naming the entry by index (from 0)
 // and never echoing the entry itself. An empty list allows nothing.
 func NewAllowlist(entries []string) (*Allowlist, error) {
-	a := &Allowlist{entries: make([]allowEntry, 0, len(entries))}
+	a := &Allowlist{}
 	var errs []error
 	for i, raw := range entries {
 		u, err := parseRedirect(raw)
 		if err != nil {
-			// Without the sentinel's text: these are configuration errors.
 			why := strings.TrimPrefix(err.Error(), errRedirectRefused.Error()+": ")
 			errs = append(errs, fmt.Errorf("redirect allow-list entry %d: %s", i, why))
-			continue
 		}
-		e := allowEntry{scheme: u.Scheme, host: u.Hostname(), port: u.Port()}
-		if strings.HasSuffix(u.Path, "/") && u.RawQuery == "" && !u.ForceQuery {
-			e.prefix, e.path = true, u.Path
-		} else {
-			e.exact = u.String()
-		}
-		a.entries = append(a.entries, e)
+		a.entries = append(a.entries, u)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -64,19 +44,11 @@ func NewAllowlist(entries []string) (*Allowlist, error) {
 	return a, nil
 }
 
-// Check returns the normalised URL to forward when raw equals an entry or
-// lies under an entry ending in "/": same scheme, host and port (scheme and
-// host compared case-insensitively, default ports normalised), path below
-// the entry's path at a segment boundary. Exact entries match only the
-// identical normalised URL, query included.
-//
-// Before matching, Check refuses relative and scheme-relative URLs, schemes
-// other than http(s), userinfo (even an empty "@"), fragments (even an empty
-// "#"), non-ASCII, control characters, backslashes and whitespace (raw or
-// percent-encoded, at any depth of encoding), the characters RFC 3986 never
-// allows unencoded ("<>^`{|} and the double quote), a percent-encoded
-// authority, "." and ".." path segments (however encoded), encoded slashes
-// and empty segments in the path, and anything url.Parse rejects.
+// Check returns the normalised URL to forward when raw passes every rule
+// of parseRedirect and equals an entry, or lies under an entry whose path
+// ends in "/" and that has no query: same scheme, host and port, path
+// below the entry's path. Scheme and host compare case-insensitively and
+// default ports are normalised; an exact entry's query must match too.
 func (a *Allowlist) Check(raw string) (string, error) {
 	u, err := parseRedirect(raw)
 	if err != nil {
@@ -84,19 +56,13 @@ func (a *Allowlist) Check(raw string) (string, error) {
 	}
 	normalised := u.String()
 	for _, e := range a.entries {
-		if e.matches(u, normalised) {
+		prefix := strings.HasSuffix(e.Path, "/") && e.RawQuery == "" && !e.ForceQuery
+		if normalised == e.String() ||
+			prefix && u.Scheme == e.Scheme && u.Host == e.Host && strings.HasPrefix(u.Path, e.Path) {
 			return normalised, nil
 		}
 	}
 	return "", refused("not in the allow-list")
-}
-
-func (e allowEntry) matches(u *url.URL, normalised string) bool {
-	if !e.prefix {
-		return normalised == e.exact
-	}
-	return u.Scheme == e.scheme && u.Hostname() == e.host && u.Port() == e.port &&
-		strings.HasPrefix(u.Path, e.path)
 }
 
 // Len reports how many URIs the list holds.
@@ -107,9 +73,9 @@ func (a *Allowlist) Len() int {
 	return len(a.entries)
 }
 
-// parseRedirect applies every rule that does not depend on the allow-list
-// and returns the URL normalised: lower-case scheme and host, default port
-// dropped, empty path as "/".
+// parseRedirect applies every rule that does not depend on the allow-list,
+// each refusal naming its rule, and returns the URL normalised: lower-case
+// scheme and host, default port dropped, empty path as "/".
 func parseRedirect(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, refused("empty")
@@ -140,10 +106,8 @@ func parseRedirect(raw string) (*url.URL, error) {
 	if s := strings.ToLower(scheme); s != "http" && s != "https" {
 		return nil, refused("scheme is not http or https")
 	}
-	authority := rest
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		authority = rest[:i]
-	}
+	authority, _, _ := strings.Cut(rest, "/")
+	authority, _, _ = strings.Cut(authority, "?")
 	// Checked on the raw text, not on what url.Parse made of it: an "@"
 	// anywhere means userinfo, and a "%" an encoded host that other parsers
 	// may decode differently.
@@ -157,30 +121,42 @@ func parseRedirect(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, refused("unparsable")
 	}
-	if u.Opaque != "" || u.User != nil || u.Host == "" || u.Hostname() == "" {
+	if u.Hostname() == "" {
 		return nil, refused("no host")
 	}
 	if err := eachLayer(u.EscapedPath(), checkPath); err != nil {
 		return nil, err
 	}
-	if err := normaliseHost(u); err != nil {
-		return nil, err
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, refused("invalid port")
+		}
+		port = ":" + strconv.Itoa(n) // "0443" is 443
+		if u.Scheme == "https" && n == 443 || u.Scheme == "http" && n == 80 {
+			port = ""
+		}
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6 literal
+	}
+	u.Host = host + port
+	if u.Path == "" {
+		u.Path = "/"
 	}
 	return u, nil
 }
 
-// eachLayer applies check to s and to every percent-decoded layer of it.
+// eachLayer applies check to s and to maxDecodeDepth percent-decoded
+// layers of it.
 func eachLayer(s string, check func(string) error) error {
-	for depth := 0; ; depth++ {
+	for depth := 0; depth <= maxDecodeDepth; depth, s = depth+1, decodeLayer(s) {
 		if err := check(s); err != nil {
 			return err
 		}
-		next := decodeLayer(s)
-		if next == s || depth == maxDecodeDepth {
-			return nil
-		}
-		s = next
 	}
+	return nil
 }
 
 // checkBytes refuses control characters, DEL, space and backslash.
@@ -213,42 +189,11 @@ func checkPath(p string) error {
 	return nil
 }
 
-// normaliseHost lower-cases the host, drops a default or empty port,
-// rejects an out-of-range one, and writes an empty path as "/".
-func normaliseHost(u *url.URL) error {
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return refused("invalid port")
-		}
-		port = strconv.Itoa(n) // "0443" is 443
-		if u.Scheme == "https" && n == 443 || u.Scheme == "http" && n == 80 {
-			port = ""
-		}
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]" // IPv6 literal
-	}
-	if port != "" {
-		host += ":" + port
-	}
-	u.Host = host
-	if u.Path == "" && u.RawPath == "" {
-		u.Path = "/"
-	}
-	return nil
-}
-
 // decodeLayer replaces each valid %XX escape in s by its byte and leaves
 // everything else, malformed escapes included, as it is (url.PathUnescape
 // would refuse the whole string instead).
 func decodeLayer(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
 	var b strings.Builder
-	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+2 < len(s) {
 			if c, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {

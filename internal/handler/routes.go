@@ -4,6 +4,7 @@
 package handler
 
 import (
+	"cmp"
 	"net/http"
 	"net/http/pprof"
 	"strings"
@@ -23,55 +24,42 @@ type Deps struct {
 	UserLimit  Limiter // per verified subject; nil = off
 	IPLimit    Limiter // per client IP, before authentication; nil = off
 	Connect    ConnectConfig
-	// Pages adds routes beside /connect (demo mode), served under the same
-	// middleware and access log. May be nil.
-	Pages func(chi.Router)
+	Pages      func(chi.Router) // routes beside /connect (demo mode), same middleware; may be nil
 }
 
-// NewPublic builds the public router.
-//
-// Middleware, outermost first: panic recovery, request id, security
-// headers, CORS (only with CORS origins). Each route then writes its own
-// access line and metrics through observe.
+// NewPublic builds the public router. Every answer, 404s and 405s
+// included, passes CORS (with CORS origins) and then observe.
 func NewPublic(d Deps) http.Handler {
 	m := newMetrics(d.Registerer)
-	p := newProblems(d.Connect.LoginURL)
-	withCORS := len(d.Connect.CORSOrigins) > 0
-
+	p := &problems{types: problemTypes(), loginURL: d.Connect.LoginURL}
 	mux := chi.NewRouter()
-	mux.Use(recoverPanics(d.Log, p), requestID(d.Log), securityHeaders)
+	withCORS := len(d.Connect.CORSOrigins) > 0
 	if withCORS {
 		mux.Use(corsMiddleware(d.Connect.CORSOrigins))
 	}
-	mux.NotFound(m.observe(notFound(p)).ServeHTTP)
-	mux.MethodNotAllowed(m.observe(methodNotAllowed(mux, p)).ServeHTTP)
-
-	connect := m.observe(handleConnect(d, m, p))
+	mux.Use(observe(d.Log, m, p))
+	if withCORS {
+		// Preflights: the CORS middleware added its headers if the origin is allowed.
+		mux.Options("/connect", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	}
+	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { p.write(w, r, &refusal{code: codeNotFound}) })
+	mux.MethodNotAllowed(methodNotAllowed(mux, p))
+	connect := handleConnect(d, m, p)
 	mux.Method(http.MethodGet, "/connect", connect)
 	mux.Method(http.MethodPost, "/connect", connect)
-	if withCORS {
-		mux.Method(http.MethodOptions, "/connect", m.observe(handlePreflight))
-	}
 	if d.Pages != nil {
-		mux.Group(func(pages chi.Router) {
-			pages.Use(func(next http.Handler) http.Handler {
-				return m.observe(func(w http.ResponseWriter, r *http.Request) outcome {
-					next.ServeHTTP(w, r)
-					return outcome{}
-				})
-			})
-			d.Pages(pages)
-		})
+		mux.Group(d.Pages)
 	}
 	return mux
 }
 
-// NewAdmin builds the admin router: /healthz, /readyz, /metrics and, with
-// pprof, /debug/pprof/. It is served on its own listener, never the public
-// one.
+// NewAdmin builds the admin router, for its own listener: /healthz,
+// /readyz, /metrics and, with pprof, /debug/pprof/.
 func NewAdmin(g prometheus.Gatherer, checks []Check, withPprof bool) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", handleHealthz)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_ = writeJSON(w, http.StatusOK, contentTypeJSON, map[string]string{"status": "ok"})
+	})
 	mux.Handle("GET /readyz", handleReadyz(checks))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	if withPprof {
@@ -84,46 +72,32 @@ func NewAdmin(g prometheus.Gatherer, checks []Check, withPprof bool) http.Handle
 		mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
-	return noStore(mux)
-}
-
-// handlePreflight ends a CORS preflight for a route; the CORS middleware has
-// already added the Access-Control-* headers when the origin is allowed.
-func handlePreflight(w http.ResponseWriter, _ *http.Request) outcome {
-	w.WriteHeader(http.StatusNoContent)
-	return outcome{}
-}
-
-func notFound(p *problems) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) outcome {
-		return outcome{code: p.write(w, r, &refusal{code: codeNotFound})}
-	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store") // health and metrics are only meaningful live
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // methodNotAllowed answers 405 with an Allow header. chi passes a custom
 // handler no method list, so it is worked out from the router itself,
-// which also covers the mounted pages.
-func methodNotAllowed(mux *chi.Mux, p *problems) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) outcome {
-		path := r.URL.RawPath
-		if path == "" {
-			path = r.URL.Path
-		}
+// which also covers the pages.
+func methodNotAllowed(mux *chi.Mux, p *problems) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		path := cmp.Or(r.URL.RawPath, r.URL.Path)
 		var allowed []string
-		route := ""
 		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost,
 			http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
 			if pattern := mux.Find(chi.NewRouteContext(), m, path); pattern != "" {
-				allowed, route = append(allowed, m), pattern
+				// chi leaves the route pattern empty on a 405.
+				allowed, report(r).route = append(allowed, m), pattern
 			}
 		}
 		if len(allowed) == 0 {
 			// chi also lands here for methods it does not know, on any path.
-			return notFound(p)(w, r)
+			p.write(w, r, &refusal{code: codeNotFound})
+			return
 		}
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		// chi leaves the route pattern empty on a 405: label it with the
-		// route the path belongs to.
-		return outcome{route: route, code: p.write(w, r, &refusal{code: codeMethodNotAllowed})}
+		p.write(w, r, &refusal{code: codeMethodNotAllowed})
 	}
 }
