@@ -102,6 +102,9 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 		Str("version", Version).
 		Interface("config", cfg.LogSafe()).
 		Msg("vaultgate listening")
+	if len(cfg.Planned) > 0 {
+		log.Warn().Strs("variables", cfg.Planned).Msg("ignored: this version does not implement them yet")
+	}
 	if opt.OnReady != nil {
 		opt.OnReady(pl.Addr(), al.Addr())
 	}

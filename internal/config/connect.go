@@ -8,14 +8,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
-// parseUpstream reads how the Apideck client behaves: its deadline,
-// retries, concurrency and circuit breaker.
+// parseUpstream reads the Apideck client's deadline, retries, concurrency
+// and circuit breaker.
 func (p *parser) parseUpstream(d upstream.Config) upstream.Config {
 	d.Timeout = p.duration("APIDECK_TIMEOUT", d.Timeout, 0, true)
 	d.MaxRetries = p.integer("APIDECK_MAX_RETRIES", d.MaxRetries, 0, 10)
@@ -26,16 +27,14 @@ func (p *parser) parseUpstream(d upstream.Config) upstream.Config {
 	return d
 }
 
-// parseApideck reads the Apideck account: API key, app id, base URL and
-// Vault origin, which demo mode sets itself.
+// parseApideck reads the Apideck account, which demo mode sets itself.
 func (p *parser) parseApideck(c *Config) {
 	key, set := p.secret("APIDECK_API_KEY")
 	switch {
 	case !set:
 		p.add("APIDECK_API_KEY", "required (or APIDECK_API_KEY_FILE)")
 	case !key.IsZero() && !printable(key.Reveal()):
-		// It travels in the Authorization header; say what is wrong
-		// without showing any of it.
+		// It travels in a header; say so without showing any of it.
 		p.add("APIDECK_API_KEY", "must be printable ASCII without spaces or line breaks")
 	}
 	c.APIKey = key
@@ -51,16 +50,15 @@ func (p *parser) parseApideck(c *Config) {
 	// The client appends "/vault/sessions".
 	u.BaseURL = strings.TrimRight(p.url("APIDECK_BASE_URL", u.BaseURL, false), "/")
 	if v := p.str("VAULT_ORIGIN", ""); v != "" {
-		if o, err := upstream.ParseOrigin(v); err != nil {
-			p.wrap("VAULT_ORIGIN", err)
-		} else {
-			u.VaultOrigin = o
+		o, err := upstream.ParseOrigin(v)
+		if err != nil {
+			p.add("VAULT_ORIGIN", "%w", err)
 		}
+		u.VaultOrigin = o
 	}
 }
 
-// parseConnect reads what /connect sends and accepts: the Vault session
-// options, the consumer mapping, redirects, CORS and the login URL.
+// parseConnect reads what /connect sends and accepts.
 func (p *parser) parseConnect(d handler.ConnectConfig) handler.ConnectConfig {
 	c := handler.ConnectConfig{
 		Mapping:          p.parseMapping(d.Mapping),
@@ -78,8 +76,8 @@ func (p *parser) parseConnect(d handler.ConnectConfig) handler.ConnectConfig {
 			c.UnifiedAPIs = d.UnifiedAPIs
 		}
 	}
-	// VAULT_ALLOW_ACTIONS unset is nil (not sent, so Vault allows every
-	// action); set but empty is sent as [] (no action allowed).
+	// Unset is nil, not sent (Vault allows every action); set but empty
+	// is sent as [] (no action allowed).
 	if _, set := p.lookup("VAULT_ALLOW_ACTIONS"); set {
 		c.Settings.AllowActions = append([]string{}, p.list("VAULT_ALLOW_ACTIONS")...)
 		if unknown := notIn(c.Settings.AllowActions, upstream.AllowActions); unknown != "" {
@@ -91,8 +89,7 @@ func (p *parser) parseConnect(d handler.ConnectConfig) handler.ConnectConfig {
 	return c
 }
 
-// parseMapping reads the CONSUMER_* variables and the base custom consumer
-// settings.
+// parseMapping reads the CONSUMER_* variables and the base custom settings.
 func (p *parser) parseMapping(d auth.Mapping) auth.Mapping {
 	m := auth.Mapping{
 		IDClaim:          p.str("CONSUMER_ID_CLAIM", d.IDClaim),
@@ -104,8 +101,7 @@ func (p *parser) parseMapping(d auth.Mapping) auth.Mapping {
 		SettingsClaim:    p.str("CONSUMER_SETTINGS_CLAIM", d.SettingsClaim),
 		BaseSettings:     p.parseCustomSettings(d.BaseSettings),
 	}
-	// The prefix must leave room for at least one byte of the claim value
-	// within a valid consumer id.
+	// The prefix must leave room for a claim value within a valid id.
 	if m.IDPrefix != "" && (!auth.ValidID(m.IDPrefix) || len(m.IDPrefix) >= auth.MaxIDLen) {
 		p.add("CONSUMER_ID_PREFIX", "must be printable ASCII without spaces, shorter than %d bytes", auth.MaxIDLen)
 		m.IDPrefix = d.IDPrefix
@@ -128,17 +124,14 @@ func (p *parser) parseCustomSettings(def map[string]any) map[string]any {
 	// The messages give an offset, never the document, which may hold
 	// values the operator considers private.
 	err := dec.Decode(&obj)
-	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
-	case errors.As(err, &typeErr) || err == nil && obj == nil:
-		p.add(name, "must be a JSON object ({…})")
 	case errors.As(err, &syntaxErr):
 		p.add(name, "not valid JSON: syntax error at byte %d", syntaxErr.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		p.add(name, "not valid JSON: unexpected end of input")
-	case err != nil:
-		p.add(name, "not valid JSON: cannot be decoded")
+	case err != nil || obj == nil: // a *json.UnmarshalTypeError, or null
+		p.add(name, "must be a JSON object ({…})")
 	case dec.Decode(new(json.RawMessage)) != io.EOF:
 		p.add(name, "must be a single JSON object, found more after it")
 	default:
@@ -147,15 +140,13 @@ func (p *parser) parseCustomSettings(def map[string]any) map[string]any {
 	return def
 }
 
-// parseRedirects reads VAULT_REDIRECT_URI and VAULT_ALLOWED_REDIRECT_URIS.
-// The allow-list defaults to d's, else to the default redirect; the
-// default must itself pass the list, or every request without its own
-// redirect_uri would send one the list forbids.
+// parseRedirects reads VAULT_REDIRECT_URI and VAULT_ALLOWED_REDIRECT_URIS,
+// which defaults to d's list, else to the default redirect. The default
+// must pass the list, or every request without a redirect_uri would fail.
 func (p *parser) parseRedirects(d handler.ConnectConfig) (*handler.Allowlist, string) {
 	def := p.str("VAULT_REDIRECT_URI", "")
 	if def != "" {
-		// The same rules as the allow-list's entries; a one-entry list is
-		// how the handler package exposes them.
+		// The allow-list entries' rules, which a one-entry list applies.
 		if _, err := handler.NewAllowlist([]string{def}); err != nil {
 			p.add("VAULT_REDIRECT_URI", "%s", strings.TrimPrefix(err.Error(), "redirect allow-list entry 0: "))
 			def = ""
@@ -171,7 +162,7 @@ func (p *parser) parseRedirects(d handler.ConnectConfig) (*handler.Allowlist, st
 		}
 		var err error
 		if allow, err = handler.NewAllowlist(entries); err != nil {
-			p.wrap("VAULT_ALLOWED_REDIRECT_URIS", err)
+			p.add("VAULT_ALLOWED_REDIRECT_URIS", "%w", err)
 			// An empty list allows nothing: safe while the problem is reported.
 			allow, _ = handler.NewAllowlist(nil)
 			return allow, ""
@@ -188,22 +179,19 @@ func (p *parser) parseRedirects(d handler.ConnectConfig) (*handler.Allowlist, st
 	return allow, normalised
 }
 
-// parseCORSOrigins reads CORS_ALLOWED_ORIGINS: exact origins, normalised
-// as browsers send them in Origin. A wildcard is refused: /connect answers
-// with credentials, which must never be shared with every site.
+// parseCORSOrigins reads exact origins, normalised as browsers send them.
+// A wildcard is refused: /connect answers with credentials, which must
+// never be shared with every site.
 func (p *parser) parseCORSOrigins(def []string) []string {
 	var origins []string
 	for i, item := range p.list("CORS_ALLOWED_ORIGINS") {
-		if item == "*" || item == "null" {
-			p.add("CORS_ALLOWED_ORIGINS", "entry %d: %q is not allowed; list exact origins", i, item)
-			continue
-		}
 		o, err := upstream.ParseOrigin(item)
-		if err != nil {
+		switch {
+		case item == "*" || item == "null":
+			p.add("CORS_ALLOWED_ORIGINS", "entry %d: %q is not allowed; list exact origins", i, item)
+		case err != nil:
 			p.add("CORS_ALLOWED_ORIGINS", "entry %d: %v", i, err)
-			continue
-		}
-		if !slices.Contains(origins, o) {
+		case !slices.Contains(origins, o):
 			origins = append(origins, o)
 		}
 	}
@@ -213,10 +201,10 @@ func (p *parser) parseCORSOrigins(def []string) []string {
 	return origins
 }
 
-// parseSessionLength reads VAULT_SESSION_LENGTH. The value is forwarded
-// verbatim, so only the grammar that Apideck's own examples use is
-// accepted: <n>m, <n>h or <n>d with n >= 1 and no leading zero, at most one
-// week. The parsed length lets /connect answer expires_at.
+// parseSessionLength reads VAULT_SESSION_LENGTH, forwarded verbatim, so
+// only the grammar of Apideck's own examples is accepted: <n>m, <n>h or
+// <n>d, n >= 1 without a leading zero, at most one week. The parsed length
+// lets /connect answer expires_at.
 func (p *parser) parseSessionLength(defVerbatim string, def time.Duration) (string, time.Duration) {
 	v := p.str("VAULT_SESSION_LENGTH", "")
 	if v == "" {
@@ -238,7 +226,7 @@ func (p *parser) parseSessionLength(defVerbatim string, def time.Duration) (stri
 }
 
 // parseSettings reads the VAULT_SETTINGS_* booleans; unset ones stay as in
-// d (nil by default, so Apideck's defaults apply).
+// d, nil by default so that Apideck's defaults apply.
 func (p *parser) parseSettings(d upstream.Settings) upstream.Settings {
 	return upstream.Settings{
 		HideResourceSettings: p.boolean("VAULT_SETTINGS_HIDE_RESOURCE_SETTINGS", d.HideResourceSettings),
@@ -274,12 +262,23 @@ func (p *parser) parseTheme(d *upstream.Theme) *upstream.Theme {
 		PrimaryColor:             color("VAULT_THEME_PRIMARY_COLOR", def.PrimaryColor),
 		SidepanelBackgroundColor: color("VAULT_THEME_SIDEPANEL_BACKGROUND_COLOR", def.SidepanelBackgroundColor),
 		SidepanelTextColor:       color("VAULT_THEME_SIDEPANEL_TEXT_COLOR", def.SidepanelTextColor),
-		VaultName:                p.text("VAULT_THEME_VAULT_NAME", def.VaultName),
+		VaultName:                p.str("VAULT_THEME_VAULT_NAME", def.VaultName),
 		PrivacyURL:               p.url("VAULT_THEME_PRIVACY_URL", def.PrivacyURL, true),
 		TermsURL:                 p.url("VAULT_THEME_TERMS_URL", def.TermsURL, true),
+	}
+	if strings.ContainsFunc(t.VaultName, unicode.IsControl) {
+		// It is shown on a page.
+		p.add("VAULT_THEME_VAULT_NAME", "must not contain control characters")
+		t.VaultName = def.VaultName
 	}
 	if t == (upstream.Theme{}) {
 		return nil
 	}
 	return &t
+}
+
+// printable reports whether v is non-empty printable ASCII without spaces,
+// which travels in an HTTP header unchanged.
+func printable(v string) bool {
+	return v != "" && !strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r >= 0x7f })
 }

@@ -18,21 +18,20 @@ type Secret struct{ v string }
 // NewSecret wraps v.
 func NewSecret(v string) Secret { return Secret{v: v} }
 
-// Reveal returns the raw value. Call it only where the value is handed to
-// the package that sends it to its owner (the Authorization header, an HMAC key).
+// Reveal returns the raw value, only for the package that sends it to its
+// owner (the Authorization header, an HMAC key).
 func (s Secret) Reveal() string { return s.v }
 
 // IsZero reports whether the secret is empty.
 func (s Secret) IsZero() bool { return s.v == "" }
 
-// String implements fmt.Stringer.
+// String implements fmt.Stringer; GoString and MarshalText (which JSON
+// uses too) redact likewise.
 func (s Secret) String() string { return redacted }
 
-// GoString implements fmt.GoStringer, so %#v redacts too.
-func (s Secret) GoString() string { return redacted }
+func (s Secret) GoString() string { return redacted } //nolint:revive // documented on String
 
-// MarshalText implements encoding.TextMarshaler, which JSON encoding uses too.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil } //nolint:revive // documented on String
 
 // maxSecretFile bounds what a *_FILE variable may point at: a secret is a
 // line, and a mistaken path to a large file should fail fast.
@@ -40,8 +39,7 @@ const maxSecretFile = 64 << 10
 
 // secret reads a secret given in name or, as a path, in name+"_FILE" (a
 // mounted Kubernetes/Docker secret). set reports whether either is set; s
-// is zero when the secret is unusable. No message shows the secret or the
-// file's contents.
+// is zero when the secret is unusable. No message shows the secret.
 func (p *parser) secret(name string) (s Secret, set bool) {
 	fileVar := name + "_FILE"
 	path := p.str(fileVar, "")
@@ -54,18 +52,19 @@ func (p *parser) secret(name string) (s Secret, set bool) {
 	switch {
 	case direct != "" && path != "":
 		p.add(name, "set either %s or %s, not both", name, fileVar)
-		return Secret{}, true
 	case path != "":
 		v, err := readSecretFile(path)
 		if err != nil {
-			p.wrap(fileVar, err)
+			p.add(fileVar, "%w", err)
 			return Secret{}, true
 		}
 		return NewSecret(v), true
 	case direct != "":
 		return NewSecret(direct), true
+	default:
+		return Secret{}, false
 	}
-	return Secret{}, false
+	return Secret{}, true
 }
 
 // readSecretFile returns the file's contents without trailing whitespace:
@@ -77,14 +76,13 @@ func readSecretFile(path string) (string, error) {
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err != nil {
-		return "", err
-	}
-	if len(b) > maxSecretFile {
-		return "", errors.New("the file is larger than 64 KiB")
-	}
 	v := strings.TrimRightFunc(string(b), unicode.IsSpace)
-	if v == "" {
+	switch {
+	case err != nil:
+		return "", err
+	case len(b) > maxSecretFile:
+		return "", errors.New("the file is larger than 64 KiB")
+	case v == "":
 		return "", errors.New("the file is empty")
 	}
 	return v, nil
