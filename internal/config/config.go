@@ -24,10 +24,9 @@ import (
 // are filled only where the client and the verifier are built.
 type Config struct {
 	HTTPAddr, AdminAddr string
-
-	APIKey   Secret
-	Upstream upstream.Config
-	Connect  handler.ConnectConfig
+	APIKey              Secret
+	Upstream            upstream.Config
+	Connect             handler.ConnectConfig
 
 	AuthMode    string // ModeJWT, ModeForward or ModeHeader; only that mode's struct below is filled
 	JWT         auth.JWTConfig
@@ -35,18 +34,16 @@ type Config struct {
 	Forward     auth.ForwardConfig
 	Header      auth.HeaderConfig
 
-	RateLimitPerMinute, RateLimitPerIPPerMinute int // 0 disables
-
-	RedisURL        Secret // its userinfo may hold a password
-	SessionReuseTTL time.Duration
-	Tracing         tracing.Options // Endpoint empty: off. ServiceVersion is not configuration.
-
-	LogLevel        zerolog.Level
-	LogFormat       string // "json" or "console"
-	ShutdownTimeout time.Duration
-	AdminPprof      bool
-
-	Planned []string // variables set for features this build does not have: ignored
+	RateLimitPerMinute      int    // 0 disables
+	RateLimitPerIPPerMinute int    // 0 disables
+	RedisURL                Secret // its userinfo may hold a password
+	SessionReuseTTL         time.Duration
+	Tracing                 tracing.Options // Endpoint empty: off; ServiceVersion is not configuration
+	LogLevel                zerolog.Level
+	LogFormat               string // "json" or "console"
+	ShutdownTimeout         time.Duration
+	AdminPprof              bool
+	Planned                 []string // variables set for features this build does not have: ignored
 }
 
 // Authentication modes (AUTH_MODE; DEMO_AUTH_MODE takes the first two).
@@ -67,28 +64,21 @@ func Defaults() Config {
 			BreakerFailures: 5, BreakerCooldown: 5 * time.Second,
 		},
 		Connect: handler.ConnectConfig{
-			Mapping: auth.Mapping{
-				IDClaim: "sub", AccountNameClaim: "org_name", UserNameClaim: "name", EmailClaim: "email", ImageClaim: "picture",
-			},
+			Mapping:       auth.Mapping{IDClaim: "sub", AccountNameClaim: "org_name", UserNameClaim: "name", EmailClaim: "email", ImageClaim: "picture"},
 			SessionLength: time.Hour, // Apideck's own default
 		},
 		AuthMode: ModeJWT,
 		JWT:      auth.JWTConfig{ClockSkew: 30 * time.Second, RefreshInterval: 5 * time.Minute, UnknownKIDInterval: 30 * time.Second},
 		Forward:  auth.ForwardConfig{Timeout: 3 * time.Second},
-		Header: auth.HeaderConfig{
-			UserHeader: "X-Forwarded-User", EmailHeader: "X-Forwarded-Email", GroupsHeader: "X-Forwarded-Groups",
-		},
-		RateLimitPerMinute: 30,
-		LogLevel:           zerolog.InfoLevel,
-		LogFormat:          "json",
-		ShutdownTimeout:    15 * time.Second,
+		Header:   auth.HeaderConfig{UserHeader: "X-Forwarded-User", EmailHeader: "X-Forwarded-Email", GroupsHeader: "X-Forwarded-Groups"},
+
+		RateLimitPerMinute: 30, LogLevel: zerolog.InfoLevel, LogFormat: "json", ShutdownTimeout: 15 * time.Second,
 	}
 }
 
 // Load reads environ, in os.Environ's form, and returns the validated
 // configuration or an error listing every problem, one per line starting
-// with the variable's name and never showing a secret. Taking the
-// environment as a value lets configurations load side by side.
+// with the variable's name and never showing a secret.
 func Load(environ []string) (Config, error) {
 	c, _, err := load(environ, Defaults(), false)
 	return c, err
@@ -108,34 +98,48 @@ func LoadDemo(environ []string, d Config) (Config, error) {
 func ListenAddr(environ []string, name string) (string, error) {
 	d := Defaults()
 	p := newParser(environ)
-	addr, _ := p.listenAddr(name, map[string]string{"HTTP_ADDR": d.HTTPAddr, "ADMIN_ADDR": d.AdminAddr}[name])
+	addr, _, _ := p.listenAddr(name, map[string]string{"HTTP_ADDR": d.HTTPAddr, "ADMIN_ADDR": d.AdminAddr}[name])
 	return addr, p.err()
 }
 
 // load returns the configuration and the names of the variables read.
 func load(environ []string, d Config, demo bool) (Config, []string, error) {
 	p := newParser(environ)
+	u := d.Upstream
+	u.Timeout = p.duration("APIDECK_TIMEOUT", u.Timeout, 0, true)
+	u.MaxRetries = p.integer("APIDECK_MAX_RETRIES", u.MaxRetries, 0, 10)
+	u.MaxConcurrency = p.integer("APIDECK_MAX_CONCURRENCY", u.MaxConcurrency, 1, 100000)
+	// The breaker counts in uint32; 1<<20 is far beyond any useful value.
+	u.BreakerFailures = p.integer("APIDECK_BREAKER_FAILURES", u.BreakerFailures, 1, 1<<20)
+	u.BreakerCooldown = p.duration("APIDECK_BREAKER_COOLDOWN", u.BreakerCooldown, 0, true)
 	c := Config{
-		APIKey:   d.APIKey,
-		Upstream: p.parseUpstream(d.Upstream),
-		Connect:  p.parseConnect(d.Connect),
-
+		APIKey:                  d.APIKey,
+		Upstream:                u,
+		Connect:                 p.parseConnect(d.Connect),
 		RateLimitPerMinute:      p.integer("RATE_LIMIT_PER_MINUTE", d.RateLimitPerMinute, 0, 0),
 		RateLimitPerIPPerMinute: p.integer("RATE_LIMIT_PER_IP_PER_MINUTE", d.RateLimitPerIPPerMinute, 0, 0),
-		RedisURL:                p.parseRedisURL(d.RedisURL),
+		RedisURL:                d.RedisURL,
 		SessionReuseTTL:         p.duration("SESSION_REUSE_TTL", d.SessionReuseTTL, 0, false),
 		Tracing:                 p.parseTracing(),
-
-		LogFormat:       p.oneOf("LOG_FORMAT", d.LogFormat, "json", "console"),
-		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", d.ShutdownTimeout, 0, true),
-		AdminPprof:      *p.boolean("ADMIN_PPROF", &d.AdminPprof),
+		LogFormat:               p.oneOf("LOG_FORMAT", d.LogFormat, "json", "console"),
+		ShutdownTimeout:         p.duration("SHUTDOWN_TIMEOUT", d.ShutdownTimeout, 0, true),
+		AdminPprof:              *p.boolean("ADMIN_PPROF", &d.AdminPprof),
+	}
+	if v := p.str("REDIS_URL", ""); v != "" {
+		// As go-redis will read it. No message repeats it: it may hold a password.
+		if o, err := redis.ParseURL(v); err != nil || o.DB < 0 {
+			p.add("REDIS_URL", "must be redis://host[:port][/db], rediss://… or unix:///path.sock, with go-redis's query options only")
+		}
+		c.RedisURL = NewSecret(v)
 	}
 	// zerolog's names only: ParseLevel also takes undocumented numbers.
 	c.LogLevel, _ = zerolog.ParseLevel(p.oneOf("LOG_LEVEL", d.LogLevel.String(), "trace", "debug", "info", "warn", "error", "fatal", "panic", "disabled"))
-	var httpOK, adminOK bool
-	c.HTTPAddr, httpOK = p.listenAddr("HTTP_ADDR", d.HTTPAddr)
-	c.AdminAddr, adminOK = p.listenAddr("ADMIN_ADDR", d.AdminAddr)
-	if httpOK && adminOK && sameListener(c.HTTPAddr, c.AdminAddr) {
+	var httpHost, adminHost string
+	var httpPort, adminPort uint64
+	c.HTTPAddr, httpHost, httpPort = p.listenAddr("HTTP_ADDR", d.HTTPAddr)
+	c.AdminAddr, adminHost, adminPort = p.listenAddr("ADMIN_ADDR", d.AdminAddr)
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	if httpPort != 0 && httpPort == adminPort && (strings.EqualFold(httpHost, adminHost) || wildcard(httpHost) || wildcard(adminHost)) {
 		// The admin listener serves metrics and pprof: it must stay apart.
 		p.add("ADMIN_ADDR", "must differ from HTTP_ADDR (both are %s)", c.AdminAddr)
 	}
@@ -158,45 +162,20 @@ func load(environ []string, d Config, demo bool) (Config, []string, error) {
 	return c, p.read, nil
 }
 
-// listenAddr reads host:port with a numeric port (0 picks a free one).
-func (p *parser) listenAddr(name, def string) (string, bool) {
+// listenAddr reads host:port with a numeric port (0 picks a free one); on
+// a problem it returns def and port 0.
+func (p *parser) listenAddr(name, def string) (addr, host string, port uint64) {
 	v := p.str(name, def)
-	_, port, err := net.SplitHostPort(v)
+	host, portText, err := net.SplitHostPort(v)
 	if err != nil {
 		p.add(name, "%q is not host:port (e.g. :8080, 127.0.0.1:8080)", v)
-		return def, false
+		return def, "", 0
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+	if port, err = strconv.ParseUint(portText, 10, 16); err != nil {
 		p.add(name, "%q: the port must be a number from 0 to 65535", v)
-		return def, false
+		return def, "", 0
 	}
-	return v, true
-}
-
-// sameListener reports whether two valid addresses bind the same port:
-// the same non-zero port, and the same host or a wildcard on either side.
-func sameListener(a, b string) bool {
-	hostA, portA, _ := net.SplitHostPort(a)
-	hostB, portB, _ := net.SplitHostPort(b)
-	pa, _ := strconv.Atoi(portA)
-	pb, _ := strconv.Atoi(portB)
-	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-	return pa != 0 && pa == pb && (strings.EqualFold(hostA, hostB) || wildcard(hostA) || wildcard(hostB))
-}
-
-// parseRedisURL checks REDIS_URL as go-redis will read it. No message
-// repeats any of it: it may hold a password.
-func (p *parser) parseRedisURL(def Secret) Secret {
-	v := p.str("REDIS_URL", "")
-	o, err := redis.ParseURL(v)
-	switch {
-	case v == "":
-	case err != nil || o.DB < 0:
-		p.add("REDIS_URL", "must be redis://host[:port][/db], rediss://… or unix:///path.sock, with go-redis's query options only")
-	default:
-		return NewSecret(v)
-	}
-	return def
+	return v, host, port
 }
 
 // parseTracing reads the OTEL_* variables that decide whether and where
@@ -231,12 +210,10 @@ func (p *parser) parseTracing() tracing.Options {
 		}
 	}
 	protoName := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
-	proto := p.str(protoName, "")
-	if proto == "" {
+	if p.str(protoName, "") == "" {
 		protoName = "OTEL_EXPORTER_OTLP_PROTOCOL"
-		proto = p.str(protoName, "")
 	}
-	switch proto {
+	switch p.str(protoName, "") {
 	case "", "http/protobuf", "http/json":
 	case "grpc":
 		// A gRPC stack for one optional feature: OTLP over HTTP reaches

@@ -15,33 +15,20 @@ import (
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
-// parseUpstream reads the Apideck client's deadline, retries, concurrency
-// and circuit breaker.
-func (p *parser) parseUpstream(d upstream.Config) upstream.Config {
-	d.Timeout = p.duration("APIDECK_TIMEOUT", d.Timeout, 0, true)
-	d.MaxRetries = p.integer("APIDECK_MAX_RETRIES", d.MaxRetries, 0, 10)
-	d.MaxConcurrency = p.integer("APIDECK_MAX_CONCURRENCY", d.MaxConcurrency, 1, 100000)
-	// The breaker counts in uint32; 1<<20 is far beyond any useful value.
-	d.BreakerFailures = p.integer("APIDECK_BREAKER_FAILURES", d.BreakerFailures, 1, 1<<20)
-	d.BreakerCooldown = p.duration("APIDECK_BREAKER_COOLDOWN", d.BreakerCooldown, 0, true)
-	return d
-}
-
 // parseApideck reads the Apideck account, which demo mode sets itself.
 func (p *parser) parseApideck(c *Config) {
+	// Printable ASCII: the key and app id travel in headers. No message
+	// shows any of the key.
 	key, set := p.secret("APIDECK_API_KEY")
 	switch {
 	case !set:
 		p.add("APIDECK_API_KEY", "required (or APIDECK_API_KEY_FILE)")
 	case !key.IsZero() && !printable(key.Reveal()):
-		// It travels in a header; say so without showing any of it.
 		p.add("APIDECK_API_KEY", "must be printable ASCII without spaces or line breaks")
 	}
 	c.APIKey = key
-
 	u := &c.Upstream
-	u.AppID = p.str("APIDECK_APP_ID", "")
-	switch {
+	switch u.AppID = p.str("APIDECK_APP_ID", ""); {
 	case u.AppID == "":
 		p.add("APIDECK_APP_ID", "required")
 	case !printable(u.AppID):
@@ -58,22 +45,37 @@ func (p *parser) parseApideck(c *Config) {
 	}
 }
 
+// printable reports whether v is non-empty printable ASCII without spaces.
+func printable(v string) bool {
+	return v != "" && !strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r >= 0x7f })
+}
+
 // parseConnect reads what /connect sends and accepts.
 func (p *parser) parseConnect(d handler.ConnectConfig) handler.ConnectConfig {
 	c := handler.ConnectConfig{
-		Mapping:          p.parseMapping(d.Mapping),
-		UnifiedAPIs:      d.UnifiedAPIs,
-		Settings:         p.parseSettings(d.Settings),
+		Mapping:     p.parseMapping(d.Mapping),
+		UnifiedAPIs: d.UnifiedAPIs,
+		// Unset settings stay as in d, nil by default: Apideck's defaults apply.
+		Settings: upstream.Settings{
+			HideResourceSettings: p.boolean("VAULT_SETTINGS_HIDE_RESOURCE_SETTINGS", d.Settings.HideResourceSettings),
+			SandboxMode:          p.boolean("VAULT_SETTINGS_SANDBOX_MODE", d.Settings.SandboxMode),
+			IsolationMode:        p.boolean("VAULT_SETTINGS_ISOLATION_MODE", d.Settings.IsolationMode),
+			ShowLogs:             p.boolean("VAULT_SETTINGS_SHOW_LOGS", d.Settings.ShowLogs),
+			ShowSuggestions:      p.boolean("VAULT_SETTINGS_SHOW_SUGGESTIONS", d.Settings.ShowSuggestions),
+			ShowSidebar:          p.boolean("VAULT_SETTINGS_SHOW_SIDEBAR", d.Settings.ShowSidebar),
+			AutoRedirect:         p.boolean("VAULT_SETTINGS_AUTO_REDIRECT", d.Settings.AutoRedirect),
+			HideGuides:           p.boolean("VAULT_SETTINGS_HIDE_GUIDES", d.Settings.HideGuides),
+			AllowActions:         d.Settings.AllowActions,
+		},
 		Theme:            p.parseTheme(d.Theme),
 		LoginURL:         p.url("AUTH_LOGIN_URL", d.LoginURL, true),
-		CORSOrigins:      p.parseCORSOrigins(d.CORSOrigins),
+		CORSOrigins:      d.CORSOrigins,
 		TrustedProxyHops: p.integer("TRUSTED_PROXY_HOPS", d.TrustedProxyHops, 0, 10),
 	}
 	if ids := p.list("VAULT_UNIFIED_APIS"); ids != nil {
 		c.UnifiedAPIs = ids
 		if unknown := notIn(ids, upstream.UnifiedAPIs); unknown != "" {
 			p.add("VAULT_UNIFIED_APIS", "unknown unified API ids %s (known: %s)", unknown, strings.Join(upstream.UnifiedAPIs, ", "))
-			c.UnifiedAPIs = d.UnifiedAPIs
 		}
 	}
 	// Unset is nil, not sent (Vault allows every action); set but empty
@@ -83,6 +85,23 @@ func (p *parser) parseConnect(d handler.ConnectConfig) handler.ConnectConfig {
 		if unknown := notIn(c.Settings.AllowActions, upstream.AllowActions); unknown != "" {
 			p.add("VAULT_ALLOW_ACTIONS", "unknown actions %s (known: %s)", unknown, strings.Join(upstream.AllowActions, ", "))
 		}
+	}
+	// Exact origins, as browsers send them; never a wildcard: /connect
+	// answers with credentials, which must not be shared with every site.
+	var origins []string
+	for i, item := range p.list("CORS_ALLOWED_ORIGINS") {
+		o, err := upstream.ParseOrigin(item)
+		switch {
+		case item == "*" || item == "null":
+			p.add("CORS_ALLOWED_ORIGINS", "entry %d: %q is not allowed; list exact origins", i, item)
+		case err != nil:
+			p.add("CORS_ALLOWED_ORIGINS", "entry %d: %v", i, err)
+		case !slices.Contains(origins, o):
+			origins = append(origins, o)
+		}
+	}
+	if origins != nil {
+		c.CORSOrigins = origins
 	}
 	c.Settings.SessionLength, c.SessionLength = p.parseSessionLength(d.Settings.SessionLength, d.SessionLength)
 	c.Redirects, c.DefaultRedirectURI = p.parseRedirects(d)
@@ -99,33 +118,24 @@ func (p *parser) parseMapping(d auth.Mapping) auth.Mapping {
 		EmailClaim:       p.str("CONSUMER_EMAIL_CLAIM", d.EmailClaim),
 		ImageClaim:       p.str("CONSUMER_IMAGE_CLAIM", d.ImageClaim),
 		SettingsClaim:    p.str("CONSUMER_SETTINGS_CLAIM", d.SettingsClaim),
-		BaseSettings:     p.parseCustomSettings(d.BaseSettings),
+		BaseSettings:     d.BaseSettings,
 	}
 	// The prefix must leave room for a claim value within a valid id.
 	if m.IDPrefix != "" && (!auth.ValidID(m.IDPrefix) || len(m.IDPrefix) >= auth.MaxIDLen) {
 		p.add("CONSUMER_ID_PREFIX", "must be printable ASCII without spaces, shorter than %d bytes", auth.MaxIDLen)
-		m.IDPrefix = d.IDPrefix
 	}
-	return m
-}
-
-// parseCustomSettings reads VAULT_CUSTOM_CONSUMER_SETTINGS, a JSON object.
-// Numbers stay json.Number so that large integers and exact decimals (tax
-// rates) reach Apideck as written.
-func (p *parser) parseCustomSettings(def map[string]any) map[string]any {
+	// A JSON object whose numbers stay json.Number, so that large integers
+	// and exact decimals (tax rates) reach Apideck as written. Messages give
+	// an offset, never the document, which may hold private values.
 	const name = "VAULT_CUSTOM_CONSUMER_SETTINGS"
 	v := p.str(name, "")
-	if v == "" {
-		return def
-	}
 	dec := json.NewDecoder(strings.NewReader(v))
 	dec.UseNumber()
 	var obj map[string]any
-	// The messages give an offset, never the document, which may hold
-	// values the operator considers private.
 	err := dec.Decode(&obj)
 	var syntaxErr *json.SyntaxError
 	switch {
+	case v == "":
 	case errors.As(err, &syntaxErr):
 		p.add(name, "not valid JSON: syntax error at byte %d", syntaxErr.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
@@ -135,9 +145,9 @@ func (p *parser) parseCustomSettings(def map[string]any) map[string]any {
 	case dec.Decode(new(json.RawMessage)) != io.EOF:
 		p.add(name, "must be a single JSON object, found more after it")
 	default:
-		return obj
+		m.BaseSettings = obj
 	}
-	return def
+	return m
 }
 
 // parseRedirects reads VAULT_REDIRECT_URI and VAULT_ALLOWED_REDIRECT_URIS,
@@ -145,16 +155,13 @@ func (p *parser) parseCustomSettings(def map[string]any) map[string]any {
 // must pass the list, or every request without a redirect_uri would fail.
 func (p *parser) parseRedirects(d handler.ConnectConfig) (*handler.Allowlist, string) {
 	def := p.str("VAULT_REDIRECT_URI", "")
-	if def != "" {
-		// The allow-list entries' rules, which a one-entry list applies.
-		if _, err := handler.NewAllowlist([]string{def}); err != nil {
-			p.add("VAULT_REDIRECT_URI", "%s", strings.TrimPrefix(err.Error(), "redirect allow-list entry 0: "))
-			def = ""
-		}
-	} else {
+	if def == "" {
 		def = d.DefaultRedirectURI
+	} else if _, err := handler.NewAllowlist([]string{def}); err != nil {
+		// The allow-list entries' rules, which a one-entry list applies.
+		p.add("VAULT_REDIRECT_URI", "%s", strings.TrimPrefix(err.Error(), "redirect allow-list entry 0: "))
+		def = ""
 	}
-
 	allow := d.Redirects
 	if entries := p.list("VAULT_ALLOWED_REDIRECT_URIS"); entries != nil || allow == nil {
 		if entries == nil && def != "" {
@@ -163,9 +170,7 @@ func (p *parser) parseRedirects(d handler.ConnectConfig) (*handler.Allowlist, st
 		var err error
 		if allow, err = handler.NewAllowlist(entries); err != nil {
 			p.add("VAULT_ALLOWED_REDIRECT_URIS", "%w", err)
-			// An empty list allows nothing: safe while the problem is reported.
-			allow, _ = handler.NewAllowlist(nil)
-			return allow, ""
+			return nil, ""
 		}
 	}
 	if def == "" {
@@ -174,31 +179,8 @@ func (p *parser) parseRedirects(d handler.ConnectConfig) (*handler.Allowlist, st
 	normalised, err := allow.Check(def)
 	if err != nil {
 		p.add("VAULT_REDIRECT_URI", "not allowed by VAULT_ALLOWED_REDIRECT_URIS")
-		return allow, ""
 	}
 	return allow, normalised
-}
-
-// parseCORSOrigins reads exact origins, normalised as browsers send them.
-// A wildcard is refused: /connect answers with credentials, which must
-// never be shared with every site.
-func (p *parser) parseCORSOrigins(def []string) []string {
-	var origins []string
-	for i, item := range p.list("CORS_ALLOWED_ORIGINS") {
-		o, err := upstream.ParseOrigin(item)
-		switch {
-		case item == "*" || item == "null":
-			p.add("CORS_ALLOWED_ORIGINS", "entry %d: %q is not allowed; list exact origins", i, item)
-		case err != nil:
-			p.add("CORS_ALLOWED_ORIGINS", "entry %d: %v", i, err)
-		case !slices.Contains(origins, o):
-			origins = append(origins, o)
-		}
-	}
-	if origins == nil {
-		return def
-	}
-	return origins
 }
 
 // parseSessionLength reads VAULT_SESSION_LENGTH, forwarded verbatim, so
@@ -213,72 +195,45 @@ func (p *parser) parseSessionLength(defVerbatim string, def time.Duration) (stri
 	const week = 7 * 24 * time.Hour // Apideck's maximum
 	unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[v[len(v)-1]]
 	digits := v[:len(v)-1]
-	if unit == 0 || digits == "" || digits[0] == '0' || strings.Trim(digits, "0123456789") != "" {
-		p.add("VAULT_SESSION_LENGTH", "%q: must be <n>m, <n>h or <n>d (e.g. 30m, 1h, 7d), at most one week", v)
-		return defVerbatim, def
-	}
 	n, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || n > int64(week/unit) {
+	switch {
+	case unit == 0 || digits == "" || digits[0] == '0' || strings.Trim(digits, "0123456789") != "":
+		p.add("VAULT_SESSION_LENGTH", "%q: must be <n>m, <n>h or <n>d (e.g. 30m, 1h, 7d), at most one week", v)
+	case err != nil || n > int64(week/unit):
 		p.add("VAULT_SESSION_LENGTH", "%q is longer than one week (10080m, 168h, 7d)", v)
-		return defVerbatim, def
 	}
 	return v, time.Duration(n) * unit
 }
 
-// parseSettings reads the VAULT_SETTINGS_* booleans; unset ones stay as in
-// d, nil by default so that Apideck's defaults apply.
-func (p *parser) parseSettings(d upstream.Settings) upstream.Settings {
-	return upstream.Settings{
-		HideResourceSettings: p.boolean("VAULT_SETTINGS_HIDE_RESOURCE_SETTINGS", d.HideResourceSettings),
-		SandboxMode:          p.boolean("VAULT_SETTINGS_SANDBOX_MODE", d.SandboxMode),
-		IsolationMode:        p.boolean("VAULT_SETTINGS_ISOLATION_MODE", d.IsolationMode),
-		ShowLogs:             p.boolean("VAULT_SETTINGS_SHOW_LOGS", d.ShowLogs),
-		ShowSuggestions:      p.boolean("VAULT_SETTINGS_SHOW_SUGGESTIONS", d.ShowSuggestions),
-		ShowSidebar:          p.boolean("VAULT_SETTINGS_SHOW_SIDEBAR", d.ShowSidebar),
-		AutoRedirect:         p.boolean("VAULT_SETTINGS_AUTO_REDIRECT", d.AutoRedirect),
-		HideGuides:           p.boolean("VAULT_SETTINGS_HIDE_GUIDES", d.HideGuides),
-		AllowActions:         d.AllowActions,
-	}
-}
-
 // parseTheme reads the VAULT_THEME_* strings; nil when none is set.
 func (p *parser) parseTheme(d *upstream.Theme) *upstream.Theme {
-	var def upstream.Theme
+	var t upstream.Theme
 	if d != nil {
-		def = *d
+		t = *d
 	}
 	color := func(name, def string) string {
 		// Vault's theme takes #rgb or #rrggbb.
 		v := p.str(name, def)
 		if n := len(v); n > 0 && (n != 4 && n != 7 || v[0] != '#' || strings.Trim(v[1:], "0123456789abcdefABCDEF") != "") {
 			p.add(name, "%q is not a #rgb or #rrggbb colour", v)
-			return def
 		}
 		return v
 	}
-	t := upstream.Theme{
-		Favicon:                  p.url("VAULT_THEME_FAVICON", def.Favicon, true),
-		Logo:                     p.url("VAULT_THEME_LOGO", def.Logo, true),
-		PrimaryColor:             color("VAULT_THEME_PRIMARY_COLOR", def.PrimaryColor),
-		SidepanelBackgroundColor: color("VAULT_THEME_SIDEPANEL_BACKGROUND_COLOR", def.SidepanelBackgroundColor),
-		SidepanelTextColor:       color("VAULT_THEME_SIDEPANEL_TEXT_COLOR", def.SidepanelTextColor),
-		VaultName:                p.str("VAULT_THEME_VAULT_NAME", def.VaultName),
-		PrivacyURL:               p.url("VAULT_THEME_PRIVACY_URL", def.PrivacyURL, true),
-		TermsURL:                 p.url("VAULT_THEME_TERMS_URL", def.TermsURL, true),
+	t = upstream.Theme{
+		Favicon:                  p.url("VAULT_THEME_FAVICON", t.Favicon, true),
+		Logo:                     p.url("VAULT_THEME_LOGO", t.Logo, true),
+		PrimaryColor:             color("VAULT_THEME_PRIMARY_COLOR", t.PrimaryColor),
+		SidepanelBackgroundColor: color("VAULT_THEME_SIDEPANEL_BACKGROUND_COLOR", t.SidepanelBackgroundColor),
+		SidepanelTextColor:       color("VAULT_THEME_SIDEPANEL_TEXT_COLOR", t.SidepanelTextColor),
+		VaultName:                p.str("VAULT_THEME_VAULT_NAME", t.VaultName),
+		PrivacyURL:               p.url("VAULT_THEME_PRIVACY_URL", t.PrivacyURL, true),
+		TermsURL:                 p.url("VAULT_THEME_TERMS_URL", t.TermsURL, true),
 	}
 	if strings.ContainsFunc(t.VaultName, unicode.IsControl) {
-		// It is shown on a page.
-		p.add("VAULT_THEME_VAULT_NAME", "must not contain control characters")
-		t.VaultName = def.VaultName
+		p.add("VAULT_THEME_VAULT_NAME", "must not contain control characters") // it is shown on a page
 	}
 	if t == (upstream.Theme{}) {
 		return nil
 	}
 	return &t
-}
-
-// printable reports whether v is non-empty printable ASCII without spaces,
-// which travels in an HTTP header unchanged.
-func printable(v string) bool {
-	return v != "" && !strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r >= 0x7f })
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -13,8 +12,8 @@ import (
 
 // parser reads one environment and collects every problem, so that an
 // operator sees all of them from one failed start. Its methods take a
-// variable's name, treat a blank value as unset, and on a bad value record
-// a problem and return the default.
+// variable's name and treat a blank value as unset. What they return for a
+// bad value matters not: Load then returns no configuration.
 type parser struct {
 	env  map[string]string
 	read []string // the names asked for, which the tests hold to variables
@@ -73,15 +72,10 @@ func (p *parser) str(name, def string) string {
 // oneOf reads a value from a fixed set, case-insensitively.
 func (p *parser) oneOf(name, def string, allowed ...string) string {
 	v := strings.ToLower(p.str(name, def))
-	switch {
-	case slices.Contains(allowed, v):
-		return v
-	case len(allowed) == 2:
-		p.add(name, "%q is not %s or %s", v, allowed[0], allowed[1])
-	default:
+	if !slices.Contains(allowed, v) {
 		p.add(name, "%q is not one of %s", v, strings.Join(allowed, ", "))
 	}
-	return def
+	return v
 }
 
 // duration reads a Go duration in [0, hi] (hi 0: no bound), or above 0
@@ -91,6 +85,7 @@ func (p *parser) duration(name string, def, hi time.Duration, positive bool) tim
 	d, err := time.ParseDuration(v)
 	switch {
 	case v == "":
+		return def
 	case err != nil:
 		p.add(name, "%q is not a duration (e.g. 10s, 1m30s)", v)
 	case positive && d <= 0:
@@ -99,32 +94,27 @@ func (p *parser) duration(name string, def, hi time.Duration, positive bool) tim
 		p.add(name, "must not be negative, got %s", d)
 	case hi > 0 && d > hi:
 		p.add(name, "must be at most %s, got %s", hi, d)
-	default:
-		return d
 	}
-	return def
+	return d
 }
 
 // integer reads a decimal integer in [lo, hi] (hi 0: no bound).
 func (p *parser) integer(name string, def, lo, hi int) int {
 	v := p.str(name, "")
+	n, err := strconv.Atoi(v)
 	bounds := fmt.Sprintf("between %d and %d", lo, hi)
 	if hi == 0 {
-		hi, bounds = math.MaxInt, fmt.Sprintf("at least %d", lo)
+		bounds = fmt.Sprintf("at least %d", lo)
 	}
-	n, err := strconv.Atoi(v)
 	switch {
 	case v == "":
-	case errors.Is(err, strconv.ErrRange):
-		p.add(name, "must be %s, got %s", bounds, v)
-	case err != nil:
+		return def
+	case err != nil && !errors.Is(err, strconv.ErrRange):
 		p.add(name, "%q is not an integer", v)
-	case n < lo || n > hi:
-		p.add(name, "must be %s, got %d", bounds, n)
-	default:
-		return n
+	case err != nil || n < lo || hi > 0 && n > hi:
+		p.add(name, "must be %s, got %s", bounds, v)
 	}
-	return def
+	return n
 }
 
 // boolean reads strconv.ParseBool's forms.
@@ -133,12 +123,11 @@ func (p *parser) boolean(name string, def *bool) *bool {
 	b, err := strconv.ParseBool(v)
 	switch {
 	case v == "":
+		return def
 	case err != nil:
 		p.add(name, "%q is not a boolean (true or false)", v)
-	default:
-		return &b
 	}
-	return def
+	return &b
 }
 
 // list reads a comma list without empty items and duplicates; nil when empty.

@@ -25,22 +25,23 @@ func (s Secret) Reveal() string { return s.v }
 // IsZero reports whether the secret is empty.
 func (s Secret) IsZero() bool { return s.v == "" }
 
-// String implements fmt.Stringer; GoString and MarshalText (which JSON
-// uses too) redact likewise.
+// String implements fmt.Stringer.
 func (s Secret) String() string { return redacted }
 
-func (s Secret) GoString() string { return redacted } //nolint:revive // documented on String
+// GoString implements fmt.GoStringer, so %#v redacts too.
+func (s Secret) GoString() string { return redacted }
 
-func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil } //nolint:revive // documented on String
+// MarshalText implements encoding.TextMarshaler, which JSON encoding uses too.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // maxSecretFile bounds what a *_FILE variable may point at: a secret is a
 // line, and a mistaken path to a large file should fail fast.
 const maxSecretFile = 64 << 10
 
 // secret reads a secret given in name or, as a path, in name+"_FILE" (a
-// mounted Kubernetes/Docker secret). set reports whether either is set; s
-// is zero when the secret is unusable. No message shows the secret.
-func (p *parser) secret(name string) (s Secret, set bool) {
+// mounted Kubernetes/Docker secret), and whether either is set. No message
+// shows the secret or the file's contents.
+func (p *parser) secret(name string) (Secret, bool) {
 	fileVar := name + "_FILE"
 	path := p.str(fileVar, "")
 	// Blank is unset, as for every variable; anything else is kept
@@ -52,19 +53,14 @@ func (p *parser) secret(name string) (s Secret, set bool) {
 	switch {
 	case direct != "" && path != "":
 		p.add(name, "set either %s or %s, not both", name, fileVar)
+		direct = ""
 	case path != "":
-		v, err := readSecretFile(path)
-		if err != nil {
+		var err error
+		if direct, err = readSecretFile(path); err != nil {
 			p.add(fileVar, "%w", err)
-			return Secret{}, true
 		}
-		return NewSecret(v), true
-	case direct != "":
-		return NewSecret(direct), true
-	default:
-		return Secret{}, false
 	}
-	return Secret{}, true
+	return NewSecret(direct), direct != "" || path != ""
 }
 
 // readSecretFile returns the file's contents without trailing whitespace:
