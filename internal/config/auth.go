@@ -22,7 +22,7 @@ const (
 // parseAuth reads AUTH_MODE and that mode's variables. The other modes'
 // are not validated: switching modes should not mean clearing them first.
 func (p *parser) parseAuth(d Config, c *Config) {
-	switch c.AuthMode = strings.ToLower(p.str("AUTH_MODE", d.AuthMode)); c.AuthMode {
+	switch c.AuthMode = p.oneOf("AUTH_MODE", d.AuthMode, ModeJWT, ModeForward, ModeHeader); c.AuthMode {
 	case ModeJWT:
 		c.JWT, c.HS256Secret = p.parseJWT(d.JWT)
 	case ModeForward:
@@ -46,8 +46,6 @@ func (p *parser) parseAuth(d Config, c *Config) {
 			// identity by sending the headers.
 			p.add("AUTH_TRUSTED_PROXIES", "required when AUTH_MODE=header")
 		}
-	default:
-		p.add("AUTH_MODE", "%q is not one of jwt, forward, header", c.AuthMode)
 	}
 }
 
@@ -60,13 +58,10 @@ func (p *parser) parseJWT(c auth.JWTConfig) (auth.JWTConfig, Secret) {
 
 	hs, hsSet := p.secret(varHS256)
 	var sources []string
-	for _, name := range []string{varJWKSURL, varOIDCIssuer} {
-		if p.str(name, "") != "" {
-			sources = append(sources, name)
+	for i, set := range []bool{p.str(varJWKSURL, "") != "", p.str(varOIDCIssuer, "") != "", hsSet} {
+		if set {
+			sources = append(sources, []string{varJWKSURL, varOIDCIssuer, varHS256}[i])
 		}
-	}
-	if hsSet {
-		sources = append(sources, varHS256)
 	}
 	source := ""
 	switch len(sources) {

@@ -167,12 +167,11 @@ func load(environ []string, d Config, demo bool) (Config, []string, error) {
 func (p *parser) listenAddr(name, def string) (addr, host string, port uint64) {
 	v := p.str(name, def)
 	host, portText, err := net.SplitHostPort(v)
-	if err != nil {
-		p.add(name, "%q is not host:port (e.g. :8080, 127.0.0.1:8080)", v)
-		return def, "", 0
+	if err == nil {
+		port, err = strconv.ParseUint(portText, 10, 16)
 	}
-	if port, err = strconv.ParseUint(portText, 10, 16); err != nil {
-		p.add(name, "%q: the port must be a number from 0 to 65535", v)
+	if err != nil {
+		p.add(name, "%q is not host:port with a port from 0 to 65535 (e.g. :8080, 127.0.0.1:8080)", v)
 		return def, "", 0
 	}
 	return v, host, port

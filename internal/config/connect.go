@@ -39,7 +39,7 @@ func (p *parser) parseApideck(c *Config) {
 	if v := p.str("VAULT_ORIGIN", ""); v != "" {
 		o, err := upstream.ParseOrigin(v)
 		if err != nil {
-			p.add("VAULT_ORIGIN", "%w", err)
+			p.add("VAULT_ORIGIN", "%v", err)
 		}
 		u.VaultOrigin = o
 	}
@@ -169,7 +169,7 @@ func (p *parser) parseRedirects(d handler.ConnectConfig) (*handler.Allowlist, st
 		}
 		var err error
 		if allow, err = handler.NewAllowlist(entries); err != nil {
-			p.add("VAULT_ALLOWED_REDIRECT_URIS", "%w", err)
+			p.add("VAULT_ALLOWED_REDIRECT_URIS", "%v", err)
 			return nil, ""
 		}
 	}

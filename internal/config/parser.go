@@ -33,18 +33,9 @@ func newParser(environ []string) *parser {
 	return p
 }
 
-// varError is one problem with one variable; it never holds a secret.
-type varError struct {
-	Var string
-	Err error
-}
-
-func (e *varError) Error() string { return e.Var + ": " + e.Err.Error() }
-
-func (e *varError) Unwrap() error { return e.Err }
-
+// add records a problem with a variable, which never shows a secret.
 func (p *parser) add(name, format string, args ...any) {
-	p.errs = append(p.errs, &varError{Var: name, Err: fmt.Errorf(format, args...)})
+	p.errs = append(p.errs, errors.New(name+": "+fmt.Sprintf(format, args...)))
 }
 
 // err joins the problems, one per line; nil when there are none.

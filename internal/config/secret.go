@@ -57,7 +57,7 @@ func (p *parser) secret(name string) (Secret, bool) {
 	case path != "":
 		var err error
 		if direct, err = readSecretFile(path); err != nil {
-			p.add(fileVar, "%w", err)
+			p.add(fileVar, "%v", err)
 		}
 	}
 	return NewSecret(direct), direct != "" || path != ""
