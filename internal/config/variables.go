@@ -49,8 +49,8 @@ type variables struct {
 const ownedPrefixes = "APIDECK_ VAULT_ AUTH_ CONSUMER_ RATE_LIMIT_ CORS_ SESSION_ TRUSTED_ SHUTDOWN_ DEMO_ EVENTS_"
 
 // Environ reads the process environment for Run: envconfig reads the known
-// variables, returned in os.Environ's form, and every other variable is
-// returned by name alone, so Load sees typos but no value not vaultgate's.
+// variables, returned in os.Environ's form; every other variable is returned
+// by name alone, so that Load sees typos but not other programs' values.
 func Environ() []string {
 	var vars variables
 	envconfig.MustProcess("", &vars) // fails only if vars were not a struct pointer
