@@ -10,11 +10,12 @@ import (
 	"syscall"
 
 	"github.com/vaultgate/vaultgate/internal/app"
+	"github.com/vaultgate/vaultgate/internal/config"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := app.Run(ctx, os.Environ(), os.Args[1:], os.Stdout, os.Stderr)
+	err := app.Run(ctx, config.Environ(), os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vaultgate:", err)

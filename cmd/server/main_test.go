@@ -43,6 +43,12 @@ func testCheckBroken(t *testing.T, bin string) {
 				"APIDECK_MAX_RETRIES=lots", "SHUTDOWN_TIMEOUT=forever", "VAULT_UNIFIED_APIS=crm,nonsense"},
 			want: []string{"APIDECK_MAX_RETRIES", "SHUTDOWN_TIMEOUT", "VAULT_UNIFIED_APIS"},
 		},
+		{
+			name: "a typo in a variable's name",
+			env: []string{"APIDECK_API_KEY=" + key, "APIDECK_APPID=app", "AUTH_HS256_SECRET=" + key + key,
+				"AUTH_ISSUER=https://idp.example", "AUTH_AUDIENCE=vaultgate"},
+			want: []string{"APIDECK_APPID: unknown variable; did you mean APIDECK_APP_ID?"},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,8 +16,7 @@ import (
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
-// Where demo mode's parties live: the loopback server plays Apideck, the
-// app's identity provider and the app's "who am I" endpoint.
+// The loopback server plays Apideck, the identity provider and the app's "who am I".
 const (
 	demoAppID             = "vaultgate-demo"
 	demoAudience          = "vaultgate-demo"
@@ -27,21 +26,15 @@ const (
 	demoMePath            = "/demo-app/api/me"
 )
 
-// demoRun is one demo server: the listeners it serves on and where it
-// reads its variables and writes its output.
+// demoRun is one demo server: its listeners, variables and output.
 type demoRun struct {
-	environ []string
-	public  net.Listener
-	admin   net.Listener // nil: listen on ADMIN_ADDR
-	stdout  io.Writer    // logs
-	stderr  io.Writer    // the banner
-	// onReady, when set, is called once vaultgate accepts requests, with
-	// adminAddr set to the admin listener's address.
-	onReady func(demoWiring)
+	environ        []string
+	public, admin  net.Listener     // admin nil: listen on ADMIN_ADDR
+	stdout, stderr io.Writer        // logs, the banner
+	onReady        func(demoWiring) // called once vaultgate accepts requests, with adminAddr set
 }
 
-// demoWiring is what demo mode fixes in vaultgate's configuration, and so
-// where a running demo can be reached.
+// demoWiring is what demo mode fixes in the configuration: where it runs.
 type demoWiring struct {
 	appURL              string // http://localhost:<public port>: the cookie host the redirect URI uses
 	origin              string // the loopback simulator, identity provider and app backend
@@ -49,9 +42,8 @@ type demoWiring struct {
 	httpAddr, adminAddr string // the listeners' addresses; empty: as configured
 }
 
-// runDemo serves the demo on HTTP_ADDR or, with checkOnly, validates its
-// configuration. HTTP_ADDR is read first: the rest of the configuration
-// carries the port bound.
+// runDemo serves the demo on HTTP_ADDR, read first because the rest of the
+// configuration carries the port bound, or with checkOnly validates it.
 func runDemo(ctx context.Context, environ []string, stdout, stderr io.Writer, checkOnly bool) error {
 	addr, err := config.ListenAddr(environ, "HTTP_ADDR")
 	if err != nil {
@@ -73,10 +65,9 @@ func runDemo(ctx context.Context, environ []string, stdout, stderr io.Writer, ch
 	return serveDemo(ctx, demoRun{environ: environ, public: public, stdout: stdout, stderr: stderr})
 }
 
-// demoConfig is the demo's configuration as values: the loopback server
-// as Apideck and identity provider, the demo app's pages as redirect and
-// login targets (which the environment may override), and everything else
-// as the environment says.
+// demoConfig is the demo's configuration: the loopback server as Apideck
+// and identity provider, the demo app's pages as redirect and login
+// targets (which the environment may override), the rest as it says.
 func demoConfig(environ []string, w demoWiring) (config.Config, error) {
 	d := config.Defaults()
 	d.APIKey = config.NewSecret(w.apiKey)
@@ -95,7 +86,6 @@ func demoConfig(environ []string, w demoWiring) (config.Config, error) {
 		return config.Config{}, err
 	}
 	d.LogFormat = "console"
-
 	cfg, err := config.LoadDemo(environ, d)
 	if err != nil {
 		return config.Config{}, configError(err)
@@ -110,14 +100,11 @@ func demoConfig(environ []string, w demoWiring) (config.Config, error) {
 }
 
 // serveDemo serves vaultgate's production handler against an in-process
-// Apideck simulator and demo identity, both on a loopback listener, until
-// ctx is done. Only the configuration differs from a real deployment:
-// verification, forward auth, the upstream client and /connect are the same
-// code. The app URL comes from the port run.public is bound to, so ":0"
-// works.
+// Apideck simulator and demo identity on a loopback listener until ctx is
+// done: only the configuration differs from a real deployment. The app URL
+// comes from the port run.public is bound to, so ":0" works.
 func serveDemo(ctx context.Context, run demoRun) error {
-	// Serve closes the listeners when it returns; these cover the early
-	// returns before it.
+	// Serve closes the listeners; these cover the returns before it.
 	defer run.public.Close()
 	w := demoWiring{httpAddr: run.public.Addr().String()}
 	if run.admin != nil {
@@ -138,7 +125,6 @@ func serveDemo(ctx context.Context, run demoRun) error {
 		return err
 	}
 	log := newLogger(run.stdout, cfg.LogLevel, cfg.LogFormat)
-
 	sim, err := simulator.New(simulator.Config{APIKey: w.apiKey, AppID: demoAppID})
 	if err != nil {
 		return err
@@ -166,11 +152,8 @@ func serveDemo(ctx context.Context, run demoRun) error {
 		}
 	}()
 	defer upstreamSrv.Close()
-
 	return Serve(ctx, cfg, log, Options{
-		Public: run.public,
-		Admin:  run.admin,
-		Mount:  app.Routes,
+		Public: run.public, Admin: run.admin, Mount: app.Routes,
 		OnReady: func(_, admin net.Addr) {
 			printDemoBanner(run.stderr, w.appURL, cfg.AuthMode)
 			if run.onReady != nil {

@@ -20,10 +20,8 @@ import (
 	"github.com/vaultgate/vaultgate/internal/state"
 )
 
-// Version and Commit identify the build. The build stamps them with
-// -ldflags "-X github.com/vaultgate/vaultgate/internal/app.Version=… -X …Commit=…",
-// which works only on package-level string variables initialised by a
-// literal; plain `go run` builds keep "dev" and "unknown".
+// Version and Commit identify the build. -ldflags "-X …/internal/app.Version=…"
+// stamps them, which works only on package-level variables set by a literal.
 var (
 	Version = "dev"
 	Commit  = "unknown"
@@ -58,8 +56,7 @@ func Run(ctx context.Context, environ, args []string, stdout, stderr io.Writer) 
 		return nil
 	}
 	log := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
-	// go-redis logs through a package-level logger; route it into ours once
-	// per process.
+	// go-redis logs through a package-level logger: once per process.
 	state.SetRedisLogger(log)
 	return Serve(ctx, cfg, log, Options{})
 }
@@ -98,8 +95,7 @@ func healthcheck(ctx context.Context, environ []string) error {
 	return nil
 }
 
-// newLogger builds the one logger the service uses; everything else gets it
-// (or a child of it) as an argument.
+// newLogger builds the one logger, which everything else is given.
 func newLogger(w io.Writer, level zerolog.Level, format string) zerolog.Logger {
 	if format == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}

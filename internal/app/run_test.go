@@ -27,6 +27,7 @@ func TestRunCheck(t *testing.T) {
 			[]string{"-check"}, "APIDECK_API_KEY", true},
 		{"tracing problems with the rest", append(good, "OTEL_EXPORTER_OTLP_ENDPOINT=http://c:4318", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc"),
 			[]string{"-check"}, "OTEL_EXPORTER_OTLP_PROTOCOL", true},
+		{"a typo", append(good, "APIDECK_APPID=app"), []string{"-check"}, "APIDECK_APPID: unknown variable; did you mean APIDECK_APP_ID?", true},
 		{"demo needs nothing", nil, []string{"-demo", "-check"}, "demo configuration OK", false},
 		{"unexpected argument", good, []string{"-check", "serve"}, "unexpected argument", true},
 		{"healthcheck with a bad ADMIN_ADDR", []string{"ADMIN_ADDR=nonsense"}, []string{"healthcheck"}, "ADMIN_ADDR", true},

@@ -29,24 +29,17 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
 	idleTimeout       = 120 * time.Second
-	// net/http allows 4 KiB beyond MaxHeaderBytes; this keeps the real
-	// limit at 64 KiB, beyond which the server answers 431.
-	maxHeaderBytes = 64<<10 - 4096
-	// tracingFlushTimeout bounds sending the last spans at shutdown.
-	tracingFlushTimeout = 5 * time.Second
+	// net/http allows 4 KiB beyond MaxHeaderBytes: the real limit is 64 KiB, then 431.
+	maxHeaderBytes      = 64<<10 - 4096
+	tracingFlushTimeout = 5 * time.Second // for the last spans, at shutdown
 )
 
 // Options adjust Serve for tests and demo mode.
 type Options struct {
-	// Listeners to serve on instead of cfg.HTTPAddr and cfg.AdminAddr.
-	Public, Admin net.Listener
-	// OnReady is called with the listeners' addresses once both accept.
-	OnReady func(public, admin net.Addr)
-	// Mount adds routes to the public router (demo pages).
-	Mount func(chi.Router)
-	// TracerProvider, when set, traces with it instead of what the
-	// configuration says; the caller shuts it down.
-	TracerProvider trace.TracerProvider
+	Public, Admin  net.Listener                 // instead of listening on cfg.HTTPAddr and cfg.AdminAddr
+	OnReady        func(public, admin net.Addr) // called once both listeners accept
+	Mount          func(chi.Router)             // adds routes to the public router (demo pages)
+	TracerProvider trace.TracerProvider         // traces instead of cfg.Tracing; the caller shuts it down
 }
 
 // Serve builds vaultgate's handlers from cfg and serves them until ctx is
@@ -57,23 +50,14 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 		return err
 	}
 	defer s.close()
-
 	httpServer := func(h http.Handler, writeTimeout time.Duration) *http.Server {
-		return &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: readHeaderTimeout,
-			ReadTimeout:       readTimeout,
-			WriteTimeout:      writeTimeout,
-			IdleTimeout:       idleTimeout,
-			MaxHeaderBytes:    maxHeaderBytes,
-			ErrorLog:          newStdLogger(log),
-		}
+		return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+			WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes, ErrorLog: newStdLogger(log)}
 	}
 	// Longer than the upstream deadline (and forward auth), so a slow
 	// Apideck yields a 504 rather than a dropped connection.
 	publicSrv := httpServer(s.public, cfg.Upstream.Timeout+cfg.Forward.Timeout+5*time.Second)
 	adminSrv := httpServer(s.admin, readTimeout)
-
 	// Listen before serving so bind errors surface here and ":0" works.
 	pl, al := opt.Public, opt.Admin
 	if pl == nil {
@@ -87,7 +71,6 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 			return fmt.Errorf("ADMIN_ADDR: %w", err)
 		}
 	}
-
 	errc := make(chan error, 2)
 	serve := func(srv *http.Server, l net.Listener) {
 		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
@@ -96,25 +79,21 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	}
 	go serve(publicSrv, pl)
 	go serve(adminSrv, al)
-	log.Info().
-		Str("http_addr", pl.Addr().String()).
-		Str("admin_addr", al.Addr().String()).
-		Str("version", Version).
-		Interface("config", cfg.LogSafe()).
-		Msg("vaultgate listening")
+	log.Info().Str("http_addr", pl.Addr().String()).Str("admin_addr", al.Addr().String()).
+		Str("version", Version).Interface("config", cfg.LogSafe()).Msg("vaultgate listening")
+	if len(cfg.Planned) > 0 {
+		log.Warn().Strs("variables", cfg.Planned).Msg("ignored: this version does not implement them yet")
+	}
 	if opt.OnReady != nil {
 		opt.OnReady(pl.Addr(), al.Addr())
 	}
-
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
 		// A listener died: stop the other one too.
-		_ = publicSrv.Close()
-		_ = adminSrv.Close()
+		_, _ = publicSrv.Close(), adminSrv.Close()
 		return err
 	}
-
 	// Drain: report not ready first, stop accepting, let in-flight requests
 	// finish; the admin listener stays up meanwhile so /readyz shows it.
 	s.draining.Store(true)
@@ -130,9 +109,7 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	return nil
 }
 
-// server is vaultgate built from a configuration: the public and admin
-// handlers with everything they depend on, and what to release once they
-// have drained.
+// server is the public and admin handlers built from a configuration.
 type server struct {
 	public, admin http.Handler
 	draining      atomic.Bool // set when shutdown starts; /readyz reports it
@@ -149,30 +126,25 @@ func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt O
 		}
 	}()
 	reg := prometheus.NewRegistry()
-	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "vaultgate_build_info",
-		Help: "Always 1; labels carry the build's version, commit and Go version.",
-	}, []string{"version", "commit", "goversion"})
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vaultgate_build_info",
+		Help: "Always 1; labels carry the build's version, commit and Go version."}, []string{"version", "commit", "goversion"})
 	buildInfo.WithLabelValues(Version, Commit, runtime.Version()).Set(1)
 	reg.MustRegister(buildInfo, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	s.closers = append(s.closers, stopBackground)
-
 	authn, authReady, err := newAuthenticator(bg, cfg, reg, log)
 	if err != nil {
 		return nil, err
 	}
 	tracer := tracing.New(opt.TracerProvider)
 	if opt.TracerProvider == nil {
-		to := cfg.Tracing
-		to.ServiceVersion = Version
-		if tracer, err = tracing.Start(ctx, to, log); err != nil {
+		cfg.Tracing.ServiceVersion = Version
+		if tracer, err = tracing.Start(ctx, cfg.Tracing, log); err != nil {
 			return nil, err
 		}
 	}
-	// Closed after everything that serves requests, so the spans of the
-	// last requests are flushed too, with a budget of its own: the drain
-	// may have used all of SHUTDOWN_TIMEOUT.
+	// Closed last, so the last requests' spans are flushed too, with a budget
+	// of its own: the drain may have used all of SHUTDOWN_TIMEOUT.
 	s.closers = append(s.closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
 		defer cancel()
@@ -180,40 +152,21 @@ func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt O
 			log.Warn().Err(err).Msg("tracing: flushing spans at shutdown failed")
 		}
 	})
-	up := cfg.Upstream
-	up.APIKey = cfg.APIKey.Reveal()
-	up.WrapTransport = tracer.WrapTransport()
-	client, err := upstream.New(up, reg, log)
+	cfg.Upstream.APIKey, cfg.Upstream.WrapTransport = cfg.APIKey.Reveal(), tracer.WrapTransport()
+	client, err := upstream.New(cfg.Upstream, reg, log)
 	if err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, client.Close)
-
-	shared, err := state.New(bg, state.Options{
-		RedisURL:        cfg.RedisURL.Reveal(),
-		APIKey:          cfg.APIKey.Reveal(),
-		Upstream:        client,
-		ReuseTTL:        cfg.SessionReuseTTL,
-		SessionLifetime: cfg.Connect.SessionLength,
-		UserPerMinute:   cfg.RateLimitPerMinute,
-		IPPerMinute:     cfg.RateLimitPerIPPerMinute,
-	}, reg, log)
+	shared, err := state.New(bg, state.Options{RedisURL: cfg.RedisURL.Reveal(), APIKey: cfg.APIKey.Reveal(), Upstream: client,
+		ReuseTTL: cfg.SessionReuseTTL, SessionLifetime: cfg.Connect.SessionLength,
+		UserPerMinute: cfg.RateLimitPerMinute, IPPerMinute: cfg.RateLimitPerIPPerMinute}, reg, log)
 	if err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, func() { _ = shared.Close() })
-	public := handler.NewPublic(handler.Deps{
-		Log:        log,
-		Registerer: reg,
-		Auth:       authn,
-		Sessions:   shared.Sessions,
-		UserLimit:  shared.UserLimit,
-		IPLimit:    shared.IPLimit,
-		Connect:    cfg.Connect,
-		Pages:      opt.Mount,
-	})
-	s.public = tracer.Handler(public)
-
+	s.public = tracer.Handler(handler.NewPublic(handler.Deps{Log: log, Registerer: reg, Auth: authn, Sessions: shared.Sessions,
+		UserLimit: shared.UserLimit, IPLimit: shared.IPLimit, Connect: cfg.Connect, Pages: opt.Mount}))
 	checks := []handler.Check{
 		{Name: "draining", Critical: true, Fn: func(context.Context) error {
 			if s.draining.Load() {
@@ -224,8 +177,7 @@ func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt O
 		{Name: "auth", Critical: true, Fn: authReady},
 	}
 	if shared.RedisCheck != nil {
-		// Redis is reported but never fails readiness: without it limits
-		// fail open and reuse is skipped, and /connect keeps working.
+		// Never fails readiness: without Redis, /connect keeps working.
 		checks = append(checks, handler.Check{Name: "redis", Critical: false, Fn: shared.RedisCheck})
 	}
 	s.admin = handler.NewAdmin(reg, checks, cfg.AdminPprof)
@@ -243,29 +195,28 @@ func (s *server) close() {
 func newAuthenticator(ctx context.Context, cfg config.Config, reg prometheus.Registerer, log zerolog.Logger) (handler.Authenticator, func(context.Context) error, error) {
 	alwaysReady := func(context.Context) error { return nil }
 	switch cfg.AuthMode {
-	case config.ModeJWT:
-		jc := cfg.JWT
-		if !cfg.HS256Secret.IsZero() {
-			jc.HS256Secret = []byte(cfg.HS256Secret.Reveal())
-		}
-		v, err := auth.NewJWT(ctx, jc, reg, log)
-		if err != nil {
-			return nil, nil, err
-		}
-		return v, func(context.Context) error {
-			if !v.Ready() {
-				return errors.New("signing keys not loaded yet")
-			}
-			return nil
-		}, nil
+	case config.ModeHeader:
+		return auth.NewHeader(cfg.Header), alwaysReady, nil
 	case config.ModeForward:
 		f, err := auth.NewForward(cfg.Forward, reg)
 		if err != nil {
 			return nil, nil, err
 		}
 		return f, alwaysReady, nil
-	case config.ModeHeader:
-		return auth.NewHeader(cfg.Header), alwaysReady, nil
 	}
-	return nil, nil, fmt.Errorf("AUTH_MODE: %q is not supported by this build", cfg.AuthMode)
+	// config.ModeJWT, which Load ensures when it is neither.
+	jc := cfg.JWT
+	if !cfg.HS256Secret.IsZero() {
+		jc.HS256Secret = []byte(cfg.HS256Secret.Reveal())
+	}
+	v, err := auth.NewJWT(ctx, jc, reg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, func(context.Context) error {
+		if !v.Ready() {
+			return errors.New("signing keys not loaded yet")
+		}
+		return nil
+	}, nil
 }

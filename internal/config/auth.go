@@ -3,6 +3,7 @@ package config
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,21 +12,17 @@ import (
 	"github.com/vaultgate/vaultgate/internal/auth"
 )
 
-// Names of the JWT key-source variables, for messages.
+// The JWT key sources, of which exactly one is set.
 const (
 	varJWKSURL    = "AUTH_JWKS_URL"
 	varOIDCIssuer = "AUTH_OIDC_ISSUER"
 	varHS256      = "AUTH_HS256_SECRET"
 )
 
-// maxClockSkew bounds AUTH_CLOCK_SKEW: more would accept tokens long expired.
-const maxClockSkew = 5 * time.Minute
-
-// parseAuth reads AUTH_MODE and the variables of that mode into c. The
-// variables of the other modes are ignored, not validated: an operator
-// switching modes should not have to clear the old ones first.
+// parseAuth reads AUTH_MODE and that mode's variables. The other modes'
+// are not validated: switching modes should not mean clearing them first.
 func (p *parser) parseAuth(d Config, c *Config) {
-	switch c.AuthMode = strings.ToLower(p.str("AUTH_MODE", d.AuthMode)); c.AuthMode {
+	switch c.AuthMode = p.oneOf("AUTH_MODE", d.AuthMode, ModeJWT, ModeForward, ModeHeader); c.AuthMode {
 	case ModeJWT:
 		c.JWT, c.HS256Secret = p.parseJWT(d.JWT)
 	case ModeForward:
@@ -45,31 +42,26 @@ func (p *parser) parseAuth(d Config, c *Config) {
 			TrustedProxies: p.parseTrustedProxies(),
 		}
 		if p.list("AUTH_TRUSTED_PROXIES") == nil {
-			// Without it, anyone who can reach the port could claim any
+			// Without it, anyone who reaches the port could claim any
 			// identity by sending the headers.
 			p.add("AUTH_TRUSTED_PROXIES", "required when AUTH_MODE=header")
 		}
-	default:
-		p.add("AUTH_MODE", "%q is not one of jwt, forward, header", c.AuthMode)
 	}
 }
 
 // parseJWT reads the variables of AUTH_MODE=jwt.
-func (p *parser) parseJWT(d auth.JWTConfig) (auth.JWTConfig, Secret) {
-	c := d
+func (p *parser) parseJWT(c auth.JWTConfig) (auth.JWTConfig, Secret) {
 	c.JWKSURL = p.url(varJWKSURL, "", true)
 	c.OIDCIssuer = p.url(varOIDCIssuer, "", false)
-	c.ClockSkew = p.duration("AUTH_CLOCK_SKEW", d.ClockSkew, maxClockSkew, false)
+	// More would accept tokens long expired.
+	c.ClockSkew = p.duration("AUTH_CLOCK_SKEW", c.ClockSkew, 5*time.Minute, false)
 
 	hs, hsSet := p.secret(varHS256)
 	var sources []string
-	for _, name := range []string{varJWKSURL, varOIDCIssuer} {
-		if p.str(name, "") != "" {
-			sources = append(sources, name)
+	for i, set := range []bool{p.str(varJWKSURL, "") != "", p.str(varOIDCIssuer, "") != "", hsSet} {
+		if set {
+			sources = append(sources, []string{varJWKSURL, varOIDCIssuer, varHS256}[i])
 		}
-	}
-	if hsSet {
-		sources = append(sources, varHS256)
 	}
 	source := ""
 	switch len(sources) {
@@ -81,55 +73,59 @@ func (p *parser) parseJWT(d auth.JWTConfig) (auth.JWTConfig, Secret) {
 		p.add(strings.Join(sources, ", "), "set only one key source")
 	}
 
-	// The issuer is kept verbatim, trailing slash included: it is compared
-	// byte for byte with each token's iss (Auth0's issuers end in "/").
+	// Kept verbatim, trailing slash included: it is compared byte for byte
+	// with each token's iss (Auth0's issuers end in "/").
 	if c.Issuer = p.str("AUTH_ISSUER", p.str(varOIDCIssuer, "")); c.Issuer == "" {
 		p.add("AUTH_ISSUER", "required when AUTH_MODE=jwt (defaults to AUTH_OIDC_ISSUER)")
 	}
 	if c.Audience = p.str("AUTH_AUDIENCE", ""); c.Audience == "" {
 		p.add("AUTH_AUDIENCE", "required when AUTH_MODE=jwt")
 	}
-	if v := p.str("AUTH_COOKIE_NAME", ""); v != "" && !httpguts.ValidHeaderFieldName(v) {
+	if c.CookieName = p.str("AUTH_COOKIE_NAME", ""); c.CookieName != "" && !httpguts.ValidHeaderFieldName(c.CookieName) {
 		// Cookie names are RFC 9110 tokens, as header names are.
-		p.add("AUTH_COOKIE_NAME", "%q is not a valid cookie name", v)
-	} else {
-		c.CookieName = v
+		p.add("AUTH_COOKIE_NAME", "%q is not a valid cookie name", c.CookieName)
 	}
 
 	c.Algorithms = p.parseAlgorithms(source)
 	if source == varHS256 && !hs.IsZero() {
+		// RFC 7518 §3.2: a key at least as long as the hash output, so
+		// HSnnn needs nnn/8 bytes.
+		n := 32
+		for _, alg := range c.Algorithms {
+			bits, _ := strconv.Atoi(strings.TrimPrefix(alg, "HS"))
+			n = max(n, bits/8)
+		}
 		name := varHS256
 		if p.str(varHS256+"_FILE", "") != "" {
 			name += "_FILE"
 		}
-		if n := minSecretLen(c.Algorithms); len(hs.Reveal()) < n {
+		if len(hs.Reveal()) < n {
 			p.add(name, "the secret must be at least %d bytes long", n)
 		}
 	}
 	return c, hs
 }
 
-// parseAlgorithms reads AUTH_ALGORITHMS, an allow-list of JOSE algorithm
-// names matched case-insensitively and returned in their canonical case.
-// source is the key-source variable in use, or "" when that is itself a
-// problem (then only the names are checked).
+// parseAlgorithms reads AUTH_ALGORITHMS, JOSE names matched
+// case-insensitively and returned in their canonical case. source is the
+// key source in use, or "" when that is itself a problem.
 func (p *parser) parseAlgorithms(source string) []string {
 	const name = "AUTH_ALGORITHMS"
+	known := auth.Algorithms()
 	var algs, unknown []string
 	for _, item := range p.list(name) {
-		i := slices.IndexFunc(auth.Algorithms(), func(a string) bool { return strings.EqualFold(a, item) })
+		i := slices.IndexFunc(known, func(a string) bool { return strings.EqualFold(a, item) })
 		switch {
 		case strings.EqualFold(item, "none"):
-			// Accepting "none" would accept unsigned tokens.
-			p.add(name, `"none" is never accepted`)
+			p.add(name, `"none" is never accepted`) // it would accept unsigned tokens
 		case i < 0:
 			unknown = append(unknown, item)
-		case !slices.Contains(algs, auth.Algorithms()[i]):
-			algs = append(algs, auth.Algorithms()[i])
+		case !slices.Contains(algs, known[i]):
+			algs = append(algs, known[i])
 		}
 	}
 	if len(unknown) > 0 {
-		p.add(name, "unknown algorithms %s (known: %s)", notIn(unknown, nil), strings.Join(auth.Algorithms(), ", "))
+		p.add(name, "unknown algorithms %s (known: %s)", notIn(unknown, nil), strings.Join(known, ", "))
 	}
 	switch {
 	case algs != nil:
@@ -141,29 +137,14 @@ func (p *parser) parseAlgorithms(source string) []string {
 	for _, alg := range algs {
 		switch hmac := strings.HasPrefix(alg, "HS"); {
 		case hmac && (source == varJWKSURL || source == varOIDCIssuer):
-			// A JWKS is public; an HMAC key taken from it lets anyone
-			// sign tokens (the classic algorithm-confusion attack).
+			// A JWKS is public: an HMAC key taken from it lets anyone sign
+			// tokens (the algorithm-confusion attack).
 			p.add(name, "%s is an HMAC algorithm and cannot be used with %s", alg, source)
 		case !hmac && source == varHS256:
 			p.add(name, "%s needs a public key; with %s only HS256, HS384 and HS512 apply", alg, varHS256)
 		}
 	}
 	return algs
-}
-
-// minSecretLen is the shortest HMAC secret all of algs accept: RFC 7518
-// §3.2 requires a key at least as long as the hash output.
-func minSecretLen(algs []string) int {
-	n := 32
-	for _, alg := range algs {
-		switch alg {
-		case "HS384":
-			n = max(n, 48)
-		case "HS512":
-			n = max(n, 64)
-		}
-	}
-	return n
 }
 
 // headerName reads an HTTP header name.
@@ -179,24 +160,20 @@ func (p *parser) headerName(name, def string) string {
 // parseTrustedProxies reads a comma list of CIDR prefixes; a bare address
 // stands for itself (/32 or /128).
 func (p *parser) parseTrustedProxies() []netip.Prefix {
+	const name = "AUTH_TRUSTED_PROXIES"
 	var prefixes []netip.Prefix
-	for i, item := range p.list("AUTH_TRUSTED_PROXIES") {
-		var pfx netip.Prefix
-		var err error
-		if strings.Contains(item, "/") {
-			pfx, err = netip.ParsePrefix(item)
-		} else {
+	for i, item := range p.list(name) {
+		pfx, err := netip.ParsePrefix(item)
+		if !strings.Contains(item, "/") {
 			var addr netip.Addr
-			if addr, err = netip.ParseAddr(item); err == nil {
-				if addr.Zone() != "" {
-					p.add("AUTH_TRUSTED_PROXIES", "entry %d: %q: zoned addresses are not supported", i, item)
-					continue
-				}
-				pfx = netip.PrefixFrom(addr, addr.BitLen())
+			if addr, err = netip.ParseAddr(item); addr.Zone() != "" {
+				p.add(name, "entry %d: %q: zoned addresses are not supported", i, item)
+				continue
 			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
 		}
 		if err != nil {
-			p.add("AUTH_TRUSTED_PROXIES", "entry %d: %q is not an IP address or CIDR prefix", i, item)
+			p.add(name, "entry %d: %q is not an IP address or CIDR prefix", i, item)
 			continue
 		}
 		// 10.1.2.3/8 means 10.0.0.0/8, as net.ParseCIDR reads it.

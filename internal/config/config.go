@@ -1,7 +1,6 @@
 // Package config reads vaultgate's environment, validates all of it at once
 // and turns it into the plain structs the other packages take. Every
-// variable vaultgate reads is read here, and every default is written once,
-// in Defaults.
+// default is written once, in Defaults.
 package config
 
 import (
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
@@ -19,16 +19,14 @@ import (
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
-// Config is the validated configuration, built by Load or LoadDemo.
-// Secrets stay Secrets here; the plain string fields the other packages
-// take for them (Upstream.APIKey, JWT.HS256Secret) are left empty and
-// filled only where the client and the verifier are built.
+// Config is the validated configuration. Secrets stay Secrets: the plain
+// fields other packages take for them (Upstream.APIKey, JWT.HS256Secret)
+// are filled only where the client and the verifier are built.
 type Config struct {
 	HTTPAddr, AdminAddr string
-
-	APIKey   Secret
-	Upstream upstream.Config
-	Connect  handler.ConnectConfig
+	APIKey              Secret
+	Upstream            upstream.Config
+	Connect             handler.ConnectConfig
 
 	AuthMode    string // ModeJWT, ModeForward or ModeHeader; only that mode's struct below is filled
 	JWT         auth.JWTConfig
@@ -36,16 +34,16 @@ type Config struct {
 	Forward     auth.ForwardConfig
 	Header      auth.HeaderConfig
 
-	RateLimitPerMinute, RateLimitPerIPPerMinute int // 0 disables
-
-	RedisURL        Secret // its userinfo may hold a password
-	SessionReuseTTL time.Duration
-	Tracing         tracing.Options // Endpoint empty: off. ServiceVersion is not configuration.
-
-	LogLevel        zerolog.Level
-	LogFormat       string // "json" or "console"
-	ShutdownTimeout time.Duration
-	AdminPprof      bool
+	RateLimitPerMinute      int    // 0 disables
+	RateLimitPerIPPerMinute int    // 0 disables
+	RedisURL                Secret // its userinfo may hold a password
+	SessionReuseTTL         time.Duration
+	Tracing                 tracing.Options // Endpoint empty: off; ServiceVersion is not configuration
+	LogLevel                zerolog.Level
+	LogFormat               string // "json" or "console"
+	ShutdownTimeout         time.Duration
+	AdminPprof              bool
+	Planned                 []string // variables set for features this build does not have: ignored
 }
 
 // Authentication modes (AUTH_MODE; DEMO_AUTH_MODE takes the first two).
@@ -55,9 +53,8 @@ const (
 	ModeHeader  = "header"
 )
 
-// Defaults is what every unset variable means. Of the authentication
-// structs only AUTH_MODE's default is used; the others hold their mode's
-// defaults. Demo mode starts from it.
+// Defaults is what every unset variable means; each authentication struct
+// holds its mode's defaults. Demo mode starts from it.
 func Defaults() Config {
 	return Config{
 		HTTPAddr: ":8080", AdminAddr: ":9090",
@@ -67,29 +64,21 @@ func Defaults() Config {
 			BreakerFailures: 5, BreakerCooldown: 5 * time.Second,
 		},
 		Connect: handler.ConnectConfig{
-			Mapping: auth.Mapping{
-				IDClaim: "sub", AccountNameClaim: "org_name", UserNameClaim: "name", EmailClaim: "email", ImageClaim: "picture",
-			},
+			Mapping:       auth.Mapping{IDClaim: "sub", AccountNameClaim: "org_name", UserNameClaim: "name", EmailClaim: "email", ImageClaim: "picture"},
 			SessionLength: time.Hour, // Apideck's own default
 		},
 		AuthMode: ModeJWT,
 		JWT:      auth.JWTConfig{ClockSkew: 30 * time.Second, RefreshInterval: 5 * time.Minute, UnknownKIDInterval: 30 * time.Second},
 		Forward:  auth.ForwardConfig{Timeout: 3 * time.Second},
-		Header: auth.HeaderConfig{
-			UserHeader: "X-Forwarded-User", EmailHeader: "X-Forwarded-Email", GroupsHeader: "X-Forwarded-Groups",
-		},
-		RateLimitPerMinute: 30,
-		LogLevel:           zerolog.InfoLevel,
-		LogFormat:          "json",
-		ShutdownTimeout:    15 * time.Second,
+		Header:   auth.HeaderConfig{UserHeader: "X-Forwarded-User", EmailHeader: "X-Forwarded-Email", GroupsHeader: "X-Forwarded-Groups"},
+
+		RateLimitPerMinute: 30, LogLevel: zerolog.InfoLevel, LogFormat: "json", ShutdownTimeout: 15 * time.Second,
 	}
 }
 
-// Load reads environ, in os.Environ's "NAME=value" form, and returns the
-// validated configuration or an error listing every problem, one per line
-// starting with the variable's name and never showing a secret. The
-// environment is a value, not the process's own (which is all envconfig
-// can read), so that configurations load side by side in tests and demo.
+// Load reads environ, in os.Environ's form, and returns the validated
+// configuration or an error listing every problem, one per line starting
+// with the variable's name and never showing a secret.
 func Load(environ []string) (Config, error) {
 	c, _, err := load(environ, Defaults(), false)
 	return c, err
@@ -97,45 +86,63 @@ func Load(environ []string) (Config, error) {
 
 // LoadDemo is Load for demo mode, which needs no variables: d stands for
 // the defaults, and its API key, app id, base URL, Vault origin and
-// authentication are used as they are, whatever environ says, so the demo
-// never talks to a real Apideck account. DEMO_AUTH_MODE picks d.JWT or
-// d.Forward.
+// authentication are used whatever environ says, so the demo never talks
+// to a real Apideck account. DEMO_AUTH_MODE picks d.JWT or d.Forward.
 func LoadDemo(environ []string, d Config) (Config, error) {
 	c, _, err := load(environ, d, true)
 	return c, err
 }
 
-// ListenAddr reads HTTP_ADDR or ADMIN_ADDR alone. The healthcheck probes
-// the admin listener even where the rest of the configuration would not
-// load; demo mode binds HTTP_ADDR before loading the rest, which carries
-// the port bound.
+// ListenAddr reads HTTP_ADDR or ADMIN_ADDR alone: the healthcheck probes
+// even where the rest would not load, and demo mode binds HTTP_ADDR first.
 func ListenAddr(environ []string, name string) (string, error) {
 	d := Defaults()
 	p := newParser(environ)
-	addr, _ := p.listenAddr(name, map[string]string{"HTTP_ADDR": d.HTTPAddr, "ADMIN_ADDR": d.AdminAddr}[name])
+	addr, _, _ := p.listenAddr(name, map[string]string{"HTTP_ADDR": d.HTTPAddr, "ADMIN_ADDR": d.AdminAddr}[name])
 	return addr, p.err()
 }
 
 // load returns the configuration and the names of the variables read.
 func load(environ []string, d Config, demo bool) (Config, []string, error) {
 	p := newParser(environ)
+	u := d.Upstream
+	u.Timeout = p.duration("APIDECK_TIMEOUT", u.Timeout, 0, true)
+	u.MaxRetries = p.integer("APIDECK_MAX_RETRIES", u.MaxRetries, 0, 10)
+	u.MaxConcurrency = p.integer("APIDECK_MAX_CONCURRENCY", u.MaxConcurrency, 1, 100000)
+	// The breaker counts in uint32; 1<<20 is far beyond any useful value.
+	u.BreakerFailures = p.integer("APIDECK_BREAKER_FAILURES", u.BreakerFailures, 1, 1<<20)
+	u.BreakerCooldown = p.duration("APIDECK_BREAKER_COOLDOWN", u.BreakerCooldown, 0, true)
 	c := Config{
-		APIKey:   d.APIKey,
-		Upstream: p.parseUpstream(d.Upstream),
-		Connect:  p.parseConnect(d.Connect),
-
+		APIKey:                  d.APIKey,
+		Upstream:                u,
+		Connect:                 p.parseConnect(d.Connect),
 		RateLimitPerMinute:      p.integer("RATE_LIMIT_PER_MINUTE", d.RateLimitPerMinute, 0, 0),
 		RateLimitPerIPPerMinute: p.integer("RATE_LIMIT_PER_IP_PER_MINUTE", d.RateLimitPerIPPerMinute, 0, 0),
-		RedisURL:                p.parseRedisURL(d.RedisURL),
+		RedisURL:                d.RedisURL,
 		SessionReuseTTL:         p.duration("SESSION_REUSE_TTL", d.SessionReuseTTL, 0, false),
 		Tracing:                 p.parseTracing(),
-
-		LogLevel:        p.logLevel(d.LogLevel),
-		LogFormat:       p.oneOf("LOG_FORMAT", d.LogFormat, "json", "console"),
-		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", d.ShutdownTimeout, 0, true),
-		AdminPprof:      *p.boolean("ADMIN_PPROF", &d.AdminPprof),
+		LogFormat:               p.oneOf("LOG_FORMAT", d.LogFormat, "json", "console"),
+		ShutdownTimeout:         p.duration("SHUTDOWN_TIMEOUT", d.ShutdownTimeout, 0, true),
+		AdminPprof:              *p.boolean("ADMIN_PPROF", &d.AdminPprof),
 	}
-	c.HTTPAddr, c.AdminAddr = p.parseAddrs(d)
+	if v := p.str("REDIS_URL", ""); v != "" {
+		// As go-redis will read it. No message repeats it: it may hold a password.
+		if o, err := redis.ParseURL(v); err != nil || o.DB < 0 {
+			p.add("REDIS_URL", "must be redis://host[:port][/db], rediss://… or unix:///path.sock, with go-redis's query options only")
+		}
+		c.RedisURL = NewSecret(v)
+	}
+	// zerolog's names only: ParseLevel also takes undocumented numbers.
+	c.LogLevel, _ = zerolog.ParseLevel(p.oneOf("LOG_LEVEL", d.LogLevel.String(), "trace", "debug", "info", "warn", "error", "fatal", "panic", "disabled"))
+	var httpHost, adminHost string
+	var httpPort, adminPort uint64
+	c.HTTPAddr, httpHost, httpPort = p.listenAddr("HTTP_ADDR", d.HTTPAddr)
+	c.AdminAddr, adminHost, adminPort = p.listenAddr("ADMIN_ADDR", d.AdminAddr)
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	if httpPort != 0 && httpPort == adminPort && (strings.EqualFold(httpHost, adminHost) || wildcard(httpHost) || wildcard(adminHost)) {
+		// The admin listener serves metrics and pprof: it must stay apart.
+		p.add("ADMIN_ADDR", "must differ from HTTP_ADDR (both are %s)", c.AdminAddr)
+	}
 	if demo {
 		switch c.AuthMode = p.oneOf("DEMO_AUTH_MODE", ModeJWT, ModeJWT, ModeForward); c.AuthMode {
 		case ModeJWT:
@@ -148,93 +155,33 @@ func load(environ []string, d Config, demo bool) (Config, []string, error) {
 		p.parseAuth(d, &c)
 	}
 	c.Connect.VaultOrigin = c.Upstream.VaultOrigin
-	p.checkFamilies()
+	c.Planned = p.checkUnknown()
 	if err := p.err(); err != nil {
 		return Config{}, p.read, err
 	}
 	return c, p.read, nil
 }
 
-// logLevel reads LOG_LEVEL by zerolog's level names (ParseLevel also
-// takes numbers, which are not documented).
-func (p *parser) logLevel(def zerolog.Level) zerolog.Level {
-	lvl, _ := zerolog.ParseLevel(p.oneOf("LOG_LEVEL", def.String(), "trace", "debug", "info", "warn", "error", "fatal", "panic", "disabled"))
-	return lvl
-}
-
-// parseAddrs reads HTTP_ADDR and ADMIN_ADDR, which must not collide: the
-// admin listener serves metrics and pprof and must stay apart.
-func (p *parser) parseAddrs(d Config) (httpAddr, adminAddr string) {
-	httpAddr, httpOK := p.listenAddr("HTTP_ADDR", d.HTTPAddr)
-	adminAddr, adminOK := p.listenAddr("ADMIN_ADDR", d.AdminAddr)
-	if httpOK && adminOK && sameListener(httpAddr, adminAddr) {
-		p.add("ADMIN_ADDR", "must differ from HTTP_ADDR (both are %s)", adminAddr)
-	}
-	return httpAddr, adminAddr
-}
-
-// listenAddr reads host:port with a numeric port (0 picks a free one).
-func (p *parser) listenAddr(name, def string) (string, bool) {
+// listenAddr reads host:port with a numeric port (0 picks a free one); on
+// a problem it returns def and port 0.
+func (p *parser) listenAddr(name, def string) (addr, host string, port uint64) {
 	v := p.str(name, def)
-	_, port, err := net.SplitHostPort(v)
-	if err != nil {
-		p.add(name, "%q is not host:port (e.g. :8080, 127.0.0.1:8080)", v)
-		return def, false
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		p.add(name, "%q: the port must be a number from 0 to 65535", v)
-		return def, false
-	}
-	return v, true
-}
-
-// sameListener reports whether two valid addresses would bind the same
-// port: same non-zero port, and the same host or a wildcard on either side.
-func sameListener(a, b string) bool {
-	hostA, portA, _ := net.SplitHostPort(a)
-	hostB, portB, _ := net.SplitHostPort(b)
-	pa, _ := strconv.Atoi(portA)
-	pb, _ := strconv.Atoi(portB)
-	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-	return pa != 0 && pa == pb && (strings.EqualFold(hostA, hostB) || wildcard(hostA) || wildcard(hostB))
-}
-
-// parseRedisURL checks REDIS_URL by go-redis's URL rules (redis://,
-// rediss:// or unix://) without importing it here. The URL may hold a
-// password, so no message repeats any part of it.
-func (p *parser) parseRedisURL(def Secret) Secret {
-	const name = "REDIS_URL"
-	v := p.str(name, "")
-	if v == "" {
-		return def
-	}
-	u, err := url.Parse(v)
-	db := ""
+	host, portText, err := net.SplitHostPort(v)
 	if err == nil {
-		db = strings.TrimPrefix(u.Path, "/")
+		port, err = strconv.ParseUint(portText, 10, 16)
 	}
-	n, dbErr := strconv.Atoi(db)
-	switch {
-	case err != nil:
-		p.add(name, "not a valid URL")
-	case u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix":
-		p.add(name, "the scheme must be redis://, rediss:// or unix://")
-	case u.Scheme == "unix" && u.Path == "":
-		p.add(name, "unix:// needs a socket path (unix:///run/redis.sock)")
-	case u.Scheme != "unix" && db != "" && (dbErr != nil || n < 0):
-		p.add(name, "the path must be empty or a database number (redis://host:6379/0)")
-	default:
-		return NewSecret(v)
+	if err != nil {
+		p.add(name, "%q is not host:port with a port from 0 to 65535 (e.g. :8080, 127.0.0.1:8080)", v)
+		return def, "", 0
 	}
-	return def
+	return v, host, port
 }
 
 // parseTracing reads the OTEL_* variables that decide whether and where
-// spans go. Tracing is opt-in: on only when an OTLP endpoint is set, the SDK
-// is not disabled and the traces exporter is not "none", so a deployment
-// without a collector pays nothing. When it is on, a setting this build
-// cannot honour is a problem rather than silently dropped spans. Messages
-// never repeat an endpoint: it may carry credentials.
+// spans go: tracing is on only when an OTLP endpoint is set, the SDK is not
+// disabled and the exporter is not "none". When on, a setting this build
+// cannot honour is a problem rather than silently dropped spans. No message
+// repeats an endpoint: it may carry credentials.
 func (p *parser) parseTracing() tracing.Options {
 	const general, traces = "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 	exporter := strings.ToLower(p.str("OTEL_TRACES_EXPORTER", ""))
@@ -245,11 +192,10 @@ func (p *parser) parseTracing() tracing.Options {
 		p.add("OTEL_TRACES_EXPORTER", "only otlp (or none) is supported")
 	}
 	var endpoint string
-	// The general endpoint is a base URL; the traces one is used as it is,
-	// and wins, as in the exporter itself.
+	// As in the exporter: the general endpoint is a base URL, the traces
+	// one is used as it is and wins. Both are checked untrimmed, as the
+	// exporter parses them, and logs verbatim one it cannot parse.
 	for _, name := range []string{general, traces} {
-		// Checked untrimmed: the exporter also parses the raw value, and
-		// one it cannot parse it would log verbatim.
 		raw, _ := p.lookup(name)
 		u, err := url.Parse(raw)
 		switch {
@@ -263,16 +209,14 @@ func (p *parser) parseTracing() tracing.Options {
 		}
 	}
 	protoName := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
-	proto := p.str(protoName, "")
-	if proto == "" {
+	if p.str(protoName, "") == "" {
 		protoName = "OTEL_EXPORTER_OTLP_PROTOCOL"
-		proto = p.str(protoName, "")
 	}
-	switch proto {
+	switch p.str(protoName, "") {
 	case "", "http/protobuf", "http/json":
 	case "grpc":
-		// The gRPC exporter would pull in a gRPC stack for one optional
-		// feature; OTLP over HTTP reaches the same collectors.
+		// A gRPC stack for one optional feature: OTLP over HTTP reaches
+		// the same collectors.
 		p.add(protoName, "grpc is not supported, use http/protobuf (collector port 4318)")
 	default:
 		p.add(protoName, "must be http/protobuf or http/json")

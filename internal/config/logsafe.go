@@ -3,13 +3,10 @@ package config
 import "net/url"
 
 // LogSafe returns the configuration's safe fields for the start-up log
-// line: log.Info().Interface("config", cfg.LogSafe()).Msg("starting").
-//
-// Left out on purpose: the secrets, REDIS_URL's userinfo (its password),
-// every URL's query (tokens travel there) and the values of
-// VAULT_CUSTOM_CONSUMER_SETTINGS (which may be private to the company).
-// The theme and settings are logged as Vault receives them: every browser
-// sees them anyway.
+// line. Left out on purpose: the secrets, REDIS_URL's userinfo, every URL's
+// query (tokens travel there) and the values of
+// VAULT_CUSTOM_CONSUMER_SETTINGS (which may be private to the company). The
+// theme and settings are logged as every browser sees them anyway.
 func (c Config) LogSafe() map[string]any {
 	u, cc, m := c.Upstream, c.Connect, c.Connect.Mapping
 	a := map[string]any{"mode": c.AuthMode}
@@ -49,32 +46,24 @@ func (c Config) LogSafe() map[string]any {
 			"user_name_claim": m.UserNameClaim, "email_claim": m.EmailClaim, "image_claim": m.ImageClaim,
 			"settings_claim": m.SettingsClaim, "custom_settings_keys": len(m.BaseSettings),
 		},
-		"auth":                         a,
-		"rate_limit_per_minute":        c.RateLimitPerMinute,
-		"rate_limit_per_ip_per_minute": c.RateLimitPerIPPerMinute,
-		"trusted_proxy_hops":           cc.TrustedProxyHops,
-		"cors_allowed_origins":         cc.CORSOrigins,
-		"redis":                        safeURL(c.RedisURL.Reveal()),
-		"session_reuse_ttl":            c.SessionReuseTTL.String(),
-		"tracing_endpoint":             safeURL(c.Tracing.Endpoint),
-		"log_level":                    c.LogLevel.String(),
-		"log_format":                   c.LogFormat,
-		"shutdown_timeout":             c.ShutdownTimeout.String(),
+		"auth": a, "rate_limit_per_minute": c.RateLimitPerMinute, "rate_limit_per_ip_per_minute": c.RateLimitPerIPPerMinute,
+		"trusted_proxy_hops": cc.TrustedProxyHops, "cors_allowed_origins": cc.CORSOrigins,
+		"redis": safeURL(c.RedisURL.Reveal()), "session_reuse_ttl": c.SessionReuseTTL.String(),
+		"tracing_endpoint": safeURL(c.Tracing.Endpoint), "log_level": c.LogLevel.String(),
+		"log_format": c.LogFormat, "shutdown_timeout": c.ShutdownTimeout.String(),
 	}
 }
 
 // safeURL keeps scheme, host and path: userinfo may be a password and the
-// query may carry a token. Unparsable input yields "[unparsable]".
+// query may carry a token.
 func safeURL(raw string) string {
-	if raw == "" {
-		return ""
-	}
 	u, err := url.Parse(raw)
-	if err != nil {
+	switch {
+	case raw == "":
+		return ""
+	case err != nil:
 		return "[unparsable]"
-	}
-	if u.Scheme == "unix" {
-		// A socket path is not secret, but a unix URL's user is.
+	case u.Scheme == "unix": // a socket path is no secret, but a unix URL's user is
 		return (&url.URL{Scheme: u.Scheme, Path: u.Path}).String()
 	}
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()

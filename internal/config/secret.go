@@ -18,8 +18,8 @@ type Secret struct{ v string }
 // NewSecret wraps v.
 func NewSecret(v string) Secret { return Secret{v: v} }
 
-// Reveal returns the raw value. Call it only where the value is handed to
-// the package that sends it to its owner (the Authorization header, an HMAC key).
+// Reveal returns the raw value, only for the package that sends it to its
+// owner (the Authorization header, an HMAC key).
 func (s Secret) Reveal() string { return s.v }
 
 // IsZero reports whether the secret is empty.
@@ -39,10 +39,9 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 const maxSecretFile = 64 << 10
 
 // secret reads a secret given in name or, as a path, in name+"_FILE" (a
-// mounted Kubernetes/Docker secret). set reports whether either is set; s
-// is zero when the secret is unusable. No message shows the secret or the
-// file's contents.
-func (p *parser) secret(name string) (s Secret, set bool) {
+// mounted Kubernetes/Docker secret), and whether either is set. No message
+// shows the secret or the file's contents.
+func (p *parser) secret(name string) (Secret, bool) {
 	fileVar := name + "_FILE"
 	path := p.str(fileVar, "")
 	// Blank is unset, as for every variable; anything else is kept
@@ -54,18 +53,14 @@ func (p *parser) secret(name string) (s Secret, set bool) {
 	switch {
 	case direct != "" && path != "":
 		p.add(name, "set either %s or %s, not both", name, fileVar)
-		return Secret{}, true
+		direct = ""
 	case path != "":
-		v, err := readSecretFile(path)
-		if err != nil {
-			p.wrap(fileVar, err)
-			return Secret{}, true
+		var err error
+		if direct, err = readSecretFile(path); err != nil {
+			p.add(fileVar, "%v", err)
 		}
-		return NewSecret(v), true
-	case direct != "":
-		return NewSecret(direct), true
 	}
-	return Secret{}, false
+	return NewSecret(direct), direct != "" || path != ""
 }
 
 // readSecretFile returns the file's contents without trailing whitespace:
@@ -77,14 +72,13 @@ func readSecretFile(path string) (string, error) {
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err != nil {
-		return "", err
-	}
-	if len(b) > maxSecretFile {
-		return "", errors.New("the file is larger than 64 KiB")
-	}
 	v := strings.TrimRightFunc(string(b), unicode.IsSpace)
-	if v == "" {
+	switch {
+	case err != nil:
+		return "", err
+	case len(b) > maxSecretFile:
+		return "", errors.New("the file is larger than 64 KiB")
+	case v == "":
 		return "", errors.New("the file is empty")
 	}
 	return v, nil

@@ -191,22 +191,3 @@ func TestRedirects(t *testing.T) {
 		})
 	}
 }
-
-func TestUnknownFamilyMembers(t *testing.T) {
-	t.Parallel()
-	env := with(requiredEnv(), map[string]string{
-		"VAULT_THEME_COLOUR":        "#286efa",
-		"VAULT_SETTINGS_SANDBOX":    "true",
-		"VAULT_THEME_PRIMARY_COLOR": "#286efa",
-		"VAULT_THEMES":              "x",                           // another prefix: not checked
-		"VAULT_ADDR":                "https://vault.internal.test", // HashiCorp Vault's, not ours
-	})
-	_, err := fromMap(env)
-	if diff := cmp.Diff([]string{"VAULT_SETTINGS_SANDBOX", "VAULT_THEME_COLOUR"}, problemVars(t, err)); diff != "" {
-		t.Fatalf("problems (-want +got):\n%s\n%v", diff, err)
-	}
-	if !strings.Contains(err.Error(), "VAULT_THEME_PRIMARY_COLOR") {
-		t.Errorf("the message should list the real names: %v", err)
-	}
-
-}
