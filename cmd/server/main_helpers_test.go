@@ -16,7 +16,7 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/demo"
 	"github.com/vaultgate/vaultgate/internal/simulator"
-	"github.com/vaultgate/vaultgate/internal/syncbuf"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 const (
@@ -120,9 +120,6 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// lockedBuffer is a goroutine-safe sink for logs and process output.
-type lockedBuffer = syncbuf.Buffer
-
 // runBinary runs the binary to completion and returns its exit code and
 // output.
 func runBinary(t *testing.T, bin string, env []string, args ...string) (code int, stdout, stderr string) {
@@ -146,7 +143,7 @@ func runBinary(t *testing.T, bin string, env []string, args ...string) (code int
 // running is a started binary; exited is closed once it has been reaped.
 type running struct {
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *testkit.Buffer
 	exited chan struct{}
 	err    error // valid after exited is closed
 }
@@ -155,7 +152,7 @@ type running struct {
 // killed at cleanup if still running.
 func startBinary(t *testing.T, bin string, env []string, adminAddr string) *running {
 	t.Helper()
-	r := &running{cmd: exec.Command(bin), out: &lockedBuffer{}, exited: make(chan struct{})}
+	r := &running{cmd: exec.Command(bin), out: &testkit.Buffer{}, exited: make(chan struct{})}
 	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {
