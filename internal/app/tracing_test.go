@@ -15,13 +15,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// startTracedStack is startStack with tracing through tp instead of the
-// environment.
-func startTracedStack(t *testing.T, tp trace.TracerProvider) *stack {
-	t.Helper()
-	return startStackWith(t, nil, Options{TracerProvider: tp}, nil)
-}
-
 // waitSpans polls until the exporter holds n spans of kind, which end just
 // around the time the response reaches the client.
 func waitSpans(t *testing.T, exp *tracetest.InMemoryExporter, kind trace.SpanKind, n int) []tracetest.SpanStub {
@@ -44,27 +37,11 @@ func waitSpans(t *testing.T, exp *tracetest.InMemoryExporter, kind trace.SpanKin
 	}
 }
 
-// accessLines returns the access log lines, decoded.
-func accessLines(t *testing.T, logs string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for line := range strings.Lines(logs) {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		if m["message"] == "request" {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 func TestTracingConnectEndToEnd(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	s := startTracedStack(t, tp)
+	s := startStack(t, nil, traced(tp))
 	tok := s.token(t)
 
 	// The app's own tracing continues into vaultgate and on to Apideck.
@@ -115,7 +92,7 @@ func TestTracingConnectEndToEnd(t *testing.T) {
 		t.Errorf("caller's baggage %q forwarded to Apideck", bg)
 	}
 
-	lines := accessLines(t, s.logs.String())
+	lines := s.logs.AccessLines(t)
 	if len(lines) != 1 || lines[0]["trace_id"] != callerTrace {
 		t.Errorf("access lines %v, want one with trace_id %s", lines, callerTrace)
 	}
@@ -168,7 +145,7 @@ func TestNoTracingWithoutProvider(t *testing.T) {
 	if tp := s.sim.LastRequest().Header.Get("traceparent"); tp != "" {
 		t.Errorf("traceparent %q sent to Apideck with tracing off", tp)
 	}
-	for _, line := range accessLines(t, s.logs.String()) {
+	for _, line := range s.logs.AccessLines(t) {
 		if _, ok := line["trace_id"]; ok {
 			t.Errorf("access line has a trace_id with tracing off: %v", line)
 		}

@@ -58,3 +58,22 @@ func (b *Buffer) AccessLines(t testing.TB) []map[string]any {
 	}
 	return out
 }
+
+// WantNoSecrets checks that the access log was written and that none of
+// secrets, each of which must be set, appears in anything written. A hit
+// names the secret by position and length, never by value.
+func (b *Buffer) WantNoSecrets(t testing.TB, secrets ...string) {
+	t.Helper()
+	logs := b.String()
+	if !strings.Contains(logs, `"message":"request"`) {
+		t.Fatal("no access log lines captured")
+	}
+	for i, s := range secrets {
+		if s == "" {
+			t.Fatalf("secret %d under test is empty", i)
+		}
+		if strings.Contains(logs, s) {
+			t.Errorf("the log holds secret %d (%d chars)", i, len(s))
+		}
+	}
+}
