@@ -52,7 +52,7 @@ func (s *stack) expect(t *testing.T, cases []exampleCase) {
 			}
 			switch {
 			case tc.consumer != "":
-				s.checkSession(t, res, body, tc)
+				s.checkSession(t, res, tc)
 			case tc.login != "":
 				s.checkLogin(t, res.Header.Get("Location"), tc.login)
 			default:
@@ -72,20 +72,14 @@ func (s *stack) expect(t *testing.T, cases []exampleCase) {
 	}
 }
 
-func (s *stack) checkSession(t *testing.T, res *http.Response, body []byte, tc exampleCase) {
+func (s *stack) checkSession(t *testing.T, res *http.Response, tc exampleCase) {
 	t.Helper()
 	if tc.vault {
 		if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, s.simURL+"/session/") {
 			t.Errorf("Location is not a session on the simulated Vault (%d chars)", len(loc))
 		}
 	} else {
-		var got struct {
-			SessionURI string `json:"session_uri"`
-			ConsumerID string `json:"consumer_id"`
-		}
-		if err := json.Unmarshal(body, &got); err != nil {
-			t.Fatalf("body is not JSON: %v", err)
-		}
+		got := wantSession(t, res)
 		if got.ConsumerID != tc.consumer || !strings.HasPrefix(got.SessionURI, s.simURL+"/session/") {
 			t.Errorf("consumer_id = %q (want %q), session_uri on the simulated Vault: %t",
 				got.ConsumerID, tc.consumer, strings.HasPrefix(got.SessionURI, s.simURL+"/session/"))

@@ -2,8 +2,6 @@ package app
 
 import (
 	"bufio"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,14 +9,6 @@ import (
 	"testing"
 	"time"
 )
-
-// faultSession is the JSON success answer of /connect.
-type faultSession struct {
-	SessionURI   string `json:"session_uri"`
-	SessionToken string `json:"session_token"`
-	ConsumerID   string `json:"consumer_id"`
-	ExpiresAt    string `json:"expires_at"`
-}
 
 // faultReply is one answer collected from a goroutine: tests must not call
 // t.Fatal off the test goroutine, so the checks run afterwards.
@@ -39,23 +29,6 @@ func wantRetryAfter(t *testing.T, value string, lo, hi int) int {
 		t.Fatalf("Retry-After = %q, want whole seconds in [%d, %d]", value, lo, hi)
 	}
 	return n
-}
-
-// wantSession decodes a 200 JSON answer of /connect from res.Body.
-func wantSession(t *testing.T, res *http.Response) faultSession {
-	t.Helper()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("status = %d, want 200 (%s)", res.StatusCode, body)
-	}
-	var s faultSession
-	if err := json.Unmarshal(body, &s); err != nil || s.SessionToken == "" {
-		t.Fatalf("success body = %s (%v)", body, err)
-	}
-	return s
 }
 
 // sendConnect does one POST /connect without failing the test, for use from

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -116,11 +115,7 @@ func sessionTokens(t *testing.T, replies []faultReply) map[string]int {
 		if r.err != nil || r.status != http.StatusOK {
 			t.Fatalf("request %d: status %d err %v (%s)", i, r.status, r.err, r.body)
 		}
-		var sess faultSession
-		if err := json.Unmarshal(r.body, &sess); err != nil || sess.SessionToken == "" {
-			t.Fatalf("request %d: body %s", i, r.body)
-		}
-		seen[sess.SessionToken]++
+		seen[wantSession(t, r.res).SessionToken]++
 	}
 	return seen
 }

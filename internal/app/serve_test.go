@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -72,20 +71,8 @@ func TestJSONFlowsEndToEnd(t *testing.T) {
 				h.Set("Content-Type", tc.contentType)
 			}
 			res, b := do(t, tc.method, s.public+tc.path, h, tc.body)
-			if res.StatusCode != http.StatusOK {
-				t.Fatalf("status = %d body=%s", res.StatusCode, b)
-			}
-			var got struct {
-				SessionURI   string `json:"session_uri"`
-				SessionToken string `json:"session_token"`
-				ConsumerID   string `json:"consumer_id"`
-				ExpiresAt    string `json:"expires_at"`
-			}
-			dec := json.NewDecoder(bytes.NewReader(b))
-			if err := dec.Decode(&got); err != nil {
-				t.Fatal(err)
-			}
-			if !strings.HasPrefix(got.SessionURI, s.simURL+"/session/") || got.SessionToken == "" || got.ConsumerID != "org_acme" {
+			got := wantSession(t, res)
+			if !strings.HasPrefix(got.SessionURI, s.simURL+"/session/") || got.ConsumerID != "org_acme" {
 				t.Fatalf("body = %s", b)
 			}
 			exp, err := time.Parse(time.RFC3339, got.ExpiresAt)
@@ -145,15 +132,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	cookie := http.Header{"Cookie": {"app_session=" + tok}, "Accept": {"application/json"}}
 	secrets := []string{testAPIKey, tok}
 	for _, h := range []http.Header{bearer(tok), cookie} {
-		res, b := do(t, "POST", s.public+"/connect", h, "")
-		if res.StatusCode != 200 {
-			t.Fatalf("status %d: %s", res.StatusCode, b)
-		}
-		var got struct {
-			SessionURI   string `json:"session_uri"`
-			SessionToken string `json:"session_token"`
-		}
-		_ = json.Unmarshal(b, &got)
+		res, _ := do(t, "POST", s.public+"/connect", h, "")
+		got := wantSession(t, res)
 		secrets = append(secrets, got.SessionURI, got.SessionToken)
 	}
 	s.sim.QueueStatuses(401)

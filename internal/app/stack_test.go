@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"maps"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -270,38 +268,3 @@ func (s *stack) tokenFor(t testing.TB, u demo.User) string {
 	}
 	return tok
 }
-
-// noRedirect is a client that shows 302s instead of following them.
-var noRedirect = &http.Client{
-	Timeout:       10 * time.Second,
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
-
-// do sends one request without following redirects and returns the answer
-// with its body, which stays readable in res.Body for testkit.WantProblem.
-func do(t *testing.T, method, url string, header http.Header, body string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	res, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := readBody(res)
-	return res, b
-}
-
-// readBody reads and closes res.Body, leaving a copy to read again.
-func readBody(res *http.Response) ([]byte, error) {
-	b, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	res.Body = io.NopCloser(bytes.NewReader(b))
-	return b, err
-}
-
-func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
