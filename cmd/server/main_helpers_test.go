@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
@@ -89,12 +88,7 @@ func (f *upstreamFixture) env(httpAddr, adminAddr string, extra ...string) []str
 	for i := 0; i+1 < len(extra); i += 2 {
 		vars[extra[i]] = extra[i+1]
 	}
-	env := make([]string, 0, len(vars))
-	for k, v := range vars {
-		env = append(env, k+"="+v)
-	}
-	sort.Strings(env)
-	return env
+	return testkit.Environ(vars)
 }
 
 func (f *upstreamFixture) token(t *testing.T, userID string) string {

@@ -166,7 +166,7 @@ func benchConfig(b *testing.B, upstreamURL string, keySource map[string]string) 
 	for k, v := range keySource {
 		vars[k] = v
 	}
-	cfg, err := config.Load(environ(vars))
+	cfg, err := config.Load(testkit.Environ(vars))
 	if err != nil {
 		b.Fatalf("config: %v", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 func TestDemoConfig(t *testing.T) {
@@ -67,7 +69,7 @@ func TestDemoConfig(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			cfg, err := demoConfig(environ(env), w)
+			cfg, err := demoConfig(testkit.Environ(env), w)
 			if err != nil {
 				t.Fatalf("demoConfig: %v", err)
 			}
@@ -206,7 +208,7 @@ func TestServeDemoRefusesBadConfig(t *testing.T) {
 	vars["DEMO_AUTH_MODE"] = "saml"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = serveDemo(ctx, demoRun{environ: environ(vars), public: public, stdout: io.Discard, stderr: io.Discard})
+	err = serveDemo(ctx, demoRun{environ: testkit.Environ(vars), public: public, stdout: io.Discard, stderr: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "DEMO_AUTH_MODE") {
 		t.Fatalf("serveDemo = %v, want a DEMO_AUTH_MODE error", err)
 	}

@@ -98,7 +98,7 @@ func startStack(t testing.TB, env map[string]string, opts ...stackOption) *stack
 	if c.demo {
 		s.env = demoTestVars()
 		maps.Copy(s.env, env)
-		run := demoRun{environ: environ(s.env), public: pl, admin: al, stdout: s.logs, stderr: s.banner,
+		run := demoRun{environ: testkit.Environ(s.env), public: pl, admin: al, stdout: s.logs, stderr: s.banner,
 			onReady: func(w demoWiring) {
 				s.public, s.simURL = w.appURL, w.origin
 				close(ready)
@@ -197,7 +197,7 @@ func (s *stack) startUpstream(t testing.TB, env map[string]string, exact bool) c
 		})
 	}
 	maps.Copy(s.env, env)
-	cfg, err := config.Load(environ(s.env))
+	cfg, err := config.Load(testkit.Environ(s.env))
 	if err != nil {
 		t.Fatalf("vaultgate rejects the configuration:\n%v", err)
 	}
@@ -212,16 +212,6 @@ func listen(t testing.TB) net.Listener {
 		t.Fatal(err)
 	}
 	return l
-}
-
-// environ turns vars into os.Environ's form: a whole environment that
-// nothing of the process's own enters.
-func environ(vars map[string]string) []string {
-	out := make([]string, 0, len(vars))
-	for k, v := range vars {
-		out = append(out, k+"="+v)
-	}
-	return out
 }
 
 // writeSecret writes content to a fresh file readable only by its owner, as
