@@ -140,7 +140,14 @@ func startStack(t testing.TB, env map[string]string, opts ...stackOption) *stack
 	case <-time.After(10 * time.Second):
 		t.Fatal("vaultgate not ready after 10s")
 	}
-	waitReady(t, s.admin)
+	testkit.Eventually(t, "/readyz to answer 200", func() bool {
+		res, err := http.Get(s.admin + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
 	return s
 }
 
@@ -223,23 +230,6 @@ func writeSecret(t testing.TB, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// waitReady polls /readyz until the service has its keys.
-func waitReady(t testing.TB, admin string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		res, err := http.Get(admin + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("service never became ready")
 }
 
 // token mints a token the stack accepts, for Ada of org_acme.

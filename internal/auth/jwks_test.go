@@ -149,7 +149,7 @@ func TestKnownKeysSurviveJWKSOutage(t *testing.T) {
 			} else {
 				srv.srv.Close()
 			}
-			eventually(t, "a failed refresh", func() bool { return h.fetches(triggerRefresh, resultError) >= 2 })
+			testkit.Eventually(t, "a failed refresh", func() bool { return h.fetches(triggerRefresh, resultError) >= 2 })
 
 			if !h.v.Ready() {
 				t.Error("Ready() = false with known keys")

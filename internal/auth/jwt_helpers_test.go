@@ -207,19 +207,6 @@ func claimsAt(now time.Time, edit func(map[string]any)) map[string]any {
 	return c
 }
 
-// eventually polls cond until it holds or 10 s pass. It waits for
-// background work to happen; it does not measure how fast it happens.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // reasonOf returns the Reason of an *Error, or "" for anything else.
 func reasonOf(err error) string {
 	var ae *Error

@@ -127,11 +127,11 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	tok := testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", claimsAt(time.Now(), nil))
 	_, _ = check(h.v, tok)
 	srv.setDown(false)
-	eventually(t, "recovery", h.v.Ready)
+	testkit.Eventually(t, "recovery", h.v.Ready)
 	_, _ = check(h.v, tok)
 	_, _ = check(h.v, testkit.Sign(t, jose.RS256, keys.RSA, "other", claimsAt(time.Now(), nil)))
 	srv.setRaw([]byte(`{"keys":[` + string(mustJSON(t, jose.JSONWebKey{Key: keys.EC, KeyID: "leaky"})) + `]}`))
-	eventually(t, "a refresh of a JWKS with a private key", func() bool { return h.fetches(triggerRefresh, resultError) >= 1 })
+	testkit.Eventually(t, "a refresh of a JWKS with a private key", func() bool { return h.fetches(triggerRefresh, resultError) >= 1 })
 
 	logged := h.log.String()
 	if !strings.Contains(logged, "jwks fetch failed") {

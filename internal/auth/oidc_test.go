@@ -95,7 +95,7 @@ func TestOIDCDiscoveryDownAtStart(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 	srv.setDown(false)
-	eventually(t, "Ready() after discovery came back", h.v.Ready)
+	testkit.Eventually(t, "Ready() after discovery came back", h.v.Ready)
 	if _, err := check(h.v, tok); err != nil {
 		t.Fatalf("after recovery: %v", err)
 	}
