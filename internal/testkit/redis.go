@@ -16,12 +16,12 @@ import (
 const (
 	// redisBinary is the Debian package's server; scripts/test.sh installs it.
 	redisBinary = "redis-server"
-	// readyTimeout bounds how long a starting server may take to answer
+	// redisReadyTimeout bounds how long a starting server may take to answer
 	// PING; redis-server usually needs a few milliseconds.
-	readyTimeout = 10 * time.Second
-	// startAttempts retries when the port picked turned out to be taken
+	redisReadyTimeout = 10 * time.Second
+	// redisStartAttempts retries when the port picked turned out to be taken
 	// between choosing it and redis-server binding it.
-	startAttempts = 5
+	redisStartAttempts = 5
 )
 
 // Redis is a real redis-server on a free loopback port, without
@@ -58,7 +58,7 @@ func StartRedis(t testing.TB) *Redis {
 	s := &Redis{t: t, path: path, dir: t.TempDir(), out: &Buffer{}}
 	t.Cleanup(s.stop)
 	var lastErr error
-	for range startAttempts {
+	for range redisStartAttempts {
 		s.port, err = freePort()
 		if err != nil {
 			t.Fatalf("testkit: %v", err)
@@ -138,9 +138,9 @@ func (s *Redis) start() error {
 		close(p.exited)
 	}()
 	s.proc = p
-	deadline := time.Now().Add(readyTimeout)
+	deadline := time.Now().Add(redisReadyTimeout)
 	for {
-		if ping(s.Addr()) == nil {
+		if pingRedis(s.Addr()) == nil {
 			return nil
 		}
 		select {
@@ -151,7 +151,7 @@ func (s *Redis) start() error {
 		}
 		if time.Now().After(deadline) {
 			s.stop()
-			return fmt.Errorf("no answer to PING within %v", readyTimeout)
+			return fmt.Errorf("no answer to PING within %v", redisReadyTimeout)
 		}
 	}
 }
@@ -168,8 +168,8 @@ func (s *Redis) stop() {
 	s.proc = nil
 }
 
-// ping speaks just enough RESP to see whether the server is up.
-func ping(addr string) error {
+// pingRedis speaks just enough RESP to see whether the server is up.
+func pingRedis(addr string) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return err

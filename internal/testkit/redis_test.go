@@ -7,15 +7,15 @@ import (
 
 func TestRedisStartKillRestart(t *testing.T) {
 	s := StartRedis(t)
-	if err := ping(s.Addr()); err != nil {
+	if err := pingRedis(s.Addr()); err != nil {
 		t.Fatalf("started server does not answer PING: %v", err)
 	}
 	s.Kill()
-	if err := ping(s.Addr()); err == nil {
+	if err := pingRedis(s.Addr()); err == nil {
 		t.Fatal("killed server still answers PING")
 	}
 	s.Restart()
-	if err := ping(s.Addr()); err != nil {
+	if err := pingRedis(s.Addr()); err != nil {
 		t.Fatalf("restarted server does not answer PING: %v", err)
 	}
 }
@@ -24,7 +24,7 @@ func TestRedisPauseResume(t *testing.T) {
 	s := StartRedis(t)
 	s.Pause()
 	done := make(chan error, 1)
-	go func() { done <- ping(s.Addr()) }()
+	go func() { done <- pingRedis(s.Addr()) }()
 	select {
 	case err := <-done:
 		// The kernel still accepts the connection; only an answer would
@@ -45,7 +45,7 @@ func TestRedisCleanupStops(t *testing.T) {
 	t.Run("inner", func(t *testing.T) {
 		addr = StartRedis(t).Addr()
 	})
-	if err := ping(addr); err == nil {
+	if err := pingRedis(addr); err == nil {
 		t.Fatal("server still running after its test's cleanup")
 	}
 }
