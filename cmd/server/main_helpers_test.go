@@ -10,13 +10,12 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
 	"github.com/vaultgate/vaultgate/internal/demo"
 	"github.com/vaultgate/vaultgate/internal/simulator"
-	"github.com/vaultgate/vaultgate/internal/syncbuf"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 const (
@@ -89,12 +88,7 @@ func (f *upstreamFixture) env(httpAddr, adminAddr string, extra ...string) []str
 	for i := 0; i+1 < len(extra); i += 2 {
 		vars[extra[i]] = extra[i+1]
 	}
-	env := make([]string, 0, len(vars))
-	for k, v := range vars {
-		env = append(env, k+"="+v)
-	}
-	sort.Strings(env)
-	return env
+	return testkit.Environ(vars)
 }
 
 func (f *upstreamFixture) token(t *testing.T, userID string) string {
@@ -120,9 +114,6 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// lockedBuffer is a goroutine-safe sink for logs and process output.
-type lockedBuffer = syncbuf.Buffer
-
 // runBinary runs the binary to completion and returns its exit code and
 // output.
 func runBinary(t *testing.T, bin string, env []string, args ...string) (code int, stdout, stderr string) {
@@ -146,7 +137,7 @@ func runBinary(t *testing.T, bin string, env []string, args ...string) (code int
 // running is a started binary; exited is closed once it has been reaped.
 type running struct {
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *testkit.Buffer
 	exited chan struct{}
 	err    error // valid after exited is closed
 }
@@ -155,7 +146,7 @@ type running struct {
 // killed at cleanup if still running.
 func startBinary(t *testing.T, bin string, env []string, adminAddr string) *running {
 	t.Helper()
-	r := &running{cmd: exec.Command(bin), out: &lockedBuffer{}, exited: make(chan struct{})}
+	r := &running{cmd: exec.Command(bin), out: &testkit.Buffer{}, exited: make(chan struct{})}
 	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // BenchmarkConnectEndToEnd measures one GET /connect (JSON answer) through
@@ -24,23 +26,23 @@ import (
 // times in a row, as a page that retries or mounts twice does: what the
 // verified-token cache was measured against.
 func BenchmarkConnectEndToEnd(b *testing.B) {
-	keys := newBenchKeys(b)
+	keys := testkit.NewKeys(b)
 	upstreamURL := startBenchSimulator(b)
-	jwksSource := map[string]string{"AUTH_JWKS_URL": serveJWKS(b, keys.jwks(b))}
+	jwksSource := map[string]string{"AUTH_JWKS_URL": serveJWKS(b, benchJWKS(b, keys))}
 	cases := []struct {
 		name   string
 		source map[string]string
-		minter func(*testing.B) benchMinter
+		minter benchMinter
 	}{
 		{"HS256", map[string]string{"AUTH_HS256_SECRET": benchHMAC},
-			func(b *testing.B) benchMinter { return newBenchMinter(b, jose.HS256, []byte(benchHMAC), "") }},
-		{"RS256", jwksSource, func(b *testing.B) benchMinter { return newBenchMinter(b, jose.RS256, keys.rsa, "rsa-1") }},
-		{"ES256", jwksSource, func(b *testing.B) benchMinter { return newBenchMinter(b, jose.ES256, keys.ec, "ec-1") }},
+			newBenchMinter(jose.HS256, []byte(benchHMAC), "")},
+		{"RS256", jwksSource, newBenchMinter(jose.RS256, keys.RSA, "rsa-1")},
+		{"ES256", jwksSource, newBenchMinter(jose.ES256, keys.EC, "ec-1")},
 	}
 	for _, c := range cases {
 		b.Run(c.name+"/repeat-token", func(b *testing.B) {
 			h := benchRouter(b, benchConfig(b, upstreamURL, c.source))
-			m := c.minter(b)
+			m := c.minter
 			reqs := make([]*http.Request, benchUsers)
 			w := newBenchWriter()
 			for i := range reqs {
@@ -60,7 +62,7 @@ func BenchmarkConnectEndToEnd(b *testing.B) {
 		})
 		b.Run(c.name+"/new-token", func(b *testing.B) {
 			h := benchRouter(b, benchConfig(b, upstreamURL, c.source))
-			m := c.minter(b)
+			m := c.minter
 			w := newBenchWriter()
 			b.ReportAllocs()
 			var cpu time.Duration
@@ -78,7 +80,7 @@ func BenchmarkConnectEndToEnd(b *testing.B) {
 		})
 		b.Run(c.name+"/token-3x", func(b *testing.B) {
 			h := benchRouter(b, benchConfig(b, upstreamURL, c.source))
-			m := c.minter(b)
+			m := c.minter
 			w := newBenchWriter()
 			b.ReportAllocs()
 			var cpu time.Duration

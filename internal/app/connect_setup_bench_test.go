@@ -2,10 +2,6 @@ package app
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,10 +16,10 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/simulator"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 const (
@@ -38,32 +34,11 @@ const (
 	benchUsers = 256
 )
 
-// benchKeys are the identity provider's keys for the asymmetric cases.
-type benchKeys struct {
-	rsa *rsa.PrivateKey
-	ec  *ecdsa.PrivateKey
-}
-
-func newBenchKeys(b *testing.B) benchKeys {
+// benchJWKS is the identity provider's key set for the asymmetric cases:
+// keys' "rsa-1" and "ec-1".
+func benchJWKS(b *testing.B, keys testkit.Keys) []byte {
 	b.Helper()
-	rk, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ek, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return benchKeys{rsa: rk, ec: ek}
-}
-
-func (k benchKeys) jwks(b *testing.B) []byte {
-	b.Helper()
-	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: &k.rsa.PublicKey, KeyID: "rsa-1", Algorithm: string(jose.RS256), Use: "sig"},
-		{Key: &k.ec.PublicKey, KeyID: "ec-1", Algorithm: string(jose.ES256), Use: "sig"},
-	}}
-	data, err := json.Marshal(set)
+	data, err := json.Marshal(jose.JSONWebKeySet{Keys: keys.JWKS()[:2]})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,21 +48,14 @@ func (k benchKeys) jwks(b *testing.B) []byte {
 // benchMinter mints tokens shaped like a typical SaaS identity provider's:
 // organisation id and name, user name and email.
 type benchMinter struct {
-	signer jose.Signer
-	now    time.Time
+	alg jose.SignatureAlgorithm
+	key any
+	kid string
+	now time.Time
 }
 
-func newBenchMinter(b *testing.B, alg jose.SignatureAlgorithm, key any, kid string) benchMinter {
-	b.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader(jose.HeaderKey("kid"), kid)
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return benchMinter{signer: signer, now: time.Now()}
+func newBenchMinter(alg jose.SignatureAlgorithm, key any, kid string) benchMinter {
+	return benchMinter{alg: alg, key: key, kid: kid, now: time.Now()}
 }
 
 // request is GET /connect (JSON answer) with the nth user's token; n also
@@ -100,10 +68,7 @@ func (m benchMinter) request(b *testing.B, n int) *http.Request {
 		"org_id": fmt.Sprintf("org_%d", n%64), "org_name": fmt.Sprintf("Org %d", n%64),
 		"name": fmt.Sprintf("User %d", n), "email": fmt.Sprintf("user%d@bench.test", n),
 	}
-	tok, err := jwt.Signed(m.signer).Claims(claims).Serialize()
-	if err != nil {
-		b.Fatal(err)
-	}
+	tok := testkit.Sign(b, m.alg, m.key, m.kid, claims)
 	r := httptest.NewRequest(http.MethodGet, "/connect?unified_apis=crm", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
 	r.Header.Set("Accept", "application/json")
@@ -201,7 +166,7 @@ func benchConfig(b *testing.B, upstreamURL string, keySource map[string]string) 
 	for k, v := range keySource {
 		vars[k] = v
 	}
-	cfg, err := config.Load(environ(vars))
+	cfg, err := config.Load(testkit.Environ(vars))
 	if err != nil {
 		b.Fatalf("config: %v", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 func TestDemoConfig(t *testing.T) {
@@ -67,7 +69,7 @@ func TestDemoConfig(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			cfg, err := demoConfig(environ(env), w)
+			cfg, err := demoConfig(testkit.Environ(env), w)
 			if err != nil {
 				t.Fatalf("demoConfig: %v", err)
 			}
@@ -111,13 +113,12 @@ func TestCheckDemoReportsEveryProblem(t *testing.T) {
 func TestDemoOverHTTP(t *testing.T) {
 	for _, mode := range []string{"jwt", "forward"} {
 		t.Run(mode, func(t *testing.T) {
-			d := startDemo(t, map[string]string{"DEMO_AUTH_MODE": mode})
-			d.dumpLogsOnFailure(t)
-			u, err := url.Parse(d.appURL)
+			d := startStack(t, map[string]string{"DEMO_AUTH_MODE": mode}, demoMode)
+			u, err := url.Parse(d.public)
 			if err != nil || u.Hostname() != "localhost" || u.Port() == "" || u.Port() == "0" || u.Port() == "8080" {
-				t.Fatalf("app URL %q does not name the bound port", d.appURL)
+				t.Fatalf("app URL %q does not name the bound port", d.public)
 			}
-			if b := d.banner.String(); !strings.Contains(b, d.appURL+"/") || !strings.Contains(b, "DEMO_AUTH_MODE") {
+			if b := d.banner.String(); !strings.Contains(b, d.public+"/") || !strings.Contains(b, "DEMO_AUTH_MODE") {
 				t.Errorf("banner lacks the app URL or DEMO_AUTH_MODE:\n%s", b)
 			}
 			jar, err := cookiejar.New(nil)
@@ -127,7 +128,7 @@ func TestDemoOverHTTP(t *testing.T) {
 			client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 			post := func(path string, form url.Values) {
 				t.Helper()
-				req, err := http.NewRequest(http.MethodPost, d.appURL+path, strings.NewReader(form.Encode()))
+				req, err := http.NewRequest(http.MethodPost, d.public+path, strings.NewReader(form.Encode()))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -140,7 +141,7 @@ func TestDemoOverHTTP(t *testing.T) {
 			}
 			connect := func() (int, string) {
 				t.Helper()
-				req, err := http.NewRequest(http.MethodPost, d.appURL+"/connect", nil)
+				req, err := http.NewRequest(http.MethodPost, d.public+"/connect", nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -175,8 +176,8 @@ func TestDemoOverHTTP(t *testing.T) {
 // The forward-mode "who am I" endpoint is reachable on the loopback server
 // only, and answers 401 without a session.
 func TestDemoWhoAmIEndpoint(t *testing.T) {
-	d := startDemo(t, map[string]string{"DEMO_AUTH_MODE": "forward"})
-	res, err := http.Get(d.upstream + demoMePath)
+	d := startStack(t, map[string]string{"DEMO_AUTH_MODE": "forward"}, demoMode)
+	res, err := http.Get(d.simURL + demoMePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,10 +185,10 @@ func TestDemoWhoAmIEndpoint(t *testing.T) {
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("who-am-I without a cookie = %d, want 401", res.StatusCode)
 	}
-	if host, _, _ := net.SplitHostPort(strings.TrimPrefix(d.upstream, "http://")); host != "127.0.0.1" {
+	if host, _, _ := net.SplitHostPort(strings.TrimPrefix(d.simURL, "http://")); host != "127.0.0.1" {
 		t.Errorf("the demo's upstream listens on %q, want loopback only", host)
 	}
-	res, err = http.Get(d.appURL + demoMePath)
+	res, err = http.Get(d.public + demoMePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestServeDemoRefusesBadConfig(t *testing.T) {
 	vars["DEMO_AUTH_MODE"] = "saml"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = serveDemo(ctx, demoRun{environ: environ(vars), public: public, stdout: io.Discard, stderr: io.Discard})
+	err = serveDemo(ctx, demoRun{environ: testkit.Environ(vars), public: public, stdout: io.Discard, stderr: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "DEMO_AUTH_MODE") {
 		t.Fatalf("serveDemo = %v, want a DEMO_AUTH_MODE error", err)
 	}

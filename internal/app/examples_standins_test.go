@@ -1,7 +1,6 @@
 package app
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"net/http"
@@ -11,27 +10,23 @@ import (
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // exampleOIDC is a loopback OpenID provider: a discovery document and a
-// JWKS with one RSA key, at the paths Auth0 uses.
+// JWKS with one RSA key, kid "rsa-1", at the paths Auth0 uses.
 type exampleOIDC struct {
 	issuer string // base URL + "/", as Auth0 spells its issuers
 	key    *rsa.PrivateKey
 }
 
-const exampleOIDCKeyID = "readme-rsa-1"
-
 func newExampleOIDC(t *testing.T) *exampleOIDC {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := testkit.NewKeys(t)
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	p := &exampleOIDC{issuer: base + "/", key: key}
+	p := &exampleOIDC{issuer: base + "/", key: keys.RSA}
 	doc, err := json.Marshal(map[string]any{
 		"issuer":                                p.issuer,
 		"jwks_uri":                              base + "/.well-known/jwks.json",
@@ -40,9 +35,7 @@ func newExampleOIDC(t *testing.T) *exampleOIDC {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: &key.PublicKey, KeyID: exampleOIDCKeyID, Algorithm: string(jose.RS256), Use: "sig"},
-	}})
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: keys.JWKS()[:1]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,25 +52,6 @@ func newExampleOIDC(t *testing.T) *exampleOIDC {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return p
-}
-
-// signingKey signs with the key the JWKS publishes.
-func (p *exampleOIDC) signingKey() jose.SigningKey {
-	return jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: p.key, KeyID: exampleOIDCKeyID}}
-}
-
-// signExampleJWT returns claims as a compact JWT signed with key.
-func signExampleJWT(t *testing.T, key jose.SigningKey, claims map[string]any) string {
-	t.Helper()
-	signer, err := jose.NewSigner(key, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
 }
 
 // exampleAppSession is the one session cookie value the stand-in app knows.

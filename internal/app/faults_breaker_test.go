@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // TestCircuitBreakerEndToEnd drives the breaker through the real server:
@@ -23,8 +25,8 @@ func TestCircuitBreakerEndToEnd(t *testing.T) {
 
 	s.sim.QueueStatuses(503, 503, 503)
 	for i := range 3 {
-		res, b := do(t, "POST", s.public+"/connect", h, "")
-		wantProblem(t, res, b, http.StatusBadGateway, "upstream_unavailable")
+		res, _ := do(t, "POST", s.public+"/connect", h, "")
+		testkit.WantProblem(t, res, http.StatusBadGateway, "upstream_unavailable")
 		if got := s.sim.Calls(); got != i+1 {
 			t.Fatalf("after failure %d: upstream calls = %d, want %d", i+1, got, i+1)
 		}
@@ -32,8 +34,8 @@ func TestCircuitBreakerEndToEnd(t *testing.T) {
 	wantMetric(t, s.admin, state, 2)
 
 	// Open: refused at once, with a hint, and no request leaves the process.
-	res, b := do(t, "POST", s.public+"/connect", h, "")
-	wantProblem(t, res, b, http.StatusServiceUnavailable, "upstream_unavailable")
+	res, _ := do(t, "POST", s.public+"/connect", h, "")
+	testkit.WantProblem(t, res, http.StatusServiceUnavailable, "upstream_unavailable")
 	wantRetryAfter(t, res.Header.Get("Retry-After"), 1, 60)
 	if got := s.sim.Calls(); got != 3 {
 		t.Fatalf("upstream calls while open = %d, want still 3", got)
@@ -42,13 +44,13 @@ func TestCircuitBreakerEndToEnd(t *testing.T) {
 	// A failed probe opens the circuit again for another cooldown.
 	time.Sleep(cooldown + 100*time.Millisecond)
 	s.sim.QueueStatuses(503)
-	res, b = do(t, "POST", s.public+"/connect", h, "")
-	wantProblem(t, res, b, http.StatusBadGateway, "upstream_unavailable")
+	res, _ = do(t, "POST", s.public+"/connect", h, "")
+	testkit.WantProblem(t, res, http.StatusBadGateway, "upstream_unavailable")
 	if got := s.sim.Calls(); got != 4 {
 		t.Fatalf("upstream calls after failed probe = %d, want 4", got)
 	}
-	res, b = do(t, "POST", s.public+"/connect", h, "")
-	wantProblem(t, res, b, http.StatusServiceUnavailable, "upstream_unavailable")
+	res, _ = do(t, "POST", s.public+"/connect", h, "")
+	testkit.WantProblem(t, res, http.StatusServiceUnavailable, "upstream_unavailable")
 	if got := s.sim.Calls(); got != 4 {
 		t.Fatalf("upstream calls after reopening = %d, want still 4", got)
 	}
@@ -56,11 +58,11 @@ func TestCircuitBreakerEndToEnd(t *testing.T) {
 
 	// A successful probe closes it: later requests flow normally.
 	time.Sleep(cooldown + 100*time.Millisecond)
-	res, b = do(t, "POST", s.public+"/connect", h, "")
-	wantSession(t, res, b)
+	res, _ = do(t, "POST", s.public+"/connect", h, "")
+	wantSession(t, res)
 	wantMetric(t, s.admin, state, 0)
-	res, b = do(t, "POST", s.public+"/connect", h, "")
-	wantSession(t, res, b)
+	res, _ = do(t, "POST", s.public+"/connect", h, "")
+	wantSession(t, res)
 	if got := s.sim.Calls(); got != 6 {
 		t.Fatalf("upstream calls after closing = %d, want 6", got)
 	}

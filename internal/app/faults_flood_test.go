@@ -22,7 +22,7 @@ const (
 // goroutines must return to where they were, and the service must still
 // serve a real user afterwards.
 func TestFloodOfBadCredentialsStaysBounded(t *testing.T) {
-	s := startStackWith(t, nil, Options{}, io.Discard)
+	s := startStack(t, nil, logTo(io.Discard))
 	client := floodClient(t, floodWorkers)
 	good := http.Header{"Authorization": {"Bearer " + s.token(t)}}
 	if r := sendConnect(client, s.public+"/connect", good, ""); r.status != http.StatusOK {

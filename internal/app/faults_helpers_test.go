@@ -2,61 +2,22 @@ package app
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/vaultgate/vaultgate/internal/demo"
 )
-
-// faultProblem is the part of a problem+json answer the resilience tests
-// check.
-type faultProblem struct {
-	Status    int    `json:"status"`
-	Code      string `json:"code"`
-	RequestID string `json:"request_id"`
-}
-
-// faultSession is the JSON success answer of /connect.
-type faultSession struct {
-	SessionURI   string `json:"session_uri"`
-	SessionToken string `json:"session_token"`
-	ConsumerID   string `json:"consumer_id"`
-	ExpiresAt    string `json:"expires_at"`
-}
 
 // faultReply is one answer collected from a goroutine: tests must not call
 // t.Fatal off the test goroutine, so the checks run afterwards.
 type faultReply struct {
-	status     int
-	retryAfter string
-	body       []byte
-	err        error
-	elapsed    time.Duration
-}
-
-// wantProblem checks that an answer is the problem with this status and
-// code, in the contract's media type.
-func wantProblem(t *testing.T, res *http.Response, body []byte, status int, code string) {
-	t.Helper()
-	if res.StatusCode != status {
-		t.Fatalf("status = %d, want %d (%s)", res.StatusCode, status, body)
-	}
-	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p faultProblem
-	if err := json.Unmarshal(body, &p); err != nil {
-		t.Fatalf("problem body does not decode: %v (%s)", err, body)
-	}
-	if p.Code != code || p.Status != status {
-		t.Fatalf("problem = %+v, want status %d code %s", p, status, code)
-	}
+	status  int
+	res     *http.Response // nil on err; its Body holds body again
+	body    []byte
+	err     error
+	elapsed time.Duration
 }
 
 // wantRetryAfter checks that Retry-After is a whole number of seconds in
@@ -68,30 +29,6 @@ func wantRetryAfter(t *testing.T, value string, lo, hi int) int {
 		t.Fatalf("Retry-After = %q, want whole seconds in [%d, %d]", value, lo, hi)
 	}
 	return n
-}
-
-// wantSession decodes a 200 JSON answer of /connect.
-func wantSession(t *testing.T, res *http.Response, body []byte) faultSession {
-	t.Helper()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("status = %d, want 200 (%s)", res.StatusCode, body)
-	}
-	var s faultSession
-	if err := json.Unmarshal(body, &s); err != nil || s.SessionToken == "" {
-		t.Fatalf("success body = %s (%v)", body, err)
-	}
-	return s
-}
-
-// mintFor signs a token for a user of the given organisation, so tests can
-// speak for several users without sharing rate limits or sessions.
-func mintFor(t *testing.T, s *stack, userID, orgID string) string {
-	t.Helper()
-	tok, err := s.issuer.Mint(demo.User{ID: userID, Name: userID, OrgID: orgID, OrgName: orgID}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
 }
 
 // sendConnect does one POST /connect without failing the test, for use from
@@ -109,11 +46,8 @@ func sendConnect(client *http.Client, url string, header http.Header, body strin
 	if err != nil {
 		return faultReply{err: err, elapsed: time.Since(start)}
 	}
-	defer res.Body.Close()
-	var buf bytes.Buffer
-	_, err = buf.ReadFrom(res.Body)
-	return faultReply{status: res.StatusCode, retryAfter: res.Header.Get("Retry-After"),
-		body: buf.Bytes(), err: err, elapsed: time.Since(start)}
+	b, err := readBody(res)
+	return faultReply{status: res.StatusCode, res: res, body: b, err: err, elapsed: time.Since(start)}
 }
 
 // together runs fn(0..n-1) on n goroutines released at the same moment and

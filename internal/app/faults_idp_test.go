@@ -1,8 +1,6 @@
 package app
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -11,7 +9,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // randomKIDTokens mints n tokens that are right in every claim but signed
@@ -19,28 +18,17 @@ import (
 // shape of a flood meant to make the service hammer its identity provider.
 func (s *stack) randomKIDTokens(tb testing.TB, n int) []string {
 	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	key := testkit.NewKeys(tb).EC
 	now := time.Now()
-	claims := jwt.Claims{
-		Issuer: s.simURL + "/idp", Audience: jwt.Audience{"vaultgate-e2e"}, Subject: "u-mallory",
-		Expiry: jwt.NewNumericDate(now.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(now),
+	claims := map[string]any{
+		"iss": s.simURL + "/idp", "aud": testAudience, "sub": "u-mallory",
+		"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(),
 	}
 	out := make([]string, n)
 	for i := range out {
 		kid := make([]byte, 8)
 		_, _ = rand.Read(kid)
-		signer, err := jose.NewSigner(
-			jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: hex.EncodeToString(kid)}},
-			(&jose.SignerOptions{}).WithType("JWT"))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if out[i], err = jwt.Signed(signer).Claims(claims).Serialize(); err != nil {
-			tb.Fatal(err)
-		}
+		out[i] = testkit.Sign(tb, jose.ES256, key, hex.EncodeToString(kid), claims)
 	}
 	return out
 }

@@ -1,11 +1,13 @@
 package app
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/vaultgate/vaultgate/internal/demo"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // TestConcurrencyLimitRefusesWithBusy fills the only upstream slot with a
@@ -23,7 +25,7 @@ func TestConcurrencyLimitRefusesWithBusy(t *testing.T) {
 	// Different users: identical requests would share one call instead.
 	tokens := make([]string, users)
 	for i := range tokens {
-		tokens[i] = mintFor(t, s, fmt.Sprintf("u-busy-%d", i), "org_busy")
+		tokens[i] = s.tokenFor(t, demo.User{ID: fmt.Sprintf("u-busy-%d", i), OrgID: "org_busy"})
 	}
 	replies := together(users, func(i int) faultReply {
 		return sendConnect(noRedirect, s.public+"/connect", bearer(tokens[i]), "")
@@ -47,11 +49,8 @@ func TestConcurrencyLimitRefusesWithBusy(t *testing.T) {
 		t.Fatalf("got %d successes and %d busy, want 1 and %d", len(ok), len(busy), users-1)
 	}
 	for _, r := range busy {
-		var p faultProblem
-		if err := json.Unmarshal(r.body, &p); err != nil || p.Code != "upstream_busy" {
-			t.Errorf("busy body = %s, want code upstream_busy", r.body)
-		}
-		wantRetryAfter(t, r.retryAfter, 1, 60)
+		testkit.WantProblem(t, r.res, http.StatusServiceUnavailable, "upstream_busy")
+		wantRetryAfter(t, r.res.Header.Get("Retry-After"), 1, 60)
 		// They waited for a slot (about a second) and gave up before the
 		// slow call ended, rather than queueing behind it.
 		if r.elapsed < 800*time.Millisecond {
@@ -116,11 +115,7 @@ func sessionTokens(t *testing.T, replies []faultReply) map[string]int {
 		if r.err != nil || r.status != http.StatusOK {
 			t.Fatalf("request %d: status %d err %v (%s)", i, r.status, r.err, r.body)
 		}
-		var sess faultSession
-		if err := json.Unmarshal(r.body, &sess); err != nil || sess.SessionToken == "" {
-			t.Fatalf("request %d: body %s", i, r.body)
-		}
-		seen[sess.SessionToken]++
+		seen[wantSession(t, r.res).SessionToken]++
 	}
 	return seen
 }

@@ -3,6 +3,9 @@ package app
 import (
 	"net/http"
 	"testing"
+
+	"github.com/vaultgate/vaultgate/internal/demo"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // TestUserRateLimitEndToEnd checks RATE_LIMIT_PER_MINUTE per verified
@@ -10,7 +13,7 @@ import (
 // and another user is unaffected.
 func TestUserRateLimitEndToEnd(t *testing.T) {
 	s := startStack(t, map[string]string{"RATE_LIMIT_PER_MINUTE": "2"})
-	ada := bearer(mintFor(t, s, "u-ada", "org_acme"))
+	ada := bearer(s.tokenFor(t, demo.User{ID: "u-ada", OrgID: "org_acme"}))
 	for i := range 2 {
 		res, b := do(t, "POST", s.public+"/connect", ada, "")
 		if res.StatusCode != http.StatusOK {
@@ -18,14 +21,14 @@ func TestUserRateLimitEndToEnd(t *testing.T) {
 		}
 	}
 	// A fresh token for the same subject shares the budget.
-	res, b := do(t, "POST", s.public+"/connect", bearer(mintFor(t, s, "u-ada", "org_acme")), "")
-	wantProblem(t, res, b, http.StatusTooManyRequests, "rate_limited")
+	res, _ := do(t, "POST", s.public+"/connect", bearer(s.tokenFor(t, demo.User{ID: "u-ada", OrgID: "org_acme"})), "")
+	testkit.WantProblem(t, res, http.StatusTooManyRequests, "rate_limited")
 	wantRetryAfter(t, res.Header.Get("Retry-After"), 1, 60)
 	if got := s.sim.Calls(); got != 2 {
 		t.Errorf("upstream calls = %d, want 2: a limited request must not reach Apideck", got)
 	}
 
-	res, b = do(t, "POST", s.public+"/connect", bearer(mintFor(t, s, "u-bob", "org_acme")), "")
+	res, b := do(t, "POST", s.public+"/connect", bearer(s.tokenFor(t, demo.User{ID: "u-bob", OrgID: "org_acme"})), "")
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("another user: status %d (%s)", res.StatusCode, b)
 	}
@@ -39,15 +42,15 @@ func TestIPRateLimitCountsBeforeAuth(t *testing.T) {
 	s := startStack(t, map[string]string{"RATE_LIMIT_PER_IP_PER_MINUTE": "3"})
 	garbage := bearer("not-a-jwt")
 	for range 3 {
-		res, b := do(t, "POST", s.public+"/connect", garbage, "")
-		wantProblem(t, res, b, http.StatusUnauthorized, "unauthenticated")
+		res, _ := do(t, "POST", s.public+"/connect", garbage, "")
+		testkit.WantProblem(t, res, http.StatusUnauthorized, "unauthenticated")
 	}
-	res, b := do(t, "POST", s.public+"/connect", garbage, "")
-	wantProblem(t, res, b, http.StatusTooManyRequests, "rate_limited")
+	res, _ := do(t, "POST", s.public+"/connect", garbage, "")
+	testkit.WantProblem(t, res, http.StatusTooManyRequests, "rate_limited")
 	wantRetryAfter(t, res.Header.Get("Retry-After"), 1, 60)
 
-	res, b = do(t, "POST", s.public+"/connect", bearer(s.token(t)), "")
-	wantProblem(t, res, b, http.StatusTooManyRequests, "rate_limited")
+	res, _ = do(t, "POST", s.public+"/connect", bearer(s.token(t)), "")
+	testkit.WantProblem(t, res, http.StatusTooManyRequests, "rate_limited")
 	if got := s.sim.Calls(); got != 0 {
 		t.Errorf("upstream calls = %d, want 0", got)
 	}

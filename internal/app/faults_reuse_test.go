@@ -8,7 +8,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/vaultgate/vaultgate/internal/redistest"
+	"github.com/vaultgate/vaultgate/internal/demo"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // TestSessionReuseEndToEnd checks SESSION_REUSE_TTL: the same user asking
@@ -16,13 +17,13 @@ import (
 // another user of the same organisation never gets someone else's session.
 func TestSessionReuseEndToEnd(t *testing.T) {
 	s := startStack(t, map[string]string{"SESSION_REUSE_TTL": "1m"})
-	ada := bearer(mintFor(t, s, "u-ada", "org_acme"))
-	bob := bearer(mintFor(t, s, "u-bob", "org_acme"))
+	ada := bearer(s.tokenFor(t, demo.User{ID: "u-ada", OrgID: "org_acme"}))
+	bob := bearer(s.tokenFor(t, demo.User{ID: "u-bob", OrgID: "org_acme"}))
 
-	res, b := do(t, "POST", s.public+"/connect", ada, "")
-	first := wantSession(t, res, b)
-	res, b = do(t, "POST", s.public+"/connect", ada, "")
-	again := wantSession(t, res, b)
+	res, _ := do(t, "POST", s.public+"/connect", ada, "")
+	first := wantSession(t, res)
+	res, _ = do(t, "POST", s.public+"/connect", ada, "")
+	again := wantSession(t, res)
 	if again != first {
 		t.Errorf("second identical request got %+v, want the first session reused", again)
 	}
@@ -30,8 +31,8 @@ func TestSessionReuseEndToEnd(t *testing.T) {
 		t.Errorf("upstream calls = %d, want 1", got)
 	}
 
-	res, b = do(t, "POST", s.public+"/connect", bob, "")
-	other := wantSession(t, res, b)
+	res, _ = do(t, "POST", s.public+"/connect", bob, "")
+	other := wantSession(t, res)
 	if other.SessionToken == first.SessionToken {
 		t.Error("another user of the same organisation was handed the first user's session")
 	}
@@ -43,8 +44,8 @@ func TestSessionReuseEndToEnd(t *testing.T) {
 	}
 
 	// Different options are a different session too.
-	res, b = do(t, "POST", s.public+"/connect?unified_apis=crm", ada, "")
-	if sess := wantSession(t, res, b); sess.SessionToken == first.SessionToken {
+	res, _ = do(t, "POST", s.public+"/connect?unified_apis=crm", ada, "")
+	if sess := wantSession(t, res); sess.SessionToken == first.SessionToken {
 		t.Error("a request with narrower options reused the wider session")
 	}
 }
@@ -59,8 +60,8 @@ func TestSessionReuseKeepsHalfTheLifetime(t *testing.T) {
 	t.Run("reused session keeps its expiry", func(t *testing.T) {
 		s := startStack(t, env)
 		h := bearer(s.token(t))
-		res, b := do(t, "POST", s.public+"/connect", h, "")
-		first := wantSession(t, res, b)
+		res, _ := do(t, "POST", s.public+"/connect", h, "")
+		first := wantSession(t, res)
 		exp, err := time.Parse(time.RFC3339, first.ExpiresAt)
 		if err != nil {
 			t.Fatal(err)
@@ -69,8 +70,8 @@ func TestSessionReuseKeepsHalfTheLifetime(t *testing.T) {
 			t.Fatalf("expires_at %s is %v away, want about the 1 m session length", first.ExpiresAt, left)
 		}
 		time.Sleep(1100 * time.Millisecond) // a reused answer must not restart the clock
-		res, b = do(t, "POST", s.public+"/connect", h, "")
-		again := wantSession(t, res, b)
+		res, _ = do(t, "POST", s.public+"/connect", h, "")
+		again := wantSession(t, res)
 		if again.SessionToken != first.SessionToken || again.ExpiresAt != first.ExpiresAt {
 			t.Errorf("reused session = %+v, want the original with its original expiry %s", again, first.ExpiresAt)
 		}
@@ -82,14 +83,14 @@ func TestSessionReuseKeepsHalfTheLifetime(t *testing.T) {
 	// The in-memory store's expiry is not observable from outside without
 	// waiting 30 s; Redis shows the TTL the service asked for.
 	t.Run("shared store entry lives at most half the session", func(t *testing.T) {
-		rs := redistest.Start(t)
+		rs := testkit.StartRedis(t)
 		withRedis := map[string]string{"REDIS_URL": rs.URL()}
 		for k, v := range env {
 			withRedis[k] = v
 		}
 		s := startStack(t, withRedis)
-		res, b := do(t, "POST", s.public+"/connect", bearer(s.token(t)), "")
-		wantSession(t, res, b)
+		res, _ := do(t, "POST", s.public+"/connect", bearer(s.token(t)), "")
+		wantSession(t, res)
 
 		opts, err := redis.ParseURL(rs.URL())
 		if err != nil {
@@ -113,8 +114,8 @@ func TestSessionReuseKeepsHalfTheLifetime(t *testing.T) {
 		if ttl <= 0 || ttl > 30*time.Second {
 			t.Errorf("reuse entry TTL = %v, want at most 30 s (half of the 1 m session)", ttl)
 		}
-		res, b = do(t, "POST", s.public+"/connect", bearer(s.token(t)), "")
-		wantSession(t, res, b)
+		res, _ = do(t, "POST", s.public+"/connect", bearer(s.token(t)), "")
+		wantSession(t, res)
 		if got := s.sim.Calls(); got != 1 {
 			t.Errorf("upstream calls = %d, want 1 (second request reused through Redis)", got)
 		}
@@ -127,10 +128,10 @@ func TestReuseDoesNotHideFailures(t *testing.T) {
 	s := startStack(t, map[string]string{"SESSION_REUSE_TTL": "1m", "APIDECK_MAX_RETRIES": "0"})
 	h := bearer(s.token(t))
 	s.sim.QueueStatuses(503)
-	res, b := do(t, "POST", s.public+"/connect", h, "")
-	wantProblem(t, res, b, http.StatusBadGateway, "upstream_unavailable")
-	res, b = do(t, "POST", s.public+"/connect", h, "")
-	wantSession(t, res, b)
+	res, _ := do(t, "POST", s.public+"/connect", h, "")
+	testkit.WantProblem(t, res, http.StatusBadGateway, "upstream_unavailable")
+	res, _ = do(t, "POST", s.public+"/connect", h, "")
+	wantSession(t, res)
 	if got := s.sim.Calls(); got != 2 {
 		t.Errorf("upstream calls = %d, want 2", got)
 	}

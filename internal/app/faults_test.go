@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vaultgate/vaultgate/internal/simulator"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // TestUpstreamFaultsEndToEnd runs every way the simulated Apideck can
@@ -95,13 +96,13 @@ func TestUpstreamFaultsEndToEnd(t *testing.T) {
 			tc.setup(s.sim)
 
 			start := time.Now()
-			res, b := do(t, "POST", s.public+"/connect", bearer(s.token(t)), "")
+			res, _ := do(t, "POST", s.public+"/connect", bearer(s.token(t)), "")
 			elapsed := time.Since(start)
 
 			if tc.code == "" {
-				wantSession(t, res, b)
+				wantSession(t, res)
 			} else {
-				wantProblem(t, res, b, tc.status, tc.code)
+				testkit.WantProblem(t, res, tc.status, tc.code)
 			}
 			if tc.retryAfter {
 				wantRetryAfter(t, res.Header.Get("Retry-After"), 1, 60)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // The README's authentication examples are run as written: each test reads
@@ -41,7 +43,7 @@ func TestReadmeExampleOIDC(t *testing.T) {
 		// Discovery requires the document's issuer to match byte for byte.
 		t.Fatalf("AUTH_OIDC_ISSUER became %q, not the stand-in's issuer %q", vars["AUTH_OIDC_ISSUER"], idp.issuer)
 	}
-	st := startExample(t, vars)
+	st := startStack(t, vars, exactEnv)
 
 	claims := func(aud any) map[string]any {
 		now := time.Now()
@@ -54,8 +56,8 @@ func TestReadmeExampleOIDC(t *testing.T) {
 		}
 	}
 	// Auth0 access tokens name the API and the userinfo endpoint.
-	good := signExampleJWT(t, idp.signingKey(), claims([]string{block["AUTH_AUDIENCE"], idp.issuer + "userinfo"}))
-	otherAudience := signExampleJWT(t, idp.signingKey(), claims("https://billing.acme.example"))
+	good := testkit.Sign(t, jose.RS256, idp.key, "rsa-1", claims([]string{block["AUTH_AUDIENCE"], idp.issuer + "userinfo"}))
+	otherAudience := testkit.Sign(t, jose.RS256, idp.key, "rsa-1", claims("https://billing.acme.example"))
 
 	withAccept := func(h http.Header, accept string) http.Header {
 		h.Set("Accept", accept)
@@ -72,16 +74,16 @@ func TestReadmeExampleOIDC(t *testing.T) {
 			status: 401, code: "unauthenticated"},
 		{name: "token for another audience", header: bearer(otherAudience), status: 401, code: "unauthenticated"},
 	})
-	st.assertLogsHold(t, testAPIKey, good, otherAudience)
+	st.logs.WantNoSecrets(t, testAPIKey, good, otherAudience)
 }
 
 func TestReadmeExampleSupabase(t *testing.T) {
 	const projectSecret = "readme-example-supabase-project-jwt-secret-4f9a"
 	block := readmeExample(t, "supabase")
 	// `echo secret > file`: the trailing newline is not part of the secret.
-	secretFile := writeExampleSecret(t, "supabase_jwt_secret", projectSecret+"\n")
-	st := startExample(t, swapHosts(t, block,
-		hostSwap{Var: "AUTH_HS256_SECRET_FILE", Old: "/run/secrets/supabase_jwt_secret", New: secretFile}))
+	secretFile := writeSecret(t, "supabase_jwt_secret", projectSecret+"\n")
+	st := startStack(t, swapHosts(t, block,
+		hostSwap{Var: "AUTH_HS256_SECRET_FILE", Old: "/run/secrets/supabase_jwt_secret", New: secretFile}), exactEnv)
 
 	now := time.Now()
 	claims := map[string]any{
@@ -91,8 +93,8 @@ func TestReadmeExampleSupabase(t *testing.T) {
 		"app_metadata":  map[string]any{"provider": "email", "org_id": "org_9"},
 		"user_metadata": map[string]any{"full_name": "Ada Lovelace"},
 	}
-	good := signExampleJWT(t, jose.SigningKey{Algorithm: jose.HS256, Key: []byte(projectSecret)}, claims)
-	otherProject := signExampleJWT(t, jose.SigningKey{Algorithm: jose.HS256, Key: []byte("another-project-jwt-secret-of-enough-length")}, claims)
+	good := testkit.Sign(t, jose.HS256, []byte(projectSecret), "", claims)
+	otherProject := testkit.Sign(t, jose.HS256, []byte("another-project-jwt-secret-of-enough-length"), "", claims)
 
 	cookie := func(tok, site string) http.Header {
 		return http.Header{
@@ -109,7 +111,7 @@ func TestReadmeExampleSupabase(t *testing.T) {
 		{name: "cross-site request with the cookie", header: cookie(good, "cross-site"), status: 403, code: "cross_site"},
 		{name: "token of another project", header: cookie(otherProject, "same-origin"), status: 401, code: "unauthenticated"},
 	})
-	st.assertLogsHold(t, testAPIKey, projectSecret, good, otherProject)
+	st.logs.WantNoSecrets(t, testAPIKey, projectSecret, good, otherProject)
 }
 
 func TestReadmeExampleForward(t *testing.T) {
@@ -118,8 +120,8 @@ func TestReadmeExampleForward(t *testing.T) {
 	if ttl, err := time.ParseDuration(block["AUTH_FORWARD_CACHE_TTL"]); err != nil || ttl < 10*time.Second {
 		t.Fatalf("AUTH_FORWARD_CACHE_TTL = %q; this test expects a cache that outlives it", block["AUTH_FORWARD_CACHE_TTL"])
 	}
-	st := startExample(t, swapHosts(t, block,
-		hostSwap{Var: "AUTH_FORWARD_URL", Old: "http://app.internal:3000", New: app.srv.URL}))
+	st := startStack(t, swapHosts(t, block,
+		hostSwap{Var: "AUTH_FORWARD_URL", Old: "http://app.internal:3000", New: app.srv.URL}), exactEnv)
 
 	browser := http.Header{
 		"Cookie":          {"_app_session=" + exampleAppSession},
@@ -166,15 +168,15 @@ func TestReadmeExampleForward(t *testing.T) {
 	st.expect(t, []exampleCase{
 		{name: "app down fails closed", header: down, status: 503, code: "auth_unavailable"},
 	})
-	st.assertLogsHold(t, testAPIKey, exampleAppSession)
+	st.logs.WantNoSecrets(t, testAPIKey, exampleAppSession)
 }
 
 func TestReadmeExampleHeader(t *testing.T) {
 	block := readmeExample(t, "header")
 	// The test client's peer is loopback, so the proxy network is loopback.
-	trusted := startExample(t, swapHosts(t, block,
-		hostSwap{Var: "AUTH_TRUSTED_PROXIES", Old: "10.42.0.0/16", New: "127.0.0.1/32"}))
-	original := startExample(t, block)
+	trusted := startStack(t, swapHosts(t, block,
+		hostSwap{Var: "AUTH_TRUSTED_PROXIES", Old: "10.42.0.0/16", New: "127.0.0.1/32"}), exactEnv)
+	original := startStack(t, block, exactEnv)
 
 	identity := func(user, email string) http.Header {
 		h := http.Header{"Accept": {exampleJSONAccept}}

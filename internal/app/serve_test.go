@@ -1,195 +1,14 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/vaultgate/vaultgate/internal/config"
-	"github.com/vaultgate/vaultgate/internal/demo"
-	"github.com/vaultgate/vaultgate/internal/simulator"
-	"github.com/vaultgate/vaultgate/internal/syncbuf"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
-
-const testAPIKey = "sk_test_e2e_9f8e7d6c5b4a39281706"
-
-// stack is vaultgate served on loopback against a simulated Apideck and a
-// JWKS issuer, the way a deployment runs it.
-type stack struct {
-	sim     *simulator.Simulator
-	issuer  *demo.Issuer
-	public  string // base URL
-	admin   string
-	logs    *syncBuffer
-	cancel  context.CancelFunc
-	done    chan error
-	simURL  string
-	appUser demo.User
-	// jwksHits counts requests to the identity provider's JWKS.
-	jwksHits *atomic.Int64
-}
-
-// syncBuffer is a goroutine-safe sink for logs and process output.
-type syncBuffer = syncbuf.Buffer
-
-// environ turns vars into os.Environ's form: a whole environment that
-// nothing of the process's own enters.
-func environ(vars map[string]string) []string {
-	out := make([]string, 0, len(vars))
-	for k, v := range vars {
-		out = append(out, k+"="+v)
-	}
-	return out
-}
-
-// startStack starts the whole service; env overrides the test defaults.
-func startStack(t *testing.T, env map[string]string) *stack {
-	t.Helper()
-	return startStackWith(t, env, Options{}, nil)
-}
-
-// startStackWith is startStack with Serve options (listeners are always
-// the test's own) and a log sink; nil keeps the logs in s.logs.
-func startStackWith(t testing.TB, env map[string]string, opt Options, logSink io.Writer) *stack {
-	t.Helper()
-	sim, err := simulator.New(simulator.Config{APIKey: testAPIKey, AppID: "app-e2e"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp := http.NewServeMux()
-	simSrv := httptest.NewServer(idp)
-	t.Cleanup(simSrv.Close)
-	sim.SetVaultOrigin(simSrv.URL)
-	issuer, err := demo.NewIssuer(simSrv.URL+"/idp", "vaultgate-e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hits := &atomic.Int64{}
-	jwks := issuer.JWKS()
-	idp.Handle("/idp/jwks.json", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		jwks.ServeHTTP(w, r)
-	}))
-	idp.Handle("/", sim)
-
-	vars := map[string]string{
-		"APIDECK_API_KEY":             testAPIKey,
-		"APIDECK_APP_ID":              "app-e2e",
-		"APIDECK_BASE_URL":            simSrv.URL,
-		"APIDECK_TIMEOUT":             "2s",
-		"VAULT_ORIGIN":                simSrv.URL,
-		"AUTH_JWKS_URL":               simSrv.URL + "/idp/jwks.json",
-		"AUTH_ISSUER":                 simSrv.URL + "/idp",
-		"AUTH_AUDIENCE":               "vaultgate-e2e",
-		"AUTH_COOKIE_NAME":            "app_session",
-		"CONSUMER_ID_CLAIM":           "org.id",
-		"VAULT_REDIRECT_URI":          "https://app.example.com/integrations/done",
-		"VAULT_ALLOWED_REDIRECT_URIS": "https://app.example.com/integrations/",
-		"VAULT_UNIFIED_APIS":          "crm,accounting",
-		"VAULT_THEME_VAULT_NAME":      "Acme",
-		"SHUTDOWN_TIMEOUT":            "5s",
-	}
-	for k, v := range env {
-		vars[k] = v
-	}
-	cfg, err := config.Load(environ(vars))
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	pl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	al, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	if logSink == nil {
-		logSink = logs
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &stack{sim: sim, issuer: issuer, logs: logs, cancel: cancel, done: make(chan error, 1), simURL: simSrv.URL,
-		public: "http://" + pl.Addr().String(), admin: "http://" + al.Addr().String(),
-		appUser:  demo.User{ID: "u-ada", Name: "Ada", Email: "ada@acme.test", OrgID: "org_acme", OrgName: "Acme"},
-		jwksHits: hits}
-	go func() {
-		opt.Public, opt.Admin = pl, al
-		s.done <- Serve(ctx, cfg, zerolog.New(logSink), opt)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
-	waitReady(t, s.admin)
-	return s
-}
-
-// waitReady polls /readyz until the service has its keys.
-func waitReady(t testing.TB, admin string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		res, err := http.Get(admin + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("service never became ready")
-}
-
-func (s *stack) token(t testing.TB) string {
-	t.Helper()
-	tok, err := s.issuer.Mint(s.appUser, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
-// noRedirect is a client that shows 302s instead of following them.
-var noRedirect = &http.Client{
-	Timeout:       10 * time.Second,
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
-
-func do(t *testing.T, method, url string, header http.Header, body string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	res, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, b
-}
-
-func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 
 func TestRedirectFlowEndToEnd(t *testing.T) {
 	s := startStack(t, nil)
@@ -252,20 +71,8 @@ func TestJSONFlowsEndToEnd(t *testing.T) {
 				h.Set("Content-Type", tc.contentType)
 			}
 			res, b := do(t, tc.method, s.public+tc.path, h, tc.body)
-			if res.StatusCode != http.StatusOK {
-				t.Fatalf("status = %d body=%s", res.StatusCode, b)
-			}
-			var got struct {
-				SessionURI   string `json:"session_uri"`
-				SessionToken string `json:"session_token"`
-				ConsumerID   string `json:"consumer_id"`
-				ExpiresAt    string `json:"expires_at"`
-			}
-			dec := json.NewDecoder(bytes.NewReader(b))
-			if err := dec.Decode(&got); err != nil {
-				t.Fatal(err)
-			}
-			if !strings.HasPrefix(got.SessionURI, s.simURL+"/session/") || got.SessionToken == "" || got.ConsumerID != "org_acme" {
+			got := wantSession(t, res)
+			if !strings.HasPrefix(got.SessionURI, s.simURL+"/session/") || got.ConsumerID != "org_acme" {
 				t.Fatalf("body = %s", b)
 			}
 			exp, err := time.Parse(time.RFC3339, got.ExpiresAt)
@@ -310,18 +117,8 @@ func TestFailuresEndToEnd(t *testing.T) {
 			if tc.location != "" && res.Header.Get("Location") != tc.location {
 				t.Fatalf("Location = %q, want %q", res.Header.Get("Location"), tc.location)
 			}
-			if tc.code == "" {
-				return
-			}
-			if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("Content-Type = %q", ct)
-			}
-			var p struct {
-				Code      string `json:"code"`
-				RequestID string `json:"request_id"`
-			}
-			if err := json.Unmarshal(b, &p); err != nil || p.Code != tc.code {
-				t.Fatalf("body = %s, want code %s", b, tc.code)
+			if tc.code != "" {
+				testkit.WantProblem(t, res, tc.status, tc.code)
 			}
 		})
 	}
@@ -333,18 +130,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	s := startStack(t, nil)
 	tok := s.token(t)
 	cookie := http.Header{"Cookie": {"app_session=" + tok}, "Accept": {"application/json"}}
-	var secrets []string
-	secrets = append(secrets, testAPIKey, tok)
+	secrets := []string{testAPIKey, tok}
 	for _, h := range []http.Header{bearer(tok), cookie} {
-		res, b := do(t, "POST", s.public+"/connect", h, "")
-		if res.StatusCode != 200 {
-			t.Fatalf("status %d: %s", res.StatusCode, b)
-		}
-		var got struct {
-			SessionURI   string `json:"session_uri"`
-			SessionToken string `json:"session_token"`
-		}
-		_ = json.Unmarshal(b, &got)
+		res, _ := do(t, "POST", s.public+"/connect", h, "")
+		got := wantSession(t, res)
 		secrets = append(secrets, got.SessionURI, got.SessionToken)
 	}
 	s.sim.QueueStatuses(401)
@@ -352,22 +141,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	do(t, "POST", s.public+"/connect", bearer(tok+"x"), "")
 	do(t, "GET", s.public+"/connect?redirect_uri=https://evil.example/?token="+tok, bearer(tok), "")
 
-	logs := s.logs.String()
-	if !strings.Contains(logs, `"message":"request"`) {
-		t.Fatalf("no access log lines captured:\n%s", logs)
-	}
-	for _, sec := range secrets {
-		if sec == "" {
-			t.Fatal("a secret under test is empty")
-		}
-		if strings.Contains(logs, sec) {
-			t.Errorf("log contains a secret (%d chars)", len(sec))
-		}
-	}
 	// Parts of a JWT are secret too: its signature must not appear.
-	if sig := tok[strings.LastIndex(tok, ".")+1:]; strings.Contains(logs, sig) {
-		t.Error("log contains a JWT signature")
-	}
+	s.logs.WantNoSecrets(t, append(secrets, tok[strings.LastIndex(tok, ".")+1:])...)
 }
 
 func TestShutdownDrainsInFlightRequests(t *testing.T) {

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vaultgate/vaultgate/internal/redistest"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // TestReplicasShareLimitsThroughRedis runs two vaultgate instances on one
 // real redis-server: the per-user budget is shared, and when Redis dies
 // both keep answering (limits fail open) while /readyz stays 200.
 func TestReplicasShareLimitsThroughRedis(t *testing.T) {
-	rs := redistest.Start(t)
+	rs := testkit.StartRedis(t)
 	env := map[string]string{"REDIS_URL": rs.URL(), "RATE_LIMIT_PER_MINUTE": "3"}
 	a, b := startStack(t, env), startStack(t, env)
 	// Same user (same subject) at both replicas; each replica has its own

@@ -17,7 +17,7 @@ import (
 //
 // The numbers are for reading, not asserting; only wrong statuses fail it.
 func BenchmarkSoakBadRequests(b *testing.B) {
-	s := startStackWith(b, nil, Options{}, io.Discard)
+	s := startStack(b, nil, logTo(io.Discard))
 	client := floodClient(b, floodWorkers)
 	kids := s.randomKIDTokens(b, 256)
 	headers := []http.Header{

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,13 +13,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// startTracedStack is startStack with tracing through tp instead of the
-// environment.
-func startTracedStack(t *testing.T, tp trace.TracerProvider) *stack {
-	t.Helper()
-	return startStackWith(t, nil, Options{TracerProvider: tp}, nil)
-}
 
 // waitSpans polls until the exporter holds n spans of kind, which end just
 // around the time the response reaches the client.
@@ -44,27 +36,11 @@ func waitSpans(t *testing.T, exp *tracetest.InMemoryExporter, kind trace.SpanKin
 	}
 }
 
-// accessLines returns the access log lines, decoded.
-func accessLines(t *testing.T, logs string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for line := range strings.Lines(logs) {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		if m["message"] == "request" {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 func TestTracingConnectEndToEnd(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	s := startTracedStack(t, tp)
+	s := startStack(t, nil, traced(tp))
 	tok := s.token(t)
 
 	// The app's own tracing continues into vaultgate and on to Apideck.
@@ -74,17 +50,8 @@ func TestTracingConnectEndToEnd(t *testing.T) {
 	h.Set("Accept", "application/json")
 	h.Set("traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
 	h.Set("baggage", "tenant=internal-7")
-	res, b := do(t, "GET", s.public+"/connect?unified_apis=crm&redirect_uri="+url.QueryEscape(redirect), h, "")
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("status %d: %s", res.StatusCode, b)
-	}
-	var got struct {
-		SessionURI   string `json:"session_uri"`
-		SessionToken string `json:"session_token"`
-	}
-	if err := json.Unmarshal(b, &got); err != nil || got.SessionToken == "" {
-		t.Fatalf("body %s: %v", b, err)
-	}
+	res, _ := do(t, "GET", s.public+"/connect?unified_apis=crm&redirect_uri="+url.QueryEscape(redirect), h, "")
+	got := wantSession(t, res)
 	server := waitSpans(t, exp, trace.SpanKindServer, 1)[0]
 	client := waitSpans(t, exp, trace.SpanKindClient, 1)[0]
 
@@ -115,7 +82,7 @@ func TestTracingConnectEndToEnd(t *testing.T) {
 		t.Errorf("caller's baggage %q forwarded to Apideck", bg)
 	}
 
-	lines := accessLines(t, s.logs.String())
+	lines := s.logs.AccessLines(t)
 	if len(lines) != 1 || lines[0]["trace_id"] != callerTrace {
 		t.Errorf("access lines %v, want one with trace_id %s", lines, callerTrace)
 	}
@@ -168,7 +135,7 @@ func TestNoTracingWithoutProvider(t *testing.T) {
 	if tp := s.sim.LastRequest().Header.Get("traceparent"); tp != "" {
 		t.Errorf("traceparent %q sent to Apideck with tracing off", tp)
 	}
-	for _, line := range accessLines(t, s.logs.String()) {
+	for _, line := range s.logs.AccessLines(t) {
 		if _, ok := line["trace_id"]; ok {
 			t.Errorf("access line has a trace_id with tracing off: %v", line)
 		}

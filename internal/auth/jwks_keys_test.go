@@ -12,19 +12,21 @@ import (
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 func TestKeyFits(t *testing.T) {
-	keys := newTestKeys(t)
+	keys := testkit.NewKeys(t)
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rsaDER, err := x509.MarshalPKIXPublicKey(keys.rsa.Public())
+	rsaDER, err := x509.MarshalPKIXPublicKey(keys.RSA.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
-	rsaPub, ecPub, edPub := keys.rsa.Public(), keys.ec.Public(), keys.ed.Public()
+	rsaPub, ecPub, edPub := keys.RSA.Public(), keys.EC.Public(), keys.Ed.Public()
 	tests := []struct {
 		name   string
 		alg    jose.SignatureAlgorithm
@@ -64,7 +66,7 @@ func TestKeyFits(t *testing.T) {
 // TestAlgorithmsAreVerifiable checks the list config validates against:
 // every name on it is one some key can verify, and "none" is not on it.
 func TestAlgorithmsAreVerifiable(t *testing.T) {
-	keys := newTestKeys(t)
+	keys := testkit.NewKeys(t)
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +75,7 @@ func TestAlgorithmsAreVerifiable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	candidates := []any{keys.rsa.Public(), keys.ec.Public(), p384.Public(), p521.Public(), keys.ed.Public(), []byte("secret")}
+	candidates := []any{keys.RSA.Public(), keys.EC.Public(), p384.Public(), p521.Public(), keys.Ed.Public(), []byte("secret")}
 	for _, name := range Algorithms() {
 		if !slices.ContainsFunc(candidates, func(k any) bool { return keyFits(jose.SignatureAlgorithm(name), "", k) }) {
 			t.Errorf("no key fits %s", name)
@@ -85,11 +87,11 @@ func TestAlgorithmsAreVerifiable(t *testing.T) {
 }
 
 func TestParseJWKSSkipsUnusableKeys(t *testing.T) {
-	keys := newTestKeys(t)
-	private := jose.JSONWebKey{Key: keys.ec, KeyID: "ec-private", Use: "sig"}
-	enc := jose.JSONWebKey{Key: keys.rsa.Public(), KeyID: "rsa-enc", Use: "enc"}
-	good := jose.JSONWebKey{Key: keys.ed.Public(), KeyID: "ed-1"}
-	kidless := jose.JSONWebKey{Key: keys.rsa.Public()}
+	keys := testkit.NewKeys(t)
+	private := jose.JSONWebKey{Key: keys.EC, KeyID: "ec-private", Use: "sig"}
+	enc := jose.JSONWebKey{Key: keys.RSA.Public(), KeyID: "rsa-enc", Use: "enc"}
+	good := jose.JSONWebKey{Key: keys.Ed.Public(), KeyID: "ed-1"}
+	kidless := jose.JSONWebKey{Key: keys.RSA.Public()}
 	body := fmt.Sprintf(`{"keys":[%s,%s,{"kty":"oct","k":"c2VjcmV0"},{"kty":"EC","crv":"P-256","x":"AA","y":"AA"},%s,%s]}`,
 		mustJSON(t, private), mustJSON(t, enc), mustJSON(t, good), mustJSON(t, kidless))
 	set, skipped, err := parseJWKS([]byte(body))

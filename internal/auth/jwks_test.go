@@ -12,21 +12,23 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 func TestKeyRotationWorksOnFirstRequest(t *testing.T) {
-	old, rotated := newTestKeys(t), newTestKeys(t)
-	srv := newIDServer(t, old.jwks()[:1])
+	old, rotated := testkit.NewKeys(t), testkit.NewKeys(t)
+	srv := newIDServer(t, old.JWKS()[:1])
 	h := startJWT(t, jwksConfig(srv.url()), nil)
 	if !h.v.Ready() {
 		t.Fatal("not ready after a successful start-up fetch")
 	}
-	if _, err := check(h.v, sign(t, jose.RS256, old.rsa, "rsa-1", claimsAt(time.Now(), nil))); err != nil {
+	if _, err := check(h.v, testkit.Sign(t, jose.RS256, old.RSA, "rsa-1", claimsAt(time.Now(), nil))); err != nil {
 		t.Fatalf("old key: %v", err)
 	}
 
-	srv.setKeys([]jose.JSONWebKey{{Key: rotated.rsa.Public(), KeyID: "rsa-2", Algorithm: "RS256", Use: "sig"}})
-	id, err := check(h.v, sign(t, jose.RS256, rotated.rsa, "rsa-2", claimsAt(time.Now(), nil)))
+	srv.setKeys([]jose.JSONWebKey{{Key: rotated.RSA.Public(), KeyID: "rsa-2", Algorithm: "RS256", Use: "sig"}})
+	id, err := check(h.v, testkit.Sign(t, jose.RS256, rotated.RSA, "rsa-2", claimsAt(time.Now(), nil)))
 	if err != nil {
 		t.Fatalf("rotated key, first request: %v", err)
 	}
@@ -43,15 +45,15 @@ func TestKeyRotationWorksOnFirstRequest(t *testing.T) {
 		t.Errorf("unknown_kid/ok = %v, want 1", got)
 	}
 	// The old key left the JWKS, so it no longer verifies.
-	_, err = check(h.v, sign(t, jose.RS256, old.rsa, "rsa-1", claimsAt(time.Now(), nil)))
+	_, err = check(h.v, testkit.Sign(t, jose.RS256, old.RSA, "rsa-1", claimsAt(time.Now(), nil)))
 	if reasonOf(err) != ReasonInvalid {
 		t.Errorf("retired key: err = %v, want invalid", err)
 	}
 }
 
 func TestUnknownKIDFloodIsThrottled(t *testing.T) {
-	keys, rotated := newTestKeys(t), newTestKeys(t)
-	srv := newIDServer(t, keys.jwks())
+	keys, rotated := testkit.NewKeys(t), testkit.NewKeys(t)
+	srv := newIDServer(t, keys.JWKS())
 	synctest.Test(t, func(t *testing.T) {
 		h := startJWT(t, jwksConfig(srv.url()), inMemory(srv))
 		before := srv.jwksFetches.Load()
@@ -62,7 +64,7 @@ func TestUnknownKIDFloodIsThrottled(t *testing.T) {
 			wg.Go(func() {
 				kid := make([]byte, 8)
 				_, _ = rand.Read(kid)
-				_, err := check(h.v, sign(t, jose.ES256, keys.ec, hex.EncodeToString(kid), claimsAt(time.Now(), nil)))
+				_, err := check(h.v, testkit.Sign(t, jose.ES256, keys.EC, hex.EncodeToString(kid), claimsAt(time.Now(), nil)))
 				errs <- err
 			})
 		}
@@ -79,8 +81,8 @@ func TestUnknownKIDFloodIsThrottled(t *testing.T) {
 
 		// Within the interval even a real rotation waits; once it has
 		// passed, the next unknown kid refetches again.
-		srv.setKeys(append(keys.jwks(), jose.JSONWebKey{Key: rotated.ec.Public(), KeyID: "ec-2", Use: "sig"}))
-		tok := sign(t, jose.ES256, rotated.ec, "ec-2", claimsAt(time.Now(), nil))
+		srv.setKeys(append(keys.JWKS(), jose.JSONWebKey{Key: rotated.EC.Public(), KeyID: "ec-2", Use: "sig"}))
+		tok := testkit.Sign(t, jose.ES256, rotated.EC, "ec-2", claimsAt(time.Now(), nil))
 		time.Sleep(29 * time.Second)
 		if _, err := check(h.v, tok); reasonOf(err) != ReasonInvalid {
 			t.Fatalf("within the interval: err = %v, want invalid", err)
@@ -93,8 +95,8 @@ func TestUnknownKIDFloodIsThrottled(t *testing.T) {
 }
 
 func TestPeriodicRefreshDoesNotThrottleUnknownKID(t *testing.T) {
-	keys, rotated := newTestKeys(t), newTestKeys(t)
-	srv := newIDServer(t, keys.jwks())
+	keys, rotated := testkit.NewKeys(t), testkit.NewKeys(t)
+	srv := newIDServer(t, keys.JWKS())
 	h := startJWT(t, jwksConfig(srv.url()), nil)
 	// What the refresh loop does on its timer, run here so no timer races
 	// the rotation below.
@@ -102,8 +104,8 @@ func TestPeriodicRefreshDoesNotThrottleUnknownKID(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv.setKeys([]jose.JSONWebKey{{Key: rotated.ed.Public(), KeyID: "ed-2"}})
-	if _, err := check(h.v, sign(t, jose.EdDSA, rotated.ed, "ed-2", claimsAt(time.Now(), nil))); err != nil {
+	srv.setKeys([]jose.JSONWebKey{{Key: rotated.Ed.Public(), KeyID: "ed-2"}})
+	if _, err := check(h.v, testkit.Sign(t, jose.EdDSA, rotated.Ed, "ed-2", claimsAt(time.Now(), nil))); err != nil {
 		t.Fatalf("rotated key right after start-up and refresh fetches: %v", err)
 	}
 	if got := h.fetches(triggerUnknownKID, resultOK); got != 1 {
@@ -115,11 +117,11 @@ func TestPeriodicRefreshDoesNotThrottleUnknownKID(t *testing.T) {
 }
 
 func TestRefreshLoopRefetches(t *testing.T) {
-	keys, rotated := newTestKeys(t), newTestKeys(t)
-	srv := newIDServer(t, keys.jwks())
+	keys, rotated := testkit.NewKeys(t), testkit.NewKeys(t)
+	srv := newIDServer(t, keys.JWKS())
 	synctest.Test(t, func(t *testing.T) {
 		h := startJWT(t, jwksConfig(srv.url()), inMemory(srv))
-		srv.setKeys([]jose.JSONWebKey{{Key: rotated.ed.Public(), KeyID: "ed-2"}})
+		srv.setKeys([]jose.JSONWebKey{{Key: rotated.Ed.Public(), KeyID: "ed-2"}})
 		time.Sleep(h.v.cfg.RefreshInterval)
 		synctest.Wait()
 		if got := len(h.v.keys.Load().candidates(jose.EdDSA, "ed-2")); got != 1 {
@@ -135,10 +137,10 @@ func TestRefreshLoopRefetches(t *testing.T) {
 }
 
 func TestKnownKeysSurviveJWKSOutage(t *testing.T) {
-	keys := newTestKeys(t)
+	keys := testkit.NewKeys(t)
 	for _, outage := range []string{"503", "connection refused"} {
 		t.Run(outage, func(t *testing.T) {
-			srv := newIDServer(t, keys.jwks())
+			srv := newIDServer(t, keys.JWKS())
 			cfg := jwksConfig(srv.url())
 			cfg.RefreshInterval = 10 * time.Millisecond
 			h := startJWT(t, cfg, nil)
@@ -147,21 +149,21 @@ func TestKnownKeysSurviveJWKSOutage(t *testing.T) {
 			} else {
 				srv.srv.Close()
 			}
-			eventually(t, "a failed refresh", func() bool { return h.fetches(triggerRefresh, resultError) >= 2 })
+			testkit.Eventually(t, "a failed refresh", func() bool { return h.fetches(triggerRefresh, resultError) >= 2 })
 
 			if !h.v.Ready() {
 				t.Error("Ready() = false with known keys")
 			}
 			for kid, tok := range map[string]string{
-				"rsa-1": sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil)),
-				"ed-1":  sign(t, jose.EdDSA, keys.ed, "ed-1", claimsAt(time.Now(), nil)),
+				"rsa-1": testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", claimsAt(time.Now(), nil)),
+				"ed-1":  testkit.Sign(t, jose.EdDSA, keys.Ed, "ed-1", claimsAt(time.Now(), nil)),
 			} {
 				if _, err := check(h.v, tok); err != nil {
 					t.Errorf("%s during outage: %v", kid, err)
 				}
 			}
 			// An unknown kid during the outage is a bad token, not an outage.
-			_, err := check(h.v, sign(t, jose.RS256, keys.rsa, "nope", claimsAt(time.Now(), nil)))
+			_, err := check(h.v, testkit.Sign(t, jose.RS256, keys.RSA, "nope", claimsAt(time.Now(), nil)))
 			if reasonOf(err) != ReasonInvalid {
 				t.Errorf("unknown kid during outage: err = %v, want invalid", err)
 			}
@@ -170,15 +172,15 @@ func TestKnownKeysSurviveJWKSOutage(t *testing.T) {
 }
 
 func TestJWKSDownAtStart(t *testing.T) {
-	keys := newTestKeys(t)
-	srv := newIDServer(t, keys.jwks())
+	keys := testkit.NewKeys(t)
+	srv := newIDServer(t, keys.JWKS())
 	srv.setDown(true)
 	synctest.Test(t, func(t *testing.T) {
 		h := startJWT(t, jwksConfig(srv.url()), inMemory(srv))
 		if h.v.Ready() {
 			t.Fatal("Ready() = true without keys")
 		}
-		tok := sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil))
+		tok := testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", claimsAt(time.Now(), nil))
 		_, err := check(h.v, tok)
 		if !errors.Is(err, ErrUnavailable) || reasonOf(err) != ReasonUnavailable {
 			t.Fatalf("err = %v, want ErrUnavailable", err)
@@ -234,11 +236,11 @@ func TestJWKSRejectedDocuments(t *testing.T) {
 }
 
 func TestFetchBodyLimit(t *testing.T) {
-	keys := newTestKeys(t)
+	keys := testkit.NewKeys(t)
 	srv := newIDServer(t, nil)
 	// Valid JSON a byte over the limit: it must be refused for its size,
 	// not parsed.
-	head := `{"keys":[` + string(mustJSON(t, jose.JSONWebKey{Key: keys.ed.Public(), KeyID: "ed-1"})) + `],"pad":"`
+	head := `{"keys":[` + string(mustJSON(t, jose.JSONWebKey{Key: keys.Ed.Public(), KeyID: "ed-1"})) + `],"pad":"`
 	srv.setRaw([]byte(head + strings.Repeat("x", maxFetchBody+1-len(head)-2) + `"}`))
 	h := startJWT(t, jwksConfig(srv.url()), nil)
 	if h.v.Ready() {

@@ -7,14 +7,16 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // FuzzVerify feeds arbitrary strings to an HS256 and a JWKS verifier: they
 // must never panic, never accept, always fail with an *Error, and never echo
 // the input in that error.
 func FuzzVerify(f *testing.F) {
-	keys := newTestKeys(f)
-	srv := newIDServer(f, keys.jwks())
+	keys := testkit.NewKeys(f)
+	srv := newIDServer(f, keys.JWKS())
 	now := time.Now()
 	hs := startJWT(f, hmacConfig(), nil).v
 	jwks := startJWT(f, jwksConfig(srv.url()), nil).v
@@ -27,12 +29,12 @@ func FuzzVerify(f *testing.F) {
 		rawToken(`{"alg":"HS256","kid":"rsa-1"}`, `null`, "AAAA"),
 		rawToken(`{"alg":"RS256","kid":"rsa-1","crit":["exp"]}`, `{}`, "AAAA"),
 		rawToken(`{"alg":"ES256"}`, `{"exp":1e400}`, ""),
-		sign(f, jose.HS256, []byte(testHMACSecret), "", claimsAt(now, expired)),
-		sign(f, jose.HS256, []byte(testHMACSecret), "", claimsAt(now, wrongAud)),
-		sign(f, jose.RS256, keys.rsa, "rsa-1", claimsAt(now, expired)),
-		sign(f, jose.ES256, keys.ec, "ec-1", claimsAt(now, wrongAud)),
-		sign(f, jose.EdDSA, keys.ed, "ed-1", claimsAt(now, func(c map[string]any) { delete(c, "sub") })),
-		sign(f, jose.ES256, keys.ec, "ec-made-up", claimsAt(now, nil)),
+		testkit.Sign(f, jose.HS256, []byte(testHMACSecret), "", claimsAt(now, expired)),
+		testkit.Sign(f, jose.HS256, []byte(testHMACSecret), "", claimsAt(now, wrongAud)),
+		testkit.Sign(f, jose.RS256, keys.RSA, "rsa-1", claimsAt(now, expired)),
+		testkit.Sign(f, jose.ES256, keys.EC, "ec-1", claimsAt(now, wrongAud)),
+		testkit.Sign(f, jose.EdDSA, keys.Ed, "ed-1", claimsAt(now, func(c map[string]any) { delete(c, "sub") })),
+		testkit.Sign(f, jose.ES256, keys.EC, "ec-made-up", claimsAt(now, nil)),
 	} {
 		f.Add(seed)
 	}
@@ -54,8 +56,8 @@ func FuzzVerify(f *testing.F) {
 }
 
 func BenchmarkVerify(b *testing.B) {
-	keys := newTestKeys(b)
-	srv := newIDServer(b, keys.jwks())
+	keys := testkit.NewKeys(b)
+	srv := newIDServer(b, keys.JWKS())
 	jwks := startJWT(b, jwksConfig(srv.url()), nil).v
 	hs := startJWT(b, hmacConfig(), nil).v
 	claims := claimsAt(time.Now(), nil)
@@ -64,10 +66,10 @@ func BenchmarkVerify(b *testing.B) {
 		v     *JWT
 		token string
 	}{
-		{"HS256", hs, sign(b, jose.HS256, []byte(testHMACSecret), "", claims)},
-		{"RS256", jwks, sign(b, jose.RS256, keys.rsa, "rsa-1", claims)},
-		{"ES256", jwks, sign(b, jose.ES256, keys.ec, "ec-1", claims)},
-		{"EdDSA", jwks, sign(b, jose.EdDSA, keys.ed, "ed-1", claims)},
+		{"HS256", hs, testkit.Sign(b, jose.HS256, []byte(testHMACSecret), "", claims)},
+		{"RS256", jwks, testkit.Sign(b, jose.RS256, keys.RSA, "rsa-1", claims)},
+		{"ES256", jwks, testkit.Sign(b, jose.ES256, keys.EC, "ec-1", claims)},
+		{"EdDSA", jwks, testkit.Sign(b, jose.EdDSA, keys.Ed, "ed-1", claims)},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

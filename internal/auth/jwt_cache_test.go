@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 const testHMACCacheSecret = "cache-test-hs256-secret-of-32-bytes!!"
@@ -37,7 +39,7 @@ func swapSegment(token string, i int, seg string) string {
 
 func TestCachedTokenStillRefusedWhenTampered(t *testing.T) {
 	v := hmacVerifier(t, 30*time.Second)
-	good := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(time.Now(), nil))
+	good := testkit.Sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(time.Now(), nil))
 	if _, err := authenticate(v, good); err != nil {
 		t.Fatalf("good token: %v", err)
 	}
@@ -85,7 +87,7 @@ func TestCachedTokenRefusedOnceExpired(t *testing.T) {
 		// No skew, so exp itself is the limit; exp comes well before the
 		// cache's own maximum age, so only exp can end the entry.
 		v := hmacVerifier(t, 0)
-		token := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(start, func(c map[string]any) {
+		token := testkit.Sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(start, func(c map[string]any) {
 			c["exp"] = start.Add(20 * time.Second).Unix()
 		}))
 		if _, err := authenticate(v, token); err != nil {
@@ -109,7 +111,7 @@ func TestCachedTokenRefusedOnceExpired(t *testing.T) {
 func TestCacheIsUsedForRepeats(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		v := hmacVerifier(t, 30*time.Second)
-		token := sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(time.Now(), nil))
+		token := testkit.Sign(t, jose.HS256, []byte(testHMACCacheSecret), "", claimsAt(time.Now(), nil))
 		first, err := authenticate(v, token)
 		if err != nil {
 			t.Fatal(err)
@@ -136,15 +138,15 @@ func TestCacheIsUsedForRepeats(t *testing.T) {
 }
 
 func TestCachedTokenRefusedAfterKeyLeavesJWKS(t *testing.T) {
-	keys := newTestKeys(t)
-	srv := newIDServer(t, keys.jwks())
+	keys := testkit.NewKeys(t)
+	srv := newIDServer(t, keys.JWKS())
 	v := startJWT(t, jwksConfig(srv.url()), nil).v
-	token := sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil))
+	token := testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", claimsAt(time.Now(), nil))
 	if _, err := authenticate(v, token); err != nil {
 		t.Fatalf("token before rotation: %v", err)
 	}
 	// The RSA key is withdrawn; the next refresh picks that up.
-	srv.setKeys(keys.jwks()[1:])
+	srv.setKeys(keys.JWKS()[1:])
 	if err := v.fetch(context.Background(), triggerRefresh); err != nil {
 		t.Fatal(err)
 	}

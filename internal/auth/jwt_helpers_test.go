@@ -2,11 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -19,12 +14,11 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
-	"github.com/vaultgate/vaultgate/internal/syncbuf"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 const (
@@ -32,39 +26,6 @@ const (
 	testAudience = "vaultgate-test"
 	testSubject  = "user-4711"
 )
-
-// testKeys are signing keys generated for one test.
-type testKeys struct {
-	rsa *rsa.PrivateKey
-	ec  *ecdsa.PrivateKey
-	ed  ed25519.PrivateKey
-}
-
-func newTestKeys(t testing.TB) testKeys {
-	t.Helper()
-	rk, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ek, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, dk, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testKeys{rsa: rk, ec: ek, ed: dk}
-}
-
-// jwks publishes the public halves under kids "rsa-1", "ec-1" and "ed-1".
-func (k testKeys) jwks() []jose.JSONWebKey {
-	return []jose.JSONWebKey{
-		{Key: k.rsa.Public(), KeyID: "rsa-1", Algorithm: "RS256", Use: "sig"},
-		{Key: k.ec.Public(), KeyID: "ec-1", Algorithm: "ES256", Use: "sig"},
-		{Key: k.ed.Public(), KeyID: "ed-1", Use: "sig"},
-	}
-}
 
 // idServer is an in-test identity provider: a JWKS at /jwks and an OIDC
 // discovery document at /.well-known/openid-configuration.
@@ -173,11 +134,8 @@ func inMemory(srv *idServer) func(*JWT) {
 // harness is a started verifier with its log.
 type harness struct {
 	v   *JWT
-	log *syncBuffer
+	log *testkit.Buffer
 }
-
-// syncBuffer is a goroutine-safe sink for logs and process output.
-type syncBuffer = syncbuf.Buffer
 
 func jwksConfig(url string) JWTConfig {
 	return JWTConfig{
@@ -203,7 +161,7 @@ func hmacConfig() JWTConfig {
 // client) before anything runs, and starts it until the test ends.
 func startJWT(t testing.TB, cfg JWTConfig, adjust func(*JWT)) harness {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &testkit.Buffer{}
 	v, err := newJWT(cfg, prometheus.NewRegistry(), zerolog.New(buf).Level(zerolog.DebugLevel))
 	if err != nil {
 		t.Fatalf("newJWT: %v", err)
@@ -223,24 +181,6 @@ func (h harness) fetches(trigger, result string) float64 {
 func check(v *JWT, token string) (Identity, error) {
 	ver, err := v.verify(context.Background(), token)
 	return ver.id, err
-}
-
-// sign makes a compact JWT; kid is left out of the header when empty.
-func sign(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader(jose.HeaderKey("kid"), kid)
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
-	if err != nil {
-		t.Fatalf("signer: %v", err)
-	}
-	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatalf("sign: %v", err)
-	}
-	return tok
 }
 
 // rawToken assembles a token from literal header and payload JSON and a
@@ -265,19 +205,6 @@ func claimsAt(now time.Time, edit func(map[string]any)) map[string]any {
 		edit(c)
 	}
 	return c
-}
-
-// eventually polls cond until it holds or 10 s pass. It waits for
-// background work to happen; it does not measure how fast it happens.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // reasonOf returns the Reason of an *Error, or "" for anything else.

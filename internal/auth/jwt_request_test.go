@@ -11,6 +11,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 func TestAuthenticateTokenSources(t *testing.T) {
@@ -19,7 +21,7 @@ func TestAuthenticateTokenSources(t *testing.T) {
 	withCookie := startJWT(t, cfg, nil).v
 	cfg.CookieName = ""
 	noCookie := startJWT(t, cfg, nil).v
-	good := sign(t, jose.HS256, []byte(testHMACSecret), "", claimsAt(time.Now(), nil))
+	good := testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", claimsAt(time.Now(), nil))
 
 	tests := []struct {
 		name    string
@@ -97,8 +99,8 @@ func TestNewJWT(t *testing.T) {
 	if v.Ready() {
 		t.Error("Ready() = true")
 	}
-	keys := newTestKeys(t)
-	_, err = check(v, sign(t, jose.ES256, keys.ec, "ec-1", claimsAt(time.Now(), nil)))
+	keys := testkit.NewKeys(t)
+	_, err = check(v, testkit.Sign(t, jose.ES256, keys.EC, "ec-1", claimsAt(time.Now(), nil)))
 	if !errors.Is(err, ErrUnavailable) {
 		t.Errorf("err = %v, want ErrUnavailable", err)
 	}
@@ -116,28 +118,28 @@ func TestNewJWT(t *testing.T) {
 // verifications with debug logging on, then searches the log for tokens,
 // claim values and key material.
 func TestLogsHoldNoSecrets(t *testing.T) {
-	keys := newTestKeys(t)
-	srv := newIDServer(t, keys.jwks())
+	keys := testkit.NewKeys(t)
+	srv := newIDServer(t, keys.JWKS())
 	srv.setDown(true)
 	cfg := jwksConfig(srv.url())
 	cfg.RefreshInterval = 10 * time.Millisecond
 	h := startJWT(t, cfg, nil)
-	tok := sign(t, jose.RS256, keys.rsa, "rsa-1", claimsAt(time.Now(), nil))
+	tok := testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", claimsAt(time.Now(), nil))
 	_, _ = check(h.v, tok)
 	srv.setDown(false)
-	eventually(t, "recovery", h.v.Ready)
+	testkit.Eventually(t, "recovery", h.v.Ready)
 	_, _ = check(h.v, tok)
-	_, _ = check(h.v, sign(t, jose.RS256, keys.rsa, "other", claimsAt(time.Now(), nil)))
-	srv.setRaw([]byte(`{"keys":[` + string(mustJSON(t, jose.JSONWebKey{Key: keys.ec, KeyID: "leaky"})) + `]}`))
-	eventually(t, "a refresh of a JWKS with a private key", func() bool { return h.fetches(triggerRefresh, resultError) >= 1 })
+	_, _ = check(h.v, testkit.Sign(t, jose.RS256, keys.RSA, "other", claimsAt(time.Now(), nil)))
+	srv.setRaw([]byte(`{"keys":[` + string(mustJSON(t, jose.JSONWebKey{Key: keys.EC, KeyID: "leaky"})) + `]}`))
+	testkit.Eventually(t, "a refresh of a JWKS with a private key", func() bool { return h.fetches(triggerRefresh, resultError) >= 1 })
 
 	logged := h.log.String()
 	if !strings.Contains(logged, "jwks fetch failed") {
 		t.Fatalf("expected fetch failures in the log, got:\n%s", logged)
 	}
 	assertNoLeak(t, logged, tok)
-	pub := mustJSON(t, jose.JSONWebKey{Key: keys.rsa.Public()})
-	priv := mustJSON(t, jose.JSONWebKey{Key: keys.ec})
+	pub := mustJSON(t, jose.JSONWebKey{Key: keys.RSA.Public()})
+	priv := mustJSON(t, jose.JSONWebKey{Key: keys.EC})
 	for _, frag := range []string{string(pub[20:60]), string(priv[len(priv)-40:])} {
 		if strings.Contains(logged, frag) {
 			t.Errorf("log holds key material %q", frag)

@@ -17,13 +17,15 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 const testHMACSecret = "test-hs256-secret-0123456789abcdef"
 
 func TestVerify(t *testing.T) {
-	keys := newTestKeys(t)
-	srv := newIDServer(t, keys.jwks())
+	keys := testkit.NewKeys(t)
+	srv := newIDServer(t, keys.JWKS())
 	// Every case runs in a synctest bubble, whose clock stands still at
 	// this instant: the skew boundaries below are exact.
 	now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -40,7 +42,7 @@ func TestVerify(t *testing.T) {
 		}(), inMemory(srv)).v,
 	}
 
-	rsaDER, err := x509.MarshalPKIXPublicKey(keys.rsa.Public())
+	rsaDER, err := x509.MarshalPKIXPublicKey(keys.RSA.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,64 +67,64 @@ func TestVerify(t *testing.T) {
 		token    func(t *testing.T) string
 		reason   string // "" = valid
 	}{
-		{"RS256", "jwks", func(t *testing.T) string { return sign(t, jose.RS256, keys.rsa, "rsa-1", at(nil)) }, ""},
-		{"ES256", "jwks", func(t *testing.T) string { return sign(t, jose.ES256, keys.ec, "ec-1", at(nil)) }, ""},
-		{"EdDSA", "jwks", func(t *testing.T) string { return sign(t, jose.EdDSA, keys.ed, "ed-1", at(nil)) }, ""},
-		{"HS256", "hs", func(t *testing.T) string { return sign(t, jose.HS256, []byte(testHMACSecret), "", at(nil)) }, ""},
-		{"no kid tries the keys that fit", "jwks", func(t *testing.T) string { return sign(t, jose.ES256, keys.ec, "", at(nil)) }, ""},
+		{"RS256", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(nil)) }, ""},
+		{"ES256", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.ES256, keys.EC, "ec-1", at(nil)) }, ""},
+		{"EdDSA", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.EdDSA, keys.Ed, "ed-1", at(nil)) }, ""},
+		{"HS256", "hs", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", at(nil)) }, ""},
+		{"no kid tries the keys that fit", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.ES256, keys.EC, "", at(nil)) }, ""},
 		{"aud array containing ours", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["aud"] = []string{"other", testAudience} }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["aud"] = []string{"other", testAudience} }))
 		}, ""},
 		{"expired", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["exp"] = now.Add(-31 * time.Second).Unix() }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["exp"] = now.Add(-31 * time.Second).Unix() }))
 		}, ReasonExpired},
 		{"expired within skew", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["exp"] = now.Add(-29 * time.Second).Unix() }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["exp"] = now.Add(-29 * time.Second).Unix() }))
 		}, ""},
 		{"nbf beyond skew", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["nbf"] = now.Add(31 * time.Second).Unix() }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["nbf"] = now.Add(31 * time.Second).Unix() }))
 		}, ReasonInvalid},
 		{"nbf within skew", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["nbf"] = now.Add(29 * time.Second).Unix() }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["nbf"] = now.Add(29 * time.Second).Unix() }))
 		}, ""},
 		{"iat beyond skew", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["iat"] = now.Add(31 * time.Second).Unix() }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["iat"] = now.Add(31 * time.Second).Unix() }))
 		}, ReasonInvalid},
 		{"iat within skew", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["iat"] = now.Add(29 * time.Second).Unix() }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["iat"] = now.Add(29 * time.Second).Unix() }))
 		}, ""},
 		{"wrong iss", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["iss"] = "https://evil.test" }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["iss"] = "https://evil.test" }))
 		}, ReasonInvalid},
 		{"missing iss", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { delete(c, "iss") }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { delete(c, "iss") }))
 		}, ReasonInvalid},
 		{"wrong aud", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["aud"] = "someone-else" }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["aud"] = "someone-else" }))
 		}, ReasonInvalid},
 		{"aud array without ours", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["aud"] = []string{"a", "b"} }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["aud"] = []string{"a", "b"} }))
 		}, ReasonInvalid},
 		{"aud array with a number", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["aud"] = []any{testAudience, 1} }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["aud"] = []any{testAudience, 1} }))
 		}, ReasonInvalid},
 		{"missing exp", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { delete(c, "exp") }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { delete(c, "exp") }))
 		}, ReasonInvalid},
 		{"exp as string", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["exp"] = strconv.FormatInt(now.Add(time.Hour).Unix(), 10) }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["exp"] = strconv.FormatInt(now.Add(time.Hour).Unix(), 10) }))
 		}, ReasonInvalid},
 		{"exp absurdly large", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["exp"] = 1e300 }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["exp"] = 1e300 }))
 		}, ReasonInvalid},
 		{"missing sub", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { delete(c, "sub") }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { delete(c, "sub") }))
 		}, ReasonInvalid},
 		{"empty sub", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["sub"] = "" }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["sub"] = "" }))
 		}, ReasonInvalid},
 		{"numeric sub", "jwks", func(t *testing.T) string {
-			return sign(t, jose.RS256, keys.rsa, "rsa-1", at(func(c map[string]any) { c["sub"] = 42 }))
+			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["sub"] = 42 }))
 		}, ReasonInvalid},
 		{"alg none", "jwks", func(t *testing.T) string {
 			return rawToken(`{"alg":"none","typ":"JWT"}`, string(mustJSON(t, at(nil))), "")
@@ -130,34 +132,34 @@ func TestVerify(t *testing.T) {
 		{"alg none with kid", "jwks", func(t *testing.T) string {
 			return rawToken(`{"alg":"none","kid":"rsa-1"}`, string(mustJSON(t, at(nil))), "")
 		}, ReasonInvalid},
-		{"alg not in allow-list", "jwks", func(t *testing.T) string { return sign(t, jose.RS384, keys.rsa, "rsa-1", at(nil)) }, ReasonInvalid},
-		{"RS256 to the HS256 verifier", "hs", func(t *testing.T) string { return sign(t, jose.RS256, keys.rsa, "", at(nil)) }, ReasonInvalid},
+		{"alg not in allow-list", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.RS384, keys.RSA, "rsa-1", at(nil)) }, ReasonInvalid},
+		{"RS256 to the HS256 verifier", "hs", func(t *testing.T) string { return testkit.Sign(t, jose.RS256, keys.RSA, "", at(nil)) }, ReasonInvalid},
 		{"HS256 with wrong secret", "hs", func(t *testing.T) string {
-			return sign(t, jose.HS256, []byte("another-secret-0123456789abcdefgh"), "", at(nil))
+			return testkit.Sign(t, jose.HS256, []byte("another-secret-0123456789abcdefgh"), "", at(nil))
 		}, ReasonInvalid},
-		{"HS256 signed with RSA public key PEM", "jwks", func(t *testing.T) string { return sign(t, jose.HS256, rsaPEM, "rsa-1", at(nil)) }, ReasonInvalid},
-		{"HS256 signed with RSA public key PEM, HS256 allowed", "mixed", func(t *testing.T) string { return sign(t, jose.HS256, rsaPEM, "rsa-1", at(nil)) }, ReasonInvalid},
-		{"HS256 signed with RSA public key DER, HS256 allowed", "mixed", func(t *testing.T) string { return sign(t, jose.HS256, rsaDER, "rsa-1", at(nil)) }, ReasonInvalid},
-		{"HS256 signed with RSA public key PEM, no kid", "mixed", func(t *testing.T) string { return sign(t, jose.HS256, rsaPEM, "", at(nil)) }, ReasonInvalid},
-		{"unknown kid", "jwks", func(t *testing.T) string { return sign(t, jose.RS256, keys.rsa, "rsa-unknown", at(nil)) }, ReasonInvalid},
-		{"kid of a key of another type", "jwks", func(t *testing.T) string { return sign(t, jose.ES256, keys.ec, "rsa-1", at(nil)) }, ReasonInvalid},
-		{"signed by a stranger's key", "jwks", func(t *testing.T) string { return sign(t, jose.ES256, otherEC, "ec-1", at(nil)) }, ReasonInvalid},
+		{"HS256 signed with RSA public key PEM", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaPEM, "rsa-1", at(nil)) }, ReasonInvalid},
+		{"HS256 signed with RSA public key PEM, HS256 allowed", "mixed", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaPEM, "rsa-1", at(nil)) }, ReasonInvalid},
+		{"HS256 signed with RSA public key DER, HS256 allowed", "mixed", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaDER, "rsa-1", at(nil)) }, ReasonInvalid},
+		{"HS256 signed with RSA public key PEM, no kid", "mixed", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaPEM, "", at(nil)) }, ReasonInvalid},
+		{"unknown kid", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-unknown", at(nil)) }, ReasonInvalid},
+		{"kid of a key of another type", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.ES256, keys.EC, "rsa-1", at(nil)) }, ReasonInvalid},
+		{"signed by a stranger's key", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.ES256, otherEC, "ec-1", at(nil)) }, ReasonInvalid},
 		{"tampered payload", "jwks", func(t *testing.T) string {
-			s := segments(sign(t, jose.RS256, keys.rsa, "rsa-1", at(nil)))
+			s := segments(testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(nil)))
 			s[1] = payloadOf(at(func(c map[string]any) { c["sub"] = "admin" }))
 			return strings.Join(s, ".")
 		}, ReasonInvalid},
 		{"tampered signature", "jwks", func(t *testing.T) string {
-			s := segments(sign(t, jose.ES256, keys.ec, "ec-1", at(nil)))
-			other := segments(sign(t, jose.ES256, keys.ec, "ec-1", at(func(c map[string]any) { c["sub"] = "x" })))
+			s := segments(testkit.Sign(t, jose.ES256, keys.EC, "ec-1", at(nil)))
+			other := segments(testkit.Sign(t, jose.ES256, keys.EC, "ec-1", at(func(c map[string]any) { c["sub"] = "x" })))
 			s[2] = other[2]
 			return strings.Join(s, ".")
 		}, ReasonInvalid},
 		{"payload is an array", "hs", func(t *testing.T) string {
-			return signRaw(t, jose.HS256, []byte(testHMACSecret), []byte(`["sub"]`))
+			return testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", []byte(`["sub"]`))
 		}, ReasonInvalid},
 		{"payload with trailing data", "hs", func(t *testing.T) string {
-			return signRaw(t, jose.HS256, []byte(testHMACSecret), append(mustJSON(t, at(nil)), []byte(` {}`)...))
+			return testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", append(mustJSON(t, at(nil)), []byte(` {}`)...))
 		}, ReasonInvalid},
 		{"garbage", "jwks", func(*testing.T) string { return "not-a-jwt" }, ReasonInvalid},
 		{"empty", "jwks", func(*testing.T) string { return "" }, ReasonInvalid},
@@ -199,7 +201,7 @@ func TestVerify(t *testing.T) {
 func TestVerifyClaimsExact(t *testing.T) {
 	h := startJWT(t, hmacConfig(), nil)
 	exp := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
-	tok := signRaw(t, jose.HS256, []byte(testHMACSecret), []byte(`{"iss":"`+testIssuer+`","aud":"`+testAudience+
+	tok := testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", []byte(`{"iss":"`+testIssuer+`","aud":"`+testAudience+
 		`","sub":"u1","exp":`+exp+`,"org":{"id":12345678901234567890,"tags":["a",1.5]},"admin":false,"n":null}`))
 	id, err := check(h.v, tok)
 	if err != nil {
@@ -213,24 +215,6 @@ func TestVerifyClaimsExact(t *testing.T) {
 	if diff := cmp.Diff(want, id); diff != "" {
 		t.Errorf("identity (-want +got):\n%s", diff)
 	}
-}
-
-// signRaw signs an arbitrary payload, for payloads jwt.Signed will not build.
-func signRaw(t *testing.T, alg jose.SignatureAlgorithm, key any, payload []byte) string {
-	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func mustJSON(t *testing.T, v any) []byte {

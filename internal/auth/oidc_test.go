@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 func oidcConfig(issuer string) JWTConfig {
@@ -15,7 +17,7 @@ func oidcConfig(issuer string) JWTConfig {
 }
 
 func TestOIDCDiscovery(t *testing.T) {
-	keys := newTestKeys(t)
+	keys := testkit.NewKeys(t)
 	tests := []struct {
 		name      string
 		issuer    func(s *idServer) string // configured OIDC issuer
@@ -46,7 +48,7 @@ func TestOIDCDiscovery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newIDServer(t, keys.jwks())
+			srv := newIDServer(t, keys.JWKS())
 			if tt.docIssuer != nil {
 				srv.docIssuer = tt.docIssuer(srv)
 			}
@@ -57,7 +59,7 @@ func TestOIDCDiscovery(t *testing.T) {
 				t.Fatalf("Ready() = %v, want %v", got, tt.wantReady)
 			}
 			claims := claimsAt(time.Now(), func(c map[string]any) { c["iss"] = issuer })
-			_, err := check(h.v, sign(t, jose.ES256, keys.ec, "ec-1", claims))
+			_, err := check(h.v, testkit.Sign(t, jose.ES256, keys.EC, "ec-1", claims))
 			if tt.wantReady {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
@@ -78,8 +80,8 @@ func TestOIDCDiscovery(t *testing.T) {
 }
 
 func TestOIDCDiscoveryDownAtStart(t *testing.T) {
-	keys := newTestKeys(t)
-	srv := newIDServer(t, keys.jwks())
+	keys := testkit.NewKeys(t)
+	srv := newIDServer(t, keys.JWKS())
 	srv.setDown(true)
 	cfg := oidcConfig(srv.srv.URL)
 	cfg.RefreshInterval = 10 * time.Millisecond // retries back off from there
@@ -88,12 +90,12 @@ func TestOIDCDiscoveryDownAtStart(t *testing.T) {
 		t.Fatal("Ready() = true")
 	}
 	claims := claimsAt(time.Now(), func(c map[string]any) { c["iss"] = srv.srv.URL })
-	tok := sign(t, jose.RS256, keys.rsa, "rsa-1", claims)
+	tok := testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", claims)
 	if _, err := check(h.v, tok); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 	srv.setDown(false)
-	eventually(t, "Ready() after discovery came back", h.v.Ready)
+	testkit.Eventually(t, "Ready() after discovery came back", h.v.Ready)
 	if _, err := check(h.v, tok); err != nil {
 		t.Fatalf("after recovery: %v", err)
 	}

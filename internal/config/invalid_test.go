@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // Environments of the three authentication modes, each valid on its own.
@@ -235,7 +237,7 @@ func TestInvalidValues(t *testing.T) {
 			env := with(tt.base(), tt.set, tt.unset...)
 			c, err := fromMap(env)
 			if tt.demo {
-				c, err = LoadDemo(environ(env), Defaults())
+				c, err = LoadDemo(testkit.Environ(env), Defaults())
 			}
 			if diff := cmp.Diff(tt.want, problemVars(t, err)); diff != "" {
 				t.Fatalf("problems (-want +got):\n%s\nerror: %v", diff, err)

@@ -4,12 +4,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // TestLoad reads environments in os.Environ's form, side by side.
 func TestLoad(t *testing.T) {
 	t.Parallel()
-	required := environ(requiredEnv())
+	required := testkit.Environ(requiredEnv())
 	tests := []struct {
 		name     string
 		environ  []string
@@ -60,7 +62,7 @@ func TestLoad(t *testing.T) {
 		},
 		{
 			name:     "bad value",
-			environ:  environ(with(requiredEnv(), map[string]string{"APIDECK_TIMEOUT": "fast"}, "APIDECK_APP_ID")),
+			environ:  testkit.Environ(with(requiredEnv(), map[string]string{"APIDECK_TIMEOUT": "fast"}, "APIDECK_APP_ID")),
 			wantVars: []string{"APIDECK_TIMEOUT", "APIDECK_APP_ID"},
 		},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vaultgate/vaultgate/internal/handler"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // Secret values used across the tests; each is searched for in error texts
@@ -47,18 +48,9 @@ func with(env map[string]string, set map[string]string, unset ...string) map[str
 	return out
 }
 
-// environ turns env into os.Environ's form.
-func environ(env map[string]string) []string {
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	return out
-}
-
 // fromMap loads env as the whole environment.
 func fromMap(env map[string]string) (Config, error) {
-	return Load(environ(env))
+	return Load(testkit.Environ(env))
 }
 
 // mustParse fails the test when env is not a valid configuration.
@@ -129,7 +121,7 @@ func varNames() []string {
 		jwtEnv(), hmacEnv(), forwardEnv(), headerEnv(),
 		with(requiredEnv(), map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}),
 	} {
-		_, read, _ := load(environ(env), Defaults(), false)
+		_, read, _ := load(testkit.Environ(env), Defaults(), false)
 		names = append(names, read...)
 	}
 	_, read, _ := load(nil, Defaults(), true)

@@ -11,6 +11,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 const (
@@ -223,12 +225,9 @@ func TestVerify(t *testing.T) {
 // The verifier must require exp, as vaultgate's does.
 func TestVerifyRequiresExpiry(t *testing.T) {
 	iss := newTestIssuer(t, time.Now())
-	raw, err := jwt.Signed(iss.signer).Claims(jwt.Claims{
+	raw := testkit.Sign(t, jose.ES256, iss.key, iss.kid, jwt.Claims{
 		Issuer: testIssuer, Audience: jwt.Audience{testAudience}, Subject: "ada",
-	}).Serialize()
-	if err != nil {
-		t.Fatalf("sign: %v", err)
-	}
+	})
 	if _, _, err := iss.verify(raw); err == nil || errors.Is(err, jwt.ErrExpired) {
 		t.Errorf("verify = %v, want a missing-exp error", err)
 	}

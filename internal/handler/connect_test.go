@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/vaultgate/vaultgate/internal/testkit"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -167,9 +168,7 @@ func TestConnectDeepLink(t *testing.T) {
 				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantCode, w.Body)
 			}
 			if tt.wantProblem != "" {
-				if p := decodeProblem(t, w); p.Code != tt.wantProblem {
-					t.Errorf("code = %q, want %q", p.Code, tt.wantProblem)
-				}
+				testkit.WantProblem(t, w.Result(), tt.wantCode, tt.wantProblem)
 				if n := len(e.sessions.Calls()); n != 0 {
 					t.Errorf("%d sessions created for a refused request", n)
 				}

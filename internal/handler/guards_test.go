@@ -10,6 +10,7 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/state"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 func TestPrefetchRefused(t *testing.T) {
@@ -33,9 +34,7 @@ func TestPrefetchRefused(t *testing.T) {
 				t.Fatalf("status = %d, want %d", w.Code, tt.want)
 			}
 			if tt.want == 400 {
-				if p := decodeProblem(t, w); p.Code != codePrefetchRefused {
-					t.Errorf("code = %q", p.Code)
-				}
+				testkit.WantProblem(t, w.Result(), http.StatusBadRequest, codePrefetchRefused)
 				if w.Header().Get("Cache-Control") != "no-store" {
 					t.Error("prefetch refusal must not be cacheable")
 				}
@@ -86,9 +85,7 @@ func TestCrossSiteGuard(t *testing.T) {
 				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.want, w.Body)
 			}
 			if tt.want == 403 {
-				if p := decodeProblem(t, w); p.Code != codeCrossSite {
-					t.Errorf("code = %q", p.Code)
-				}
+				testkit.WantProblem(t, w.Result(), http.StatusForbidden, codeCrossSite)
 				if len(e.sessions.Calls()) != 0 {
 					t.Error("a refused cross-site request created a session")
 				}
@@ -154,9 +151,7 @@ func TestCheckOrder(t *testing.T) {
 				r.Header.Set("Sec-Fetch-Site", "cross-site")
 			}
 			w := e.do(t, r)
-			if p := decodeProblem(t, w); p.Code != tt.want {
-				t.Fatalf("code = %q, want %q", p.Code, tt.want)
-			}
+			testkit.WantProblem(t, w.Result(), w.Code, tt.want)
 			wantAuth := !tt.ipLimit && !tt.prefetch && !tt.cross
 			if authCalled != wantAuth {
 				t.Errorf("authenticate called = %v, want %v", authCalled, wantAuth)
@@ -207,9 +202,7 @@ func TestRateLimits(t *testing.T) {
 				t.Errorf("Retry-After = %q, want %q", got, tt.wantRetry)
 			}
 			if tt.wantStatus == http.StatusTooManyRequests {
-				if p := decodeProblem(t, w); p.Code != codeRateLimited {
-					t.Errorf("code = %q", p.Code)
-				}
+				testkit.WantProblem(t, w.Result(), http.StatusTooManyRequests, codeRateLimited)
 			}
 			for _, scope := range []string{scopeIP, scopeUser} {
 				want := 0.0

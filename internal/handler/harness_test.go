@@ -16,7 +16,7 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/state"
-	"github.com/vaultgate/vaultgate/internal/syncbuf"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -113,52 +113,20 @@ func (f *fakeLimiter) Keys() []string {
 	return append([]string(nil), f.keys...)
 }
 
-// logBuffer is a goroutine-safe sink for logs and process output.
-type logBuffer struct{ syncbuf.Buffer }
-
-// Lines decodes every log line.
-func (b *logBuffer) Lines(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for line := range strings.SplitSeq(strings.TrimSpace(b.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// AccessLines returns the "request" lines.
-func (b *logBuffer) AccessLines(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range b.Lines(t) {
-		if l["message"] == "request" {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // env is a public router over fakes; tests adjust the fields before the
 // first do, which builds the router.
 type env struct {
 	deps     Deps
 	auth     *fakeAuth
 	sessions *fakeSessions
-	logs     *logBuffer
+	logs     *testkit.Buffer
 	reg      *prometheus.Registry
 	handler  http.Handler
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.Buffer{}
 	reg := prometheus.NewRegistry()
 	e := &env{auth: &fakeAuth{}, sessions: &fakeSessions{}, logs: logs, reg: reg}
 	e.deps = Deps{
@@ -223,21 +191,6 @@ func request(method, target, body string, headers ...string) *http.Request {
 // authed builds a request carrying the test bearer token.
 func authed(method, target, body string, headers ...string) *http.Request {
 	return request(method, target, body, append([]string{"Authorization", "Bearer " + testToken}, headers...)...)
-}
-
-// decodeProblem checks the problem media type and decodes the body.
-func decodeProblem(t *testing.T, w *httptest.ResponseRecorder) problemBody {
-	t.Helper()
-	if ct := w.Header().Get("Content-Type"); ct != contentTypeProblem {
-		t.Fatalf("Content-Type = %q, want %q (status %d, body %s)", ct, contentTypeProblem, w.Code, w.Body)
-	}
-	var p problemBody
-	dec := json.NewDecoder(w.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		t.Fatalf("problem body: %v", err)
-	}
-	return p
 }
 
 func sessionAt(created time.Time) upstream.Session {

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/vaultgate/vaultgate/internal/state"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -113,7 +114,7 @@ func TestRequestID(t *testing.T) {
 					t.Errorf("X-Request-Id = %q, want a fresh 32-char hex id", got)
 				}
 			}
-			if p := decodeProblem(t, w); p.RequestID != got {
+			if p := testkit.WantProblem(t, w.Result(), http.StatusUnauthorized, codeUnauthenticated); p.RequestID != got {
 				t.Errorf("problem request_id = %q, header %q", p.RequestID, got)
 			}
 			lines := e.logs.AccessLines(t)
@@ -139,7 +140,7 @@ func TestPanicRecovery(t *testing.T) {
 	if w.Code != http.StatusInternalServerError {
 		t.Fatalf("status = %d", w.Code)
 	}
-	p := decodeProblem(t, w)
+	p := testkit.WantProblem(t, w.Result(), http.StatusInternalServerError, codeInternal)
 	if p.Code != codeInternal || p.RequestID != "panic-1" {
 		t.Errorf("problem = %+v", p)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -70,10 +71,7 @@ func TestConnectOptionsRefused(t *testing.T) {
 			if w.Code != tt.wantStatus {
 				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantStatus, w.Body)
 			}
-			p := decodeProblem(t, w)
-			if p.Code != tt.wantCode || p.Status != tt.wantStatus {
-				t.Errorf("problem = %+v, want code %q status %d", p, tt.wantCode, tt.wantStatus)
-			}
+			testkit.WantProblem(t, w.Result(), tt.wantStatus, tt.wantCode)
 			if n := len(e.sessions.Calls()); n != 0 {
 				t.Errorf("%d sessions created for a refused request", n)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -57,8 +58,8 @@ func TestConnectUpstreamProblems(t *testing.T) {
 			if strings.Contains(w.Body.String(), leakyCause) || strings.Contains(w.Body.String(), "sk_live") {
 				t.Errorf("cause leaked into the body: %s", w.Body)
 			}
-			got := decodeProblem(t, w)
-			want := problemBody{
+			got := testkit.WantProblem(t, w.Result(), tt.wantStatus, tt.wantCode)
+			want := testkit.Problem{
 				Type: problemTypePrefix + tt.wantCode, Title: problemTypes()[tt.wantCode].title, Status: tt.wantStatus,
 				Detail: got.Detail, Code: tt.wantCode, RequestID: "req-1",
 			}
@@ -115,9 +116,7 @@ func TestAuthProblems(t *testing.T) {
 			if got := w.Header().Get("WWW-Authenticate"); (got == "Bearer") != tt.wantBearer {
 				t.Errorf("WWW-Authenticate = %q, want Bearer: %v", got, tt.wantBearer)
 			}
-			if p := decodeProblem(t, w); p.Code != tt.wantCode {
-				t.Errorf("code = %q, want %q", p.Code, tt.wantCode)
-			}
+			testkit.WantProblem(t, w.Result(), tt.wantStatus, tt.wantCode)
 			if got := e.counter(t, "vaultgate_auth_failures_total", "reason", tt.wantReason); got != 1 {
 				t.Errorf("auth failures{reason=%q} = %v, want 1", tt.wantReason, got)
 			}
@@ -137,9 +136,7 @@ func TestNoConsumer(t *testing.T) {
 	if w.Code != http.StatusForbidden {
 		t.Fatalf("status = %d, want 403", w.Code)
 	}
-	if p := decodeProblem(t, w); p.Code != codeNoConsumer {
-		t.Errorf("code = %q", p.Code)
-	}
+	testkit.WantProblem(t, w.Result(), http.StatusForbidden, codeNoConsumer)
 	if got := e.counter(t, "vaultgate_auth_failures_total", "reason", reasonNoConsumer); got != 1 {
 		t.Errorf("auth failures{reason=no_consumer} = %v, want 1", got)
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 func TestRoutingProblems(t *testing.T) {
@@ -42,9 +44,7 @@ func TestRoutingProblems(t *testing.T) {
 			if tt.method == http.MethodHead {
 				return // no body to read
 			}
-			if p := decodeProblem(t, w); p.Code != tt.wantCode || p.Status != tt.wantStatus {
-				t.Errorf("problem = %+v", p)
-			}
+			testkit.WantProblem(t, w.Result(), tt.wantStatus, tt.wantCode)
 		})
 	}
 }

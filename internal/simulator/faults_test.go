@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 func TestQueueStatuses(t *testing.T) {
@@ -105,11 +107,7 @@ func TestFaultHang(t *testing.T) {
 		_, err := post(t, t.Context(), srv.URL, validHeaders(), "")
 		done <- err
 	}()
-	for deadline := time.Now().Add(10 * time.Second); sim.Calls() < 2; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the second call never arrived")
-		}
-	}
+	testkit.Eventually(t, "the second call", func() bool { return sim.Calls() >= 2 })
 	sim.Reset()
 	select {
 	case err := <-done:

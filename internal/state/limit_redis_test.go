@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vaultgate/vaultgate/internal/redistest"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 func TestRedisAllowsExactlyLimitThenRefuses(t *testing.T) {
@@ -160,10 +160,10 @@ func TestRedisKeysAreHashedAndExpire(t *testing.T) {
 func TestRedisOutageFailsOpenQuickly(t *testing.T) {
 	tests := []struct {
 		name     string
-		down, up func(*redistest.Server)
+		down, up func(*testkit.Redis)
 	}{
-		{"killed", (*redistest.Server).Kill, (*redistest.Server).Restart},
-		{"frozen", (*redistest.Server).Pause, (*redistest.Server).Resume},
+		{"killed", (*testkit.Redis).Kill, (*testkit.Redis).Restart},
+		{"frozen", (*testkit.Redis).Pause, (*testkit.Redis).Resume},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

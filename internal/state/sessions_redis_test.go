@@ -10,7 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
-	"github.com/vaultgate/vaultgate/internal/redistest"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -28,7 +28,7 @@ func testSession() upstream.Session {
 
 // startRedisStore starts a redis-server and returns a store on it plus a
 // client for reading what was stored.
-func startRedisStore(t *testing.T, apiKey string) (*redistest.Server, *redis.Client, *redisStore) {
+func startRedisStore(t *testing.T, apiKey string) (*testkit.Redis, *redis.Client, *redisStore) {
 	t.Helper()
 	srv, c := startRedis(t)
 	return srv, c, mustRedisStore(t, c, apiKey)
@@ -201,10 +201,10 @@ func TestRedisStoreIgnoresTinyTTL(t *testing.T) {
 func TestRedisStoreOutageReturnsErrorQuickly(t *testing.T) {
 	tests := []struct {
 		name     string
-		down, up func(*redistest.Server)
+		down, up func(*testkit.Redis)
 	}{
-		{"killed", (*redistest.Server).Kill, (*redistest.Server).Restart},
-		{"frozen", (*redistest.Server).Pause, (*redistest.Server).Resume},
+		{"killed", (*testkit.Redis).Kill, (*testkit.Redis).Restart},
+		{"frozen", (*testkit.Redis).Pause, (*testkit.Redis).Resume},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

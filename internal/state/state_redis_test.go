@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
-	"github.com/vaultgate/vaultgate/internal/redistest"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // redisOutageBound is how long a call may take against a dead or frozen
@@ -22,9 +22,9 @@ const redisOutageBound = time.Second
 
 // startRedis starts a redis-server and returns a client built the way
 // production builds it.
-func startRedis(t *testing.T) (*redistest.Server, *redis.Client) {
+func startRedis(t *testing.T) (*testkit.Redis, *redis.Client) {
 	t.Helper()
-	srv := redistest.Start(t)
+	srv := testkit.StartRedis(t)
 	c, err := newRedisClient(srv.URL())
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestPingRedis(t *testing.T) {
 
 func TestPingRedisErrorHidesPassword(t *testing.T) {
 	const password = "hunter2-s3cret"
-	srv := redistest.Start(t)
+	srv := testkit.StartRedis(t)
 	addr := srv.Addr()
 	srv.Kill()
 	c, err := newRedisClient("redis://:" + password + "@" + addr + "/0")

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
-	"github.com/vaultgate/vaultgate/internal/redistest"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -72,7 +72,7 @@ vaultgate_session_reuse_total{result="miss"} 1
 }
 
 func TestSharedThroughRedis(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := testkit.StartRedis(t)
 	o := Options{RedisURL: srv.URL(), APIKey: "k", ReuseTTL: time.Minute, SessionLifetime: time.Hour, UserPerMinute: 1}
 	creator := &fakeCreator{}
 	o.Upstream = creator

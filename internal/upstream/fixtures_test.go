@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
-	"github.com/vaultgate/vaultgate/internal/syncbuf"
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 const (
@@ -61,7 +61,7 @@ func testConfig(baseURL string) Config {
 // testClient bundles a client with what tests inspect.
 type testClient struct {
 	*Client
-	logs *syncBuffer
+	logs *testkit.Buffer
 }
 
 // newTestClient builds a client for srv with millisecond backoff; mutate
@@ -72,7 +72,7 @@ func newTestClient(t *testing.T, srv *httptest.Server, mutate func(*Config)) tes
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	c, err := New(cfg, prometheus.NewRegistry(), zerolog.New(logs).Level(zerolog.DebugLevel))
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -137,6 +137,3 @@ func asError(t *testing.T, err error) *Error {
 	}
 	return ue
 }
-
-// syncBuffer is a goroutine-safe sink for logs and process output.
-type syncBuffer = syncbuf.Buffer

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"github.com/vaultgate/vaultgate/internal/testkit"
 )
 
 // TestSecretsStayOut drives every failure path with an upstream that echoes
@@ -43,7 +45,7 @@ func TestSecretsStayOut(t *testing.T) {
 			srv := newServer(t, h)
 			tc := newTestClient(t, srv, nil)
 			// A request-scoped logger at debug level, as the handler passes it.
-			ctxLog := &syncBuffer{}
+			ctxLog := &testkit.Buffer{}
 			ctx := zerolog.New(ctxLog).Level(zerolog.DebugLevel).WithContext(t.Context())
 			_, _, err := tc.create(ctx)
 			texts := map[string]string{"client log": tc.logs.String(), "request log": ctxLog.String()}

@@ -1,30 +1,30 @@
-package redistest
+package testkit
 
 import (
 	"testing"
 	"time"
 )
 
-func TestStartKillRestart(t *testing.T) {
-	s := Start(t)
-	if err := ping(s.Addr()); err != nil {
+func TestRedisStartKillRestart(t *testing.T) {
+	s := StartRedis(t)
+	if err := pingRedis(s.Addr()); err != nil {
 		t.Fatalf("started server does not answer PING: %v", err)
 	}
 	s.Kill()
-	if err := ping(s.Addr()); err == nil {
+	if err := pingRedis(s.Addr()); err == nil {
 		t.Fatal("killed server still answers PING")
 	}
 	s.Restart()
-	if err := ping(s.Addr()); err != nil {
+	if err := pingRedis(s.Addr()); err != nil {
 		t.Fatalf("restarted server does not answer PING: %v", err)
 	}
 }
 
-func TestPauseResume(t *testing.T) {
-	s := Start(t)
+func TestRedisPauseResume(t *testing.T) {
+	s := StartRedis(t)
 	s.Pause()
 	done := make(chan error, 1)
-	go func() { done <- ping(s.Addr()) }()
+	go func() { done <- pingRedis(s.Addr()) }()
 	select {
 	case err := <-done:
 		// The kernel still accepts the connection; only an answer would
@@ -40,12 +40,12 @@ func TestPauseResume(t *testing.T) {
 	}
 }
 
-func TestCleanupStopsServer(t *testing.T) {
+func TestRedisCleanupStops(t *testing.T) {
 	var addr string
 	t.Run("inner", func(t *testing.T) {
-		addr = Start(t).Addr()
+		addr = StartRedis(t).Addr()
 	})
-	if err := ping(addr); err == nil {
+	if err := pingRedis(addr); err == nil {
 		t.Fatal("server still running after its test's cleanup")
 	}
 }

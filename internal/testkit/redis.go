@@ -1,8 +1,4 @@
-// Package redistest runs a real redis-server for tests: on a free loopback
-// port, without persistence, stopped when the test ends. Tests can kill it,
-// freeze it and bring it back on the same port to see how code behaves when
-// the shared store goes away.
-package redistest
+package testkit
 
 import (
 	"bufio"
@@ -15,29 +11,29 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/vaultgate/vaultgate/internal/syncbuf"
 )
 
 const (
-	// binary is the Debian package's server; scripts/test.sh installs it.
-	binary = "redis-server"
-	// readyTimeout bounds how long a starting server may take to answer
+	// redisBinary is the Debian package's server; scripts/test.sh installs it.
+	redisBinary = "redis-server"
+	// redisReadyTimeout bounds how long a starting server may take to answer
 	// PING; redis-server usually needs a few milliseconds.
-	readyTimeout = 10 * time.Second
-	// startAttempts retries when the port picked turned out to be taken
+	redisReadyTimeout = 10 * time.Second
+	// redisStartAttempts retries when the port picked turned out to be taken
 	// between choosing it and redis-server binding it.
-	startAttempts = 5
+	redisStartAttempts = 5
 )
 
-// Server is one redis-server process. Its methods must be called from the
-// test's goroutine.
-type Server struct {
+// Redis is a real redis-server on a free loopback port, without
+// persistence, stopped when the test ends. Tests can kill it, freeze it and
+// bring it back on the same port to see how code behaves when the shared
+// store goes away. Its methods must be called from the test's goroutine.
+type Redis struct {
 	t    testing.TB
 	path string
 	dir  string
 	port int
-	out  *syncBuffer
+	out  *Buffer
 	proc *process
 }
 
@@ -47,80 +43,80 @@ type process struct {
 	exited chan struct{}
 }
 
-// Start runs redis-server on a free 127.0.0.1 port and stops it in
+// StartRedis runs redis-server on a free 127.0.0.1 port and stops it in
 // t.Cleanup. Without the binary the test is skipped, or fails when the CI
 // environment variable is set, so CI never silently skips these tests.
-func Start(t testing.TB) *Server {
+func StartRedis(t testing.TB) *Redis {
 	t.Helper()
-	path, err := exec.LookPath(binary)
+	path, err := exec.LookPath(redisBinary)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("redistest: %s not found on PATH (install the redis-server package): %v", binary, err)
+			t.Fatalf("testkit: %s not found on PATH (install the redis-server package): %v", redisBinary, err)
 		}
-		t.Skipf("redistest: %s not found on PATH; install the redis-server package to run this test", binary)
+		t.Skipf("testkit: %s not found on PATH; install the redis-server package to run this test", redisBinary)
 	}
-	s := &Server{t: t, path: path, dir: t.TempDir(), out: &syncBuffer{}}
+	s := &Redis{t: t, path: path, dir: t.TempDir(), out: &Buffer{}}
 	t.Cleanup(s.stop)
 	var lastErr error
-	for range startAttempts {
+	for range redisStartAttempts {
 		s.port, err = freePort()
 		if err != nil {
-			t.Fatalf("redistest: %v", err)
+			t.Fatalf("testkit: %v", err)
 		}
 		if lastErr = s.start(); lastErr == nil {
 			return s
 		}
 	}
-	t.Fatalf("redistest: redis-server did not start: %v\n%s", lastErr, s.out.String())
+	t.Fatalf("testkit: redis-server did not start: %v\n%s", lastErr, s.out.String())
 	return nil
 }
 
 // Addr is the server's host:port.
-func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+func (s *Redis) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
 
 // URL is the server's redis:// URL, as REDIS_URL would carry it.
-func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
+func (s *Redis) URL() string { return "redis://" + s.Addr() + "/0" }
 
 // Kill stops the server abruptly (SIGKILL), losing all data, as a crash
 // would. Connections to it fail at once.
-func (s *Server) Kill() {
+func (s *Redis) Kill() {
 	s.t.Helper()
 	if s.proc == nil {
-		s.t.Fatal("redistest: Kill on a server that is not running")
+		s.t.Fatal("testkit: Kill on a server that is not running")
 	}
 	s.stop()
 }
 
 // Restart starts a killed server again on the same port, empty.
-func (s *Server) Restart() {
+func (s *Redis) Restart() {
 	s.t.Helper()
 	if s.proc != nil {
-		s.t.Fatal("redistest: Restart on a server that is running; Kill it first")
+		s.t.Fatal("testkit: Restart on a server that is running; Kill it first")
 	}
 	if err := s.start(); err != nil {
-		s.t.Fatalf("redistest: restart on port %d: %v\n%s", s.port, err, s.out.String())
+		s.t.Fatalf("testkit: restart on port %d: %v\n%s", s.port, err, s.out.String())
 	}
 }
 
 // Pause freezes the server (SIGSTOP): connections are still accepted by
 // the kernel but nothing is answered, like a hung or partitioned Redis.
-func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+func (s *Redis) Pause() { s.signal(syscall.SIGSTOP) }
 
 // Resume undoes Pause.
-func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+func (s *Redis) Resume() { s.signal(syscall.SIGCONT) }
 
-func (s *Server) signal(sig os.Signal) {
+func (s *Redis) signal(sig os.Signal) {
 	s.t.Helper()
 	if s.proc == nil {
-		s.t.Fatalf("redistest: %v sent to a server that is not running", sig)
+		s.t.Fatalf("testkit: %v sent to a server that is not running", sig)
 	}
 	if err := s.proc.cmd.Process.Signal(sig); err != nil {
-		s.t.Fatalf("redistest: signal %v: %v", sig, err)
+		s.t.Fatalf("testkit: signal %v: %v", sig, err)
 	}
 }
 
 // start launches the binary on s.port and waits until it answers PING.
-func (s *Server) start() error {
+func (s *Redis) start() error {
 	cmd := exec.Command(s.path,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
@@ -142,9 +138,9 @@ func (s *Server) start() error {
 		close(p.exited)
 	}()
 	s.proc = p
-	deadline := time.Now().Add(readyTimeout)
+	deadline := time.Now().Add(redisReadyTimeout)
 	for {
-		if ping(s.Addr()) == nil {
+		if pingRedis(s.Addr()) == nil {
 			return nil
 		}
 		select {
@@ -155,14 +151,14 @@ func (s *Server) start() error {
 		}
 		if time.Now().After(deadline) {
 			s.stop()
-			return fmt.Errorf("no answer to PING within %v", readyTimeout)
+			return fmt.Errorf("no answer to PING within %v", redisReadyTimeout)
 		}
 	}
 }
 
 // stop kills the process, if any, and waits until it is gone, so its port
 // is free again.
-func (s *Server) stop() {
+func (s *Redis) stop() {
 	if s.proc == nil {
 		return
 	}
@@ -172,8 +168,8 @@ func (s *Server) stop() {
 	s.proc = nil
 }
 
-// ping speaks just enough RESP to see whether the server is up.
-func ping(addr string) error {
+// pingRedis speaks just enough RESP to see whether the server is up.
+func pingRedis(addr string) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return err
@@ -205,6 +201,3 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
-
-// syncBuffer is a goroutine-safe sink for logs and process output.
-type syncBuffer = syncbuf.Buffer
