@@ -44,7 +44,7 @@ func TestUsersTwoOrganisationsOneShared(t *testing.T) {
 	}
 }
 
-// validConsumerID is SPEC's rule: 1–255 bytes of printable ASCII, no spaces.
+// validConsumerID is the consumer id rule (README, Consumer mapping): 1–255 bytes of printable ASCII, no spaces.
 func validConsumerID(s string) bool {
 	if len(s) == 0 || len(s) > 255 {
 		return false
