@@ -190,7 +190,7 @@ func (c *Client) try(ctx context.Context, consumerID string, body []byte) attemp
 	defer resp.Body.Close()
 	// Read (up to the limit) whatever the status: a body read to EOF lets
 	// the connection go back to the pool.
-	data, tooLarge, readErr := readBody(resp.Body)
+	data, tooLarge, readErr := readBody(resp.Body, resp.ContentLength)
 	return c.classify(ctx, resp, data, tooLarge, readErr)
 }
 

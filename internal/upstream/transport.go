@@ -63,8 +63,17 @@ func newHTTPClient(cfg Config) *http.Client {
 
 // readBody reads at most maxBodyBytes. A longer body is reported by
 // tooLarge and not read further: closing it costs the connection, which is
-// cheaper than reading an unbounded stream.
-func readBody(r io.Reader) (body []byte, tooLarge bool, err error) {
+// cheaper than reading an unbounded stream. size is the announced
+// Content-Length (-1 when unknown): net/http holds the body to it, so a body
+// that fits is read into one allocation instead of a growing buffer.
+func readBody(r io.Reader, size int64) (body []byte, tooLarge bool, err error) {
+	if size >= 0 && size <= maxBodyBytes {
+		body = make([]byte, size)
+		if _, err = io.ReadFull(r, body); err != nil {
+			return nil, false, err
+		}
+		return body, false, nil
+	}
 	body, err = io.ReadAll(io.LimitReader(r, maxBodyBytes+1))
 	if len(body) > maxBodyBytes {
 		return nil, true, err

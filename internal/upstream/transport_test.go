@@ -217,7 +217,7 @@ func TestReadBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, tooLarge, err := readBody(tt.body)
+			got, tooLarge, err := readBody(tt.body, -1)
 			if !errors.Is(err, tt.wantErr) || (err != nil) != (tt.wantErr != nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -290,5 +290,21 @@ func TestNoWrapTransportKeepsPlainTransport(t *testing.T) {
 	tc := newTestClient(t, srv, nil)
 	if _, ok := tc.http.Transport.(*http.Transport); !ok {
 		t.Errorf("transport is %T, want *http.Transport when nothing wraps it", tc.http.Transport)
+	}
+}
+
+// With the length announced, a body that fits is read whole, and one that
+// ends early is an error; a too-long announcement falls back to the limit.
+func TestReadBodyAnnouncedLength(t *testing.T) {
+	t.Parallel()
+	if got, tooLarge, err := readBody(strings.NewReader(`{"a":1}`), 7); err != nil || tooLarge || string(got) != `{"a":1}` {
+		t.Errorf("announced 7: got %q, %v, %v", got, tooLarge, err)
+	}
+	if _, _, err := readBody(strings.NewReader(`{"a"`), 7); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("short body: err = %v, want unexpected EOF", err)
+	}
+	big := strings.Repeat("x", maxBodyBytes+1)
+	if _, tooLarge, _ := readBody(strings.NewReader(big), int64(len(big))); !tooLarge {
+		t.Error("an announced body over the limit was not refused")
 	}
 }
