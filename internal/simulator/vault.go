@@ -44,12 +44,12 @@ type vaultPage struct {
 	Settings      []field
 	Theme         []field
 	RedirectURI   string // as sent, shown as text
-	Custom      string // custom_consumer_settings as indented JSON
-	ExpiresAt   string // RFC 3339, UTC
-	BackURL     string // empty: no link
-	PrivacyURL  string
-	TermsURL    string
-	Colors      colors
+	Custom        string // custom_consumer_settings as indented JSON
+	ExpiresAt     string // RFC 3339, UTC
+	BackURL       string // empty: no link
+	PrivacyURL    string
+	TermsURL      string
+	Colors        colors
 }
 
 type field struct{ ID, Label, Value string }
