@@ -29,8 +29,11 @@ const (
 	vaultEventPrefix = "vault.connection."
 )
 
-// ErrNoWebhookURL is returned by SendEvent when no webhook URL is set.
-var ErrNoWebhookURL = errors.New("simulator: no webhook URL configured")
+// Errors of SendEvent besides a failed delivery.
+var (
+	ErrNoWebhookURL     = errors.New("simulator: no webhook URL configured")
+	ErrInvalidEventType = errors.New("simulator: event type must be vault.connection.<event>")
+)
 
 // event is one signed delivery, ready to send.
 type event struct {
@@ -178,7 +181,7 @@ func (s *Simulator) SendEvent(ctx context.Context, consumerID, unifiedAPI, servi
 	}
 	if rest, ok := strings.CutPrefix(eventType, vaultEventPrefix); !ok || rest == "" || len(eventType) > 64 ||
 		strings.Trim(rest, "abcdefghijklmnopqrstuvwxyz_.") != "" {
-		return fmt.Errorf("simulator: event type %q is not vault.connection.<event>", eventType)
+		return ErrInvalidEventType
 	}
 	s.hooks.mu.Lock()
 	target := s.hooks.url
