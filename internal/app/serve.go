@@ -196,7 +196,7 @@ func newAuthenticator(ctx context.Context, cfg config.Config, reg prometheus.Reg
 	alwaysReady := func(context.Context) error { return nil }
 	switch cfg.AuthMode {
 	case config.ModeHeader:
-		return auth.NewHeader(cfg.Header), alwaysReady, nil
+		return auth.NewHeader(cfg.Header, log), alwaysReady, nil
 	case config.ModeForward:
 		f, err := auth.NewForward(cfg.Forward, reg)
 		if err != nil {
