@@ -264,7 +264,11 @@ func retryAfterSeconds(d time.Duration) string {
 // failure (its only error) can still become a problem instead of half a 200.
 func writeJSON(w http.ResponseWriter, status int, contentType string, v any) error {
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+	enc := json.NewEncoder(&buf)
+	// Served as JSON with nosniff, never as HTML: "&" in a connect_url
+	// stays readable instead of becoming \u0026.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
 	h := w.Header()
