@@ -95,7 +95,9 @@ func (c *connectionRoutes) list(w http.ResponseWriter, r *http.Request) (outcome
 	}
 	views := make([]connectionView, 0, len(list))
 	for _, conn := range list {
-		if c.shown(conn) {
+		// The filter is applied here too: the page must not depend on
+		// Apideck honouring api=.
+		if c.shown(conn) && (api == "" || conn.UnifiedAPI == api) {
 			views = append(views, c.view(conn))
 		}
 	}

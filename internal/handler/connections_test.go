@@ -80,6 +80,13 @@ func TestListConnectionsEmptyAndFiltered(t *testing.T) {
 	if diff := cmp.Diff([]string{"list org_42 hris"}, e.conns.Calls()); diff != "" {
 		t.Errorf("upstream calls (-want +got):\n%s", diff)
 	}
+	// An Apideck that ignores api= still shows only that API.
+	e.conns.list = func(context.Context, string, string) ([]upstream.Connection, upstream.Result, error) {
+		return []upstream.Connection{{UnifiedAPI: "crm", ServiceID: "salesforce"}}, upstream.Result{}, nil
+	}
+	if w = e.do(t, authed("GET", "/connections?unified_api=hris", "")); !strings.Contains(w.Body.String(), `"connections":[]`) {
+		t.Errorf("body %s, want no crm connection", w.Body)
+	}
 	// can_disconnect follows VAULT_ALLOW_ACTIONS: the test config allows none.
 	e.conns.list = func(context.Context, string, string) ([]upstream.Connection, upstream.Result, error) {
 		return []upstream.Connection{{UnifiedAPI: "hris", ServiceID: "bamboohr"}}, upstream.Result{}, nil
