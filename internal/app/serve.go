@@ -210,7 +210,7 @@ func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt O
 		return nil, err
 	}
 	s.closers = append(s.closers, func() { _ = shared.Close() })
-	s.public = tracer.Handler(handler.NewPublic(handler.Deps{Log: log, Registerer: reg, Auth: authn, Sessions: shared.Sessions,
+	s.public = tracer.Handler(handler.NewPublic(handler.Deps{Log: log, Registerer: reg, Auth: authn, Sessions: shared.Sessions, Conns: client,
 		UserLimit: shared.UserLimit, IPLimit: shared.IPLimit, Connect: cfg.Connect, Pages: opt.Mount}))
 	checks := []handler.Check{
 		{Name: "draining", Critical: true, Fn: func(context.Context) error {
