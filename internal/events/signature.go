@@ -47,24 +47,25 @@ type verifier struct {
 }
 
 // verify returns the name of the form whose HMAC equals sig: the raw body
-// first, re-serialising only when that fails. p is the body decoded with
-// bounds, nil when it could not be (then only the raw body is tried).
-func (v *verifier) verify(ctx context.Context, body []byte, p *parsed, sig Signature) (string, error) {
+// first, re-serialising only when that fails. It also returns the body
+// decoded when it had to decode it.
+func (v *verifier) verify(ctx context.Context, body []byte, sig Signature) (string, *parsed, error) {
 	t := time.NewTimer(v.wait)
 	defer t.Stop()
 	select {
 	case v.slots <- struct{}{}:
 		defer func() { <-v.slots }()
 	case <-t.C:
-		return "", ErrBusy
+		return "", nil, ErrBusy
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return "", nil, ctx.Err()
 	}
 	if v.matches(body, sig) {
-		return FormRaw, nil
+		return FormRaw, nil, nil
 	}
-	if p == nil {
-		return "", ErrInvalidSignature
+	p, err := parse(body, true)
+	if err != nil {
+		return "", nil, ErrInvalidSignature // not JSON, or beyond what is re-serialised
 	}
 	buf := make([]byte, 0, len(body))
 	for _, f := range []struct {
@@ -73,10 +74,10 @@ func (v *verifier) verify(ctx context.Context, body []byte, p *parsed, sig Signa
 	}{{FormSortedExceptArrays, false}, {FormSortedEverywhere, true}} {
 		buf = write(buf[:0], p.root, true, f.sortInArrays)
 		if v.matches(buf, sig) {
-			return f.name, nil
+			return f.name, p, nil
 		}
 	}
-	return "", ErrInvalidSignature
+	return "", nil, ErrInvalidSignature
 }
 
 func (v *verifier) matches(b []byte, sig Signature) bool {
