@@ -49,12 +49,13 @@ type connectResponse struct {
 	ExpiresAt    string `json:"expires_at"`
 }
 
-// handleConnect serves GET and POST /connect: it authenticates the caller,
-// maps it to a consumer, creates a Vault session and sends the browser
-// there (302) or answers JSON.
-func handleConnect(d Deps, m *metrics, p *problems) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		resp, err := connect(w, r, d, m)
+// handleConnect serves GET and POST /connect: it lets the caller through
+// the gate, creates a Vault session and sends the browser there (302) or
+// answers JSON.
+func handleConnect(d Deps, g *gate) endpoint {
+	return func(w http.ResponseWriter, r *http.Request) (outcome, error) {
+		var out outcome
+		resp, err := connect(w, r, d, g, &out)
 		switch {
 		case err != nil:
 		case r.Method == http.MethodGet && !prefersJSON(accepted(r)):
@@ -63,46 +64,18 @@ func handleConnect(d Deps, m *metrics, p *problems) http.Handler {
 		default:
 			err = writeJSON(w, http.StatusOK, contentTypeJSON, resp)
 		}
-		if err != nil {
-			p.write(w, r, err)
-		}
-	})
+		return out, err
+	}
 }
 
-// connect runs the checks in their contract order: the cheap refusals
-// that need no identity first (so floods of bad tokens cost little), then
-// authentication, the user's own limit, the consumer, the options and
-// finally the one upstream call.
-func connect(w http.ResponseWriter, r *http.Request, d Deps, m *metrics) (connectResponse, error) {
-	ctx, cfg, out := r.Context(), d.Connect, report(r)
-	if err := checkLimit(ctx, m, d.IPLimit, scopeIP, clientIP(r, cfg.TrustedProxyHops)); err != nil {
-		return connectResponse{}, err
-	}
-	if err := checkPrefetch(r); err != nil {
-		return connectResponse{}, err
-	}
-	if d.Auth.Ambient(r) {
-		if err := checkCrossSite(r, cfg.CORSOrigins); err != nil {
-			return connectResponse{}, err
-		}
-	}
-	id, err := d.Auth.Authenticate(r)
+// connect reads the caller's options once the gate let it through, then
+// makes the one upstream call.
+func connect(w http.ResponseWriter, r *http.Request, d Deps, g *gate, out *outcome) (connectResponse, error) {
+	id, c, err := g.pass(r, out, checks{prefetch: true, userLimit: true})
 	if err != nil {
-		m.authFailures.WithLabelValues(authReason(err)).Inc()
 		return connectResponse{}, err
 	}
-	if err := checkLimit(ctx, m, d.UserLimit, scopeUser, id.Subject); err != nil {
-		return connectResponse{}, err
-	}
-	c, err := cfg.Mapping.Map(id.Claims)
-	if err != nil { // auth.ErrNoConsumer, Map's only error
-		m.authFailures.WithLabelValues(reasonNoConsumer).Inc()
-		return connectResponse{}, err
-	}
-	out.consumerID = c.ID
-	if c.Warning != "" {
-		zerolog.Ctx(ctx).Warn().Str("consumer_id", c.ID).Msg(c.Warning)
-	}
+	cfg := d.Connect
 	// The query's options, then for POST the JSON body's, which win.
 	req, err := parseQueryOptions(r.URL.RawQuery)
 	if err == nil && r.Method == http.MethodPost {
@@ -115,12 +88,65 @@ func connect(w http.ResponseWriter, r *http.Request, d Deps, m *metrics) (connec
 	if err != nil {
 		return connectResponse{}, err
 	}
-	sess, res, err := d.Sessions.Create(ctx, id.Subject, c.ID, sessionRequest(cfg, c, opts))
+	sess, res, err := d.Sessions.Create(r.Context(), id.Subject, c.ID, sessionRequest(cfg, c, opts))
 	out.upstreamStatus, out.upstreamDuration = res.Status, res.Duration
 	if err != nil {
 		return connectResponse{}, err
 	}
 	return connectAnswer(cfg, sess, c.ID, opts), nil
+}
+
+// gate runs the checks every authenticated route shares, in the contract's
+// order: the per-IP limit and the browser guard, which need no identity
+// (so floods of bad tokens cost little), then authentication, the user's
+// own limit and the consumer.
+type gate struct {
+	deps Deps
+	m    *metrics
+}
+
+// checks are what a route asks of the gate beyond authentication.
+type checks struct {
+	prefetch  bool // refuse speculative loads: they must not mint sessions or read data
+	userLimit bool // count against the per-user rate limit
+}
+
+// pass lets r through or says why not, reporting the consumer in out.
+func (g *gate) pass(r *http.Request, out *outcome, c checks) (auth.Identity, auth.Consumer, error) {
+	ctx, d := r.Context(), g.deps
+	if err := checkLimit(ctx, g.m, d.IPLimit, scopeIP, clientIP(r, d.Connect.TrustedProxyHops)); err != nil {
+		return auth.Identity{}, auth.Consumer{}, err
+	}
+	if c.prefetch {
+		if err := checkPrefetch(r); err != nil {
+			return auth.Identity{}, auth.Consumer{}, err
+		}
+	}
+	if d.Auth.Ambient(r) {
+		if err := checkCrossSite(r, d.Connect.CORSOrigins); err != nil {
+			return auth.Identity{}, auth.Consumer{}, err
+		}
+	}
+	id, err := d.Auth.Authenticate(r)
+	if err != nil {
+		g.m.authFailures.WithLabelValues(authReason(err)).Inc()
+		return auth.Identity{}, auth.Consumer{}, err
+	}
+	if c.userLimit {
+		if err := checkLimit(ctx, g.m, d.UserLimit, scopeUser, id.Subject); err != nil {
+			return auth.Identity{}, auth.Consumer{}, err
+		}
+	}
+	consumer, err := d.Connect.Mapping.Map(id.Claims)
+	if err != nil { // auth.ErrNoConsumer, Map's only error
+		g.m.authFailures.WithLabelValues(reasonNoConsumer).Inc()
+		return auth.Identity{}, auth.Consumer{}, err
+	}
+	out.consumerID = consumer.ID
+	if consumer.Warning != "" {
+		zerolog.Ctx(ctx).Warn().Str("consumer_id", consumer.ID).Msg(consumer.Warning)
+	}
+	return id, consumer, nil
 }
 
 // connectAnswer describes the session; with a service_id its URI is Vault's

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -26,74 +25,12 @@ import (
 
 const headerRequestID = "X-Request-Id"
 
-// observe is the public listener's middleware, behind CORS. It gives the
-// request an id and a logger carrying it, sets the security headers, turns
-// a panic into a logged stack and a 500 problem, and counts the request
-// and writes its one access line.
-func observe(log zerolog.Logger, m *metrics, p *problems) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			// The caller's id is echoed and logged only when it is safe to.
-			id := r.Header.Get(headerRequestID)
-			if !validRequestID(id) {
-				var b [16]byte
-				_, _ = rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
-				id = hex.EncodeToString(b[:])
-			}
-			// Set before anything can write, so every answer carries them:
-			// session URIs and tokens must never be cached, leak through
-			// Referer, be sniffed as another type or be framed.
-			h := w.Header()
-			h.Set("Cache-Control", "no-store")
-			h.Set("Referrer-Policy", "no-referrer")
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("X-Frame-Options", "DENY")
-			h.Set(headerRequestID, id)
-			// A panic's problem starts from these, not the handler's headers.
-			kept := h.Clone()
+// endpoint serves one route. It writes a success itself and returns what
+// the access line needs beyond status and duration; an error becomes the
+// route's problem answer.
+type endpoint func(w http.ResponseWriter, r *http.Request) (outcome, error)
 
-			log := log.With().Str("request_id", id).Logger()
-			out := &outcome{}
-			r = r.WithContext(context.WithValue(log.WithContext(r.Context()), outcomeKey{}, out))
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			defer func() {
-				v := recover()
-				if v == nil {
-					// net/http sends 200 when the handler wrote nothing.
-					m.record(r, cmp.Or(ww.Status(), http.StatusOK), time.Since(start), *out)
-					return
-				}
-				// Once the response has started, the connection is aborted
-				// so the client never takes a truncated answer for a whole one.
-				abort := v == http.ErrAbortHandler || ww.Status() != 0
-				if v != http.ErrAbortHandler {
-					// The path only: a query may carry tokens.
-					log.Error().Str("method", methodLabel(r.Method)).Str("path", r.URL.Path).
-						Str("panic", fmt.Sprint(v)).Bytes("stack", debug.Stack()).Msg("panic while serving a request")
-				}
-				out.code = codeInternal
-				if !abort {
-					clear(h)
-					maps.Copy(h, kept)
-					p.answer(ww, r, codeInternal, p.types[codeInternal], 0)
-				}
-				m.record(r, http.StatusInternalServerError, time.Since(start), *out)
-				if abort {
-					panic(http.ErrAbortHandler)
-				}
-			}()
-			next.ServeHTTP(ww, r)
-		})
-	}
-}
-
-// routeOther labels requests that matched no route, so scanners probing
-// random paths cannot grow the metrics' label sets.
-const routeOther = "other"
-
-// outcome is what handlers report for the access line, beyond the status
-// and duration observe measures itself.
+// outcome is what an endpoint reports for the access line.
 type outcome struct {
 	route            string // route label when the router has none (405s)
 	consumerID       string
@@ -102,13 +39,94 @@ type outcome struct {
 	code             string // problem code; empty on success
 }
 
-type outcomeKey struct{}
-
-// report is the outcome observe put into r's context.
-func report(r *http.Request) *outcome {
-	out, _ := r.Context().Value(outcomeKey{}).(*outcome)
-	return out
+// observed wraps ep, served under the route label route: it gives the
+// request an id and a logger carrying it, sets the security headers, turns
+// an error into its problem and a panic into a logged stack and a 500
+// problem, and counts the request and writes its one access line.
+func (s *server) observed(route string, ep endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := requestID(r)
+		setSecurityHeaders(w.Header(), id)
+		log := s.log.With().Str("request_id", id).Logger()
+		r = r.WithContext(log.WithContext(r.Context()))
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		defer func() {
+			if v := recover(); v != nil {
+				s.recovered(ww, r, route, v, start)
+			}
+		}()
+		out, err := ep(ww, r)
+		if err != nil {
+			out.code = s.p.write(ww, r, err)
+		}
+		out.route = cmp.Or(out.route, route)
+		// net/http sends 200 when the handler wrote nothing.
+		s.m.record(r, cmp.Or(ww.Status(), http.StatusOK), time.Since(start), out)
+	})
 }
+
+// observedPages wraps routes that answer by themselves (demo mode's pages)
+// like the endpoints, labelled with their chi route pattern.
+func (s *server) observedPages(next http.Handler) http.Handler {
+	return s.observed("", func(w http.ResponseWriter, r *http.Request) (outcome, error) {
+		next.ServeHTTP(w, r)
+		return outcome{route: chi.RouteContext(r.Context()).RoutePattern()}, nil
+	})
+}
+
+// recovered answers a panic: once the response has started, the connection
+// is aborted so the client never takes a truncated answer for a whole one.
+func (s *server) recovered(ww middleware.WrapResponseWriter, r *http.Request, route string, v any, start time.Time) {
+	abort := v == http.ErrAbortHandler || ww.Status() != 0
+	if v != http.ErrAbortHandler {
+		// The path only: a query may carry tokens.
+		zerolog.Ctx(r.Context()).Error().Str("method", methodLabel(r.Method)).Str("path", r.URL.Path).
+			Str("panic", fmt.Sprint(v)).Bytes("stack", debug.Stack()).Msg("panic while serving a request")
+	}
+	if !abort {
+		// Drop whatever the handler set, keeping CORS's answer.
+		h := ww.Header()
+		id := h.Get(headerRequestID)
+		for k := range h {
+			if k != "Vary" && !strings.HasPrefix(k, "Access-Control-") {
+				delete(h, k)
+			}
+		}
+		setSecurityHeaders(h, id)
+		s.p.answer(ww, r, codeInternal, s.p.types[codeInternal], 0)
+	}
+	s.m.record(r, http.StatusInternalServerError, time.Since(start), outcome{route: route, code: codeInternal})
+	if abort {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// requestID is the caller's X-Request-Id when it is safe to echo and log,
+// else a fresh one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get(headerRequestID); validRequestID(id) {
+		return id
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
+	return hex.EncodeToString(b[:])
+}
+
+// setSecurityHeaders is set before anything can write, so every answer
+// carries them: session URIs and tokens must never be cached, leak through
+// Referer, be sniffed as another type or be framed.
+func setSecurityHeaders(h http.Header, id string) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set(headerRequestID, id)
+}
+
+// routeOther labels requests that matched no route, so scanners probing
+// random paths cannot grow the metrics' label sets.
+const routeOther = "other"
 
 // metrics are the public listener's collectors.
 type metrics struct {
@@ -151,11 +169,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // query, headers or anything the handler did not report, which can carry
 // tokens.
 func (m *metrics) record(r *http.Request, status int, elapsed time.Duration, out outcome) {
-	route := out.route
-	if rctx := chi.RouteContext(r.Context()); route == "" && rctx != nil {
-		route = rctx.RoutePattern()
-	}
-	route, method := cmp.Or(route, routeOther), methodLabel(r.Method)
+	route, method := cmp.Or(out.route, routeOther), methodLabel(r.Method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 

@@ -149,8 +149,9 @@ type problemBody struct {
 	RequestID string `json:"request_id"`
 }
 
-// write answers r with the problem for err and logs err once.
-func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) {
+// write answers r with the problem for err, logs err once and returns the
+// problem's code.
+func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) string {
 	var rf *refusal
 	var ue *upstream.Error
 	code, retryAfter := codeInternal, time.Duration(0)
@@ -187,12 +188,11 @@ func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	zerolog.Ctx(r.Context()).WithLevel(t.level).Err(err).Str("code", code).Msg(cmp.Or(t.logMsg, "request refused"))
 	p.answer(w, r, code, t, retryAfter)
+	return code
 }
 
-// answer sends the problem as t describes it, without logging, and reports
-// its code for the access line.
+// answer sends the problem as t describes it, without logging.
 func (p *problems) answer(w http.ResponseWriter, r *http.Request, code string, t problemType, retryAfter time.Duration) {
-	report(r).code = code
 	h := w.Header()
 	if code == codeUnauthenticated && p.loginURL != "" && isNavigation(r) {
 		// return_to lets the app send the user back after signing in.

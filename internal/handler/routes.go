@@ -27,30 +27,45 @@ type Deps struct {
 	Pages      func(chi.Router) // routes beside /connect (demo mode), same middleware; may be nil
 }
 
+// server holds what every public route shares.
+type server struct {
+	log zerolog.Logger
+	m   *metrics
+	p   *problems
+}
+
 // NewPublic builds the public router. Every answer, 404s and 405s
-// included, passes CORS (with CORS origins) and then observe.
+// included, passes CORS (with CORS origins) and is observed: request id,
+// security headers, problem answers, metrics and the access line.
 func NewPublic(d Deps) http.Handler {
-	m := newMetrics(d.Registerer)
-	p := &problems{types: problemTypes(), loginURL: d.Connect.LoginURL}
+	s := &server{log: d.Log, m: newMetrics(d.Registerer), p: &problems{types: problemTypes(), loginURL: d.Connect.LoginURL}}
+	g := &gate{deps: d, m: s.m}
 	mux := chi.NewRouter()
-	withCORS := len(d.Connect.CORSOrigins) > 0
-	if withCORS {
+	if len(d.Connect.CORSOrigins) > 0 {
 		mux.Use(corsMiddleware(d.Connect.CORSOrigins))
-	}
-	mux.Use(observe(d.Log, m, p))
-	if withCORS {
 		// Preflights: the CORS middleware added its headers if the origin is allowed.
-		mux.Options("/connect", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+		mux.Method(http.MethodOptions, "/connect", s.observed("/connect", noContent))
 	}
-	mux.NotFound(func(w http.ResponseWriter, r *http.Request) { p.write(w, r, &refusal{code: codeNotFound}) })
-	mux.MethodNotAllowed(methodNotAllowed(mux, p))
-	connect := handleConnect(d, m, p)
+	mux.NotFound(s.observed(routeOther, func(http.ResponseWriter, *http.Request) (outcome, error) {
+		return outcome{}, &refusal{code: codeNotFound}
+	}).ServeHTTP)
+	mux.MethodNotAllowed(s.observed(routeOther, methodNotAllowed(mux)).ServeHTTP)
+	connect := s.observed("/connect", handleConnect(d, g))
 	mux.Method(http.MethodGet, "/connect", connect)
 	mux.Method(http.MethodPost, "/connect", connect)
 	if d.Pages != nil {
-		mux.Group(d.Pages)
+		mux.Group(func(r chi.Router) {
+			r.Use(s.observedPages)
+			d.Pages(r)
+		})
 	}
 	return mux
+}
+
+// noContent answers a CORS preflight.
+func noContent(w http.ResponseWriter, _ *http.Request) (outcome, error) {
+	w.WriteHeader(http.StatusNoContent)
+	return outcome{}, nil
 }
 
 // NewAdmin builds the admin router, for its own listener: /healthz,
@@ -81,23 +96,23 @@ func NewAdmin(g prometheus.Gatherer, checks []Check, withPprof bool) http.Handle
 // methodNotAllowed answers 405 with an Allow header. chi passes a custom
 // handler no method list, so it is worked out from the router itself,
 // which also covers the pages.
-func methodNotAllowed(mux *chi.Mux, p *problems) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func methodNotAllowed(mux *chi.Mux) endpoint {
+	return func(w http.ResponseWriter, r *http.Request) (outcome, error) {
 		path := cmp.Or(r.URL.RawPath, r.URL.Path)
+		var out outcome
 		var allowed []string
 		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost,
 			http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
 			if pattern := mux.Find(chi.NewRouteContext(), m, path); pattern != "" {
 				// chi leaves the route pattern empty on a 405.
-				allowed, report(r).route = append(allowed, m), pattern
+				allowed, out.route = append(allowed, m), pattern
 			}
 		}
 		if len(allowed) == 0 {
 			// chi also lands here for methods it does not know, on any path.
-			p.write(w, r, &refusal{code: codeNotFound})
-			return
+			return out, &refusal{code: codeNotFound}
 		}
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		p.write(w, r, &refusal{code: codeMethodNotAllowed})
+		return out, &refusal{code: codeMethodNotAllowed}
 	}
 }
