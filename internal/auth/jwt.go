@@ -161,7 +161,7 @@ func (v *JWT) verify(ctx context.Context, token string) (verified, error) {
 		// go-jose's validation errors are fixed strings without claim values.
 		return verified{}, unauthenticated(ReasonInvalid, err)
 	}
-	return verified{id: Identity{Subject: reg.Subject, Claims: claims}, expiry: reg.Expiry.Time(), keys: keys}, nil
+	return verified{id: Identity{Subject: reg.Subject, Claims: claims, Expires: reg.Expiry.Time()}, expiry: reg.Expiry.Time(), keys: keys}, nil
 }
 
 // verifiedPayload returns the payload verified by the first key that fits

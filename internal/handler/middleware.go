@@ -37,6 +37,9 @@ type outcome struct {
 	upstreamStatus   int
 	upstreamDuration time.Duration
 	code             string // problem code; empty on success
+	// On the webhook path: what the delivery said and which form verified.
+	webhook                       bool
+	eventType, webhookID, sigForm string
 }
 
 // observed wraps ep, served under the route label route: it gives the
@@ -184,8 +187,11 @@ func (m *metrics) record(r *http.Request, status int, elapsed time.Duration, out
 		Str("consumer_id", out.consumerID).
 		Int("upstream_status", out.upstreamStatus).
 		Float64("upstream_ms", float64(out.upstreamDuration.Microseconds())/1000).
-		Str("code", out.code).
-		Msg("request")
+		Str("code", out.code)
+	if out.webhook {
+		ev = ev.Str("event_type", out.eventType).Str("webhook_id", out.webhookID).Str("sig_form", out.sigForm)
+	}
+	ev.Msg("request")
 }
 
 // methodLabel keeps the method label set bounded: anything but the
