@@ -82,6 +82,9 @@ func handleEvents(d Deps, g *gate) endpoint {
 		h.Set("X-Accel-Buffering", "no") // nginx would otherwise hold messages back
 		w.WriteHeader(http.StatusOK)
 		rc := http.NewResponseController(w)
+		// The server's read timeout would cancel a long stream's context;
+		// the client sends nothing more, and the stream ends by itself.
+		_ = rc.SetReadDeadline(time.Time{})
 		send := func(s string) bool {
 			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteWait))
 			if _, err := fmt.Fprint(w, s); err != nil {
