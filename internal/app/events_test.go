@@ -394,4 +394,3 @@ func TestEventsRefusals(t *testing.T) {
 	}
 	testkit.WantProblem(t, post(strings.NewReader("{}"), strings.Repeat("0", 64)), http.StatusTooManyRequests, "rate_limited")
 }
-
