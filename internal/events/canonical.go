@@ -29,10 +29,7 @@ const (
 	maxValues = 10_000
 )
 
-var (
-	errTooComplex = errors.New("JSON too deep or too large to re-serialise")
-	errDuplicate  = errors.New("duplicate object key")
-)
+var errTooComplex = errors.New("JSON too deep or too large to re-serialise")
 
 // node is one decoded JSON value. Strings and keys are kept as UTF-16 code
 // units, as JavaScript holds them: that order is the one keys sort by, and
