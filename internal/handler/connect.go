@@ -75,7 +75,7 @@ func handleConnect(d Deps, m *metrics, p *problems) http.Handler {
 // finally the one upstream call.
 func connect(w http.ResponseWriter, r *http.Request, d Deps, m *metrics) (connectResponse, error) {
 	ctx, cfg, out := r.Context(), d.Connect, report(r)
-	if err := checkLimit(ctx, m, d.IPLimit, scopeIP, clientIP(r, cfg.TrustedProxyHops)); err != nil {
+	if err := checkLimit(ctx, m, d.IPLimit, scopeIP, clientIP(r, cfg.TrustedProxyHops, cfg.TrustedProxyCIDRs)); err != nil {
 		return connectResponse{}, err
 	}
 	if err := checkPrefetch(r); err != nil {
@@ -91,13 +91,20 @@ func connect(w http.ResponseWriter, r *http.Request, d Deps, m *metrics) (connec
 		m.authFailures.WithLabelValues(authReason(err)).Inc()
 		return connectResponse{}, err
 	}
-	if err := checkLimit(ctx, m, d.UserLimit, scopeUser, id.Subject); err != nil {
-		return connectResponse{}, err
+	c, mapErr := cfg.Mapping.Map(id.Claims)
+	user := id.Subject
+	if user == "" && mapErr == nil {
+		// Forward auth whose app names no user: the consumer is all we know.
+		user = "consumer:" + c.ID
 	}
-	c, err := cfg.Mapping.Map(id.Claims)
-	if err != nil { // auth.ErrNoConsumer, Map's only error
+	if user != "" {
+		if err := checkLimit(ctx, m, d.UserLimit, scopeUser, user); err != nil {
+			return connectResponse{}, err
+		}
+	}
+	if mapErr != nil { // auth.ErrNoConsumer, Map's only error
 		m.authFailures.WithLabelValues(reasonNoConsumer).Inc()
-		return connectResponse{}, err
+		return connectResponse{}, mapErr
 	}
 	out.consumerID = c.ID
 	if c.Warning != "" {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"slices"
@@ -31,6 +32,7 @@ type ConnectConfig struct {
 	LoginURL           string            // AUTH_LOGIN_URL; empty sends 401 to browsers too
 	CORSOrigins        []string          // exact origins, as browsers send them
 	TrustedProxyHops   int               // X-Forwarded-For entries to trust
+	TrustedProxyCIDRs  []netip.Prefix    // the only peers whose X-Forwarded-For is read
 }
 
 const (
