@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vaultgate/vaultgate/internal/demo"
 )
 
 // slowApp is the app's "who am I" endpoint answering after delay: the
@@ -150,4 +152,19 @@ func TestConnectionCap(t *testing.T) {
 	if err != nil || string(line) != "HTTP/1.1 401" {
 		t.Fatalf("after one closed: %q, %v; want the third served", line, err)
 	}
+}
+
+// TestTossedCookieIsRefused: a sibling subdomain can plant a second cookie
+// of the token cookie's name; the request is refused rather than served
+// with whichever comes first.
+func TestTossedCookieIsRefused(t *testing.T) {
+	s := startStack(t, nil)
+	good := s.token(t)
+	planted := s.tokenFor(t, demo.User{ID: "u-eve", Name: "Eve", Email: "eve@evil.test", OrgID: "org_evil", OrgName: "Evil"})
+	h := http.Header{"Cookie": {"app_session=" + planted + "; app_session=" + good}, "Accept": {"application/json"}}
+	res, b := do(t, "POST", s.public+"/connect", h, "")
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status %d (%s), want 401", res.StatusCode, b)
+	}
+	wantMetric(t, s.admin, `vaultgate_auth_failures_total{reason="invalid"}`, 1)
 }
