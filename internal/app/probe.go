@@ -93,7 +93,7 @@ func probeApideck(ctx context.Context, cfg config.Config, log zerolog.Logger) (i
 	if ue, ok := errors.AsType[*upstream.Error](err); ok {
 		switch ue.Kind {
 		case upstream.KindAuth:
-			return 0, fmt.Errorf("Apideck refused the API key or app id (HTTP %d)", res.Status)
+			return 0, fmt.Errorf("the API key or app id was refused (HTTP %d)", res.Status)
 		case upstream.KindPaymentRequired:
 			return 0, errors.New("the key works, but the plan's request limit is used up (HTTP 402)")
 		}

@@ -41,7 +41,7 @@ func TestRunCheckProbe(t *testing.T) {
 		{"all good", env(testAPIKey, srv.URL+"/idp/jwks.json"),
 			[]string{"configuration OK", "keys: ok", "Apideck: ok, the API key and app id were accepted (6 connectors listed)"}, false},
 		{"wrong key", env("sk_wrong_key_0123456789", srv.URL+"/idp/jwks.json"),
-			[]string{"keys: ok", "Apideck: FAILED: Apideck refused the API key or app id (HTTP 401)"}, true},
+			[]string{"keys: ok", "Apideck: FAILED: the API key or app id was refused (HTTP 401)"}, true},
 		{"no JWKS there", env(testAPIKey, srv.URL+"/nothing.json"),
 			[]string{"keys: FAILED", "Apideck: ok"}, true},
 	}
