@@ -131,11 +131,11 @@ func (s *browserScenario) redirectFlow(name, step string) {
 	b := s.b
 	b.follow("connect (redirect flow)", "connect")
 	loc := b.location()
-	if !strings.HasPrefix(loc, s.d.simURL+"/session/") {
+	if !strings.HasPrefix(loc, s.d.public+"/session/") {
 		b.shot(step)
-		s.t.Fatalf("after /connect the browser is at %q, want a session page on %s", loc, s.d.simURL)
+		s.t.Fatalf("after /connect the browser is at %q, want a session page on %s", loc, s.d.public)
 	}
-	s.secrets = append(s.secrets, loc, strings.TrimPrefix(loc, s.d.simURL+"/session/"))
+	s.secrets = append(s.secrets, loc, strings.TrimPrefix(loc, s.d.public+"/session/"))
 	got := vaultView{
 		ConsumerID: b.text("consumer-id"),
 		UserName:   b.text("user-name"),
@@ -180,12 +180,12 @@ func (s *browserScenario) jsonFlow() {
 		b.shot("json")
 		s.t.Fatalf("POST /connect from the page failed: %s", b.text("json-result"))
 	}
-	upstream, err := url.Parse(s.d.simURL)
+	vault, err := url.Parse(s.d.public)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	got := map[string]string{"consumer": b.text("json-consumer"), "host": b.text("json-host")}
-	want := map[string]string{"consumer": "org_acme", "host": upstream.Host}
+	want := map[string]string{"consumer": "org_acme", "host": vault.Host}
 	if diff := cmp.Diff(want, got); diff != "" {
 		s.t.Errorf("JSON result (-want +got):\n%s", diff)
 	}

@@ -40,6 +40,9 @@ type Options struct {
 	OnReady        func(public, admin net.Addr) // called once both listeners accept
 	Mount          func(chi.Router)             // adds routes to the public router (demo pages)
 	TracerProvider trace.TracerProvider         // traces instead of cfg.Tracing; the caller shuts it down
+
+	// WrapPublic, when set, wraps the whole public handler (demo mode's front door).
+	WrapPublic func(http.Handler) http.Handler
 }
 
 // Serve builds vaultgate's handlers from cfg and serves them until ctx is
@@ -167,6 +170,9 @@ func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt O
 	s.closers = append(s.closers, func() { _ = shared.Close() })
 	s.public = tracer.Handler(handler.NewPublic(handler.Deps{Log: log, Registerer: reg, Auth: authn, Sessions: shared.Sessions,
 		UserLimit: shared.UserLimit, IPLimit: shared.IPLimit, Connect: cfg.Connect, Pages: opt.Mount}))
+	if opt.WrapPublic != nil {
+		s.public = opt.WrapPublic(s.public)
+	}
 	checks := []handler.Check{
 		{Name: "draining", Critical: true, Fn: func(context.Context) error {
 			if s.draining.Load() {
