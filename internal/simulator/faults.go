@@ -2,8 +2,10 @@ package simulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -59,14 +61,118 @@ func (f Fault) String() string {
 	return fmt.Sprintf("fault(%d)", int(f))
 }
 
+// Route names an endpoint of the simulator, for Inject.
+type Route string
+
+// The routes an Injection can target.
+const (
+	RouteCreateSession    Route = "create_session"    // POST /vault/sessions
+	RouteListConnections  Route = "list_connections"  // GET /vault/connections
+	RouteGetConnection    Route = "get_connection"    // GET /vault/connections/{unified_api}/{service_id}
+	RouteDeleteConnection Route = "delete_connection" // DELETE /vault/connections/{unified_api}/{service_id}
+	RouteAny              Route = "*"                 // every route above
+)
+
+// Routes lists the routes an Injection can name, RouteAny last.
+func Routes() []Route {
+	return []Route{RouteCreateSession, RouteListConnections, RouteGetConnection, RouteDeleteConnection, RouteAny}
+}
+
+// maxInjections bounds the injections waiting at once.
+const maxInjections = 1024
+
+// Injection makes calls of a route misbehave, before any validation: after
+// Delay (or never, with Hang, until the client goes away or Reset), answer
+// Status instead of the real answer. A Status below 300 (or 0) answers
+// normally after the delay. Count is how many calls it applies to; 0 means
+// every call until ClearInjections or Reset. Each call takes the first
+// injection for its route, in the order they were added.
+type Injection struct {
+	Route  Route
+	Status int
+	Delay  time.Duration
+	Hang   bool
+	Count  int
+}
+
+// Inject adds in after the injections already waiting.
+func (s *Simulator) Inject(in Injection) error {
+	if !slices.Contains(Routes(), in.Route) {
+		return fmt.Errorf("simulator: unknown route %q", in.Route)
+	}
+	if in.Status != 0 && (in.Status < 200 || in.Status > 599) {
+		return fmt.Errorf("simulator: status %d is not an HTTP status", in.Status)
+	}
+	if in.Delay < 0 || in.Delay > time.Hour || in.Count < 0 {
+		return errors.New("simulator: delay must be 0–1h and count at least 0")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.injections) >= maxInjections {
+		return fmt.Errorf("simulator: at most %d injections wait at once", maxInjections)
+	}
+	s.injections = append(s.injections, in)
+	return nil
+}
+
+// ClearInjections forgets every waiting injection (and queued status).
+func (s *Simulator) ClearInjections() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.injections = nil
+}
+
 // QueueStatuses makes the next len(codes) calls of POST /vault/sessions
-// answer these statuses, in order, before any fault or validation: 4xx in
-// Apideck's error shape, 5xx (and 3xx) with an HTML body as a load balancer
-// would send. A code below 300 lets that call be handled normally.
+// answer these statuses, in order, before any fault or validation (see
+// statusResponse for the bodies). A code below 300 lets that call be
+// handled normally.
 func (s *Simulator) QueueStatuses(codes ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.queue = append(s.queue, codes...)
+	for _, c := range codes {
+		s.injections = append(s.injections, Injection{Route: RouteCreateSession, Status: c, Count: 1})
+	}
+}
+
+// takeInjection counts a call of r and returns the injection it gets, if
+// any. The caller holds s.mu.
+func (s *Simulator) takeInjection(r Route) Injection {
+	s.calls[r]++
+	for i, in := range s.injections {
+		if in.Route != r && in.Route != RouteAny {
+			continue
+		}
+		if in.Count > 0 {
+			if s.injections[i].Count--; s.injections[i].Count == 0 {
+				s.injections = slices.Delete(s.injections, i, i+1)
+			}
+		}
+		return in
+	}
+	return Injection{}
+}
+
+// intercept applies r's injection to a call; it reports whether the call
+// has been answered (or dropped) and must not be handled further.
+func (s *Simulator) intercept(w http.ResponseWriter, req *http.Request, r Route) bool {
+	s.mu.Lock()
+	in, release := s.takeInjection(r), s.release
+	s.mu.Unlock()
+	ctx := req.Context()
+	if in.Hang {
+		if pause(ctx, release, -1) {
+			abortConnection(w) // released by Reset while the client still waits
+		}
+		return true
+	}
+	if !pause(ctx, release, in.Delay) {
+		return true
+	}
+	if in.Status >= 300 {
+		statusResponse(in.Status).write(w)
+		return true
+	}
+	return false
 }
 
 // SetLatency delays every answer of POST /vault/sessions by d. The delay
@@ -85,9 +191,12 @@ func (s *Simulator) SetFault(f Fault) {
 	s.fault = f
 }
 
-// statusResponse is the answer for a queued status.
+// statusResponse is the answer for an injected status: 3xx and the
+// gateway errors 502, 503 and 504 with an HTML body as a load balancer in
+// front of Apideck would send, every other status in Apideck's JSON error
+// shape, as its application answers.
 func statusResponse(code int) response {
-	if code >= 400 && code < 500 {
+	if code >= 400 && code != http.StatusBadGateway && code != http.StatusServiceUnavailable && code != http.StatusGatewayTimeout {
 		return (&apiError{status: code, detail: "Simulated error"}).response()
 	}
 	body := fmt.Sprintf("<html><head><title>%d %s</title></head><body><h1>%d %s</h1></body></html>\n",

@@ -250,3 +250,13 @@ func TestResetClearsFaults(t *testing.T) {
 		t.Errorf("after Reset: status %d, Content-Type %q", r.status, r.header.Get("Content-Type"))
 	}
 }
+
+func TestInternalErrorIsApideckShaped(t *testing.T) {
+	r := internalError()
+	if r.status != 500 || r.contentType != "application/json" {
+		t.Fatalf("status %d, %s", r.status, r.contentType)
+	}
+	if b := decode[errorBody](t, r.body); b.StatusCode != 500 || b.TypeName != typeGeneric || b.Ref != errorsRef+"apierror" {
+		t.Errorf("body %+v", b)
+	}
+}

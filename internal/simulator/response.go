@@ -35,6 +35,10 @@ func (r response) write(w http.ResponseWriter) {
 	_, _ = w.Write(r.body)
 }
 
+// internalError is Apideck's error shape for a 500, written out so that it
+// cannot itself fail to encode.
 func internalError() response {
-	return response{status: http.StatusInternalServerError, contentType: "text/plain; charset=utf-8", body: []byte("internal error\n")}
+	return response{status: http.StatusInternalServerError, contentType: "application/json", body: []byte(
+		`{"status_code":500,"error":"Internal Server Error","type_name":"` + typeGeneric +
+			`","message":"Internal Server Error","ref":"` + errorsRef + `apierror"}`)}
 }

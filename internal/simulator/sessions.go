@@ -29,7 +29,8 @@ type sessionData struct {
 // callState is the configuration one call sees, taken under the lock when
 // the call arrives.
 type callState struct {
-	status  int // queued status; 0 = none
+	status  int // injected status; 0 = none
+	hang    bool
 	fault   Fault
 	latency time.Duration
 	origin  string
@@ -52,20 +53,21 @@ func (s *Simulator) handleSessions(w http.ResponseWriter, r *http.Request) {
 	if !pause(ctx, st.release, st.latency) {
 		return
 	}
-	if st.status >= 300 {
-		statusResponse(st.status).write(w)
-		return
-	}
-	switch st.fault {
-	case FaultHang:
+	// An injected status precedes the fault, an injected hang both.
+	hang := st.hang || (st.status < 300 && st.fault == FaultHang)
+	switch {
+	case hang:
 		if pause(ctx, st.release, -1) {
 			abortConnection(w) // released by Reset while the client still waits
 		}
 		return
-	case FaultHTML200:
+	case st.status >= 300:
+		statusResponse(st.status).write(w)
+		return
+	case st.fault == FaultHTML200:
 		html200().write(w)
 		return
-	case FaultRetryAfter429:
+	case st.fault == FaultRetryAfter429:
 		retryAfter429().write(w)
 		return
 	}
@@ -84,14 +86,9 @@ func (s *Simulator) handleSessions(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) begin(h http.Header, body []byte) callState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls++
 	s.last = Recorded{Header: h.Clone(), Body: cloneBytes(body)}
-	st := callState{fault: s.fault, latency: s.latency, origin: s.origin, release: s.release}
-	if len(s.queue) > 0 {
-		st.status = s.queue[0]
-		s.queue = s.queue[1:]
-	}
-	return st
+	in := s.takeInjection(RouteCreateSession)
+	return callState{status: in.Status, hang: in.Hang, fault: s.fault, latency: s.latency + in.Delay, origin: s.origin, release: s.release}
 }
 
 // answer validates the request and, when it is valid, creates a session.

@@ -1,8 +1,11 @@
-// Package simulator is an in-process stand-in for Apideck's Vault session
-// API: POST /vault/sessions with Apideck's validation and error shapes, the
-// simulated Vault pages a session URI leads to, and injectable faults. Tests,
-// benchmarks and the demo mode use it instead of the real service, so it must
-// work offline.
+// Package simulator is an in-process stand-in for Apideck's Vault API:
+// POST /vault/sessions and the connection endpoints with Apideck's
+// validation and error shapes, a catalogue of connectors with each
+// consumer's connections, the simulated Vault pages a session URI leads to
+// (where a user connects and disconnects them), signed webhooks for what
+// happens there, the OAuth callback, and injectable faults. Tests,
+// benchmarks and the demo mode use it instead of the real service, so it
+// must work offline.
 package simulator
 
 import (
@@ -12,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,6 +30,13 @@ type Config struct {
 	// VaultOrigin is scheme://host[:port] put in session URIs, usually the
 	// simulator's own server URL. Empty uses the Host of each request.
 	VaultOrigin string
+	// WebhookURL, when set, receives Apideck-signed Vault connection
+	// events for what happens on the Vault page.
+	WebhookURL string
+	// WebhookEncoding is the signature's encoding: "hex" (default) or "base64".
+	WebhookEncoding string
+	// ErrorLog receives failed webhook deliveries; nil discards them.
+	ErrorLog *log.Logger
 }
 
 // Recorded is a copy of one POST /vault/sessions request, for assertions.
@@ -34,22 +45,25 @@ type Recorded struct {
 	Body   []byte
 }
 
-// Simulator serves Apideck's Vault session endpoint and simulated Vault
-// pages. All methods are safe for concurrent use.
+// Simulator serves Apideck's Vault endpoints and simulated Vault pages.
+// All methods are safe for concurrent use.
 type Simulator struct {
 	apiKey string
 	appID  string
 	key    *ecdsa.PrivateKey
 	pages  *template.Template
 	mux    *http.ServeMux
+	store  store
+	hooks  *webhooks
 
-	mu      sync.Mutex
-	origin  string
-	calls   int
-	last    Recorded
-	queue   []int
-	latency time.Duration
-	fault   Fault
+	mu         sync.Mutex
+	origin     string
+	calls      map[Route]int
+	last       Recorded
+	injections []Injection
+	latency    time.Duration
+	fault      Fault
+	callbacks  []string
 	// release is closed by Reset so that requests held by FaultHang or a
 	// long latency never outlive a test that forgot to cancel them.
 	release chan struct{}
@@ -70,6 +84,9 @@ func New(cfg Config) (*Simulator, error) {
 			errs = append(errs, err)
 		}
 	}
+	if err := checkWebhookConfig(cfg.WebhookURL, cfg.WebhookEncoding); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
@@ -86,7 +103,10 @@ func New(cfg Config) (*Simulator, error) {
 		appID:   cfg.AppID,
 		key:     key,
 		pages:   pages,
+		store:   store{consumers: map[consumerKey]*consumerLinks{}},
+		hooks:   newWebhooks(cfg.APIKey, cfg.WebhookURL, cfg.WebhookEncoding, cfg.ErrorLog),
 		origin:  strings.TrimSuffix(cfg.VaultOrigin, "/"),
+		calls:   map[Route]int{},
 		release: make(chan struct{}),
 	}
 	s.mux = s.routes()
@@ -99,8 +119,13 @@ func (s *Simulator) routes() *http.ServeMux {
 	// Method checks are done in the handler so a wrong method gets 405 in
 	// Apideck's error shape rather than the mux's plain text.
 	mux.HandleFunc("/vault/sessions", s.handleSessions)
+	mux.HandleFunc("/vault/connections", s.handleConnections)
+	mux.HandleFunc("/vault/connections/{unified_api}/{service_id}", s.handleConnection)
+	mux.HandleFunc("/vault/callback", s.handleCallback)
 	mux.HandleFunc("GET /session/{token}", s.handleSessionPage)
+	mux.HandleFunc("POST /session/{token}", s.handleSessionAction)
 	mux.HandleFunc("GET /integrations/{unified_api}/{service_id}", s.handleIntegrationPage)
+	mux.HandleFunc("POST /integrations/{unified_api}/{service_id}", s.handleIntegrationAction)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeAPIError(w, &apiError{status: http.StatusNotFound, detail: "Unknown resource"})
 	})
@@ -125,7 +150,22 @@ func (s *Simulator) SetVaultOrigin(origin string) {
 func (s *Simulator) Calls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.calls
+	return s.calls[RouteCreateSession]
+}
+
+// CallsTo reports how many calls of r were received, including rejected
+// ones and ones answered by an injection; RouteAny counts them all.
+func (s *Simulator) CallsTo(r Route) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r != RouteAny {
+		return s.calls[r]
+	}
+	n := 0
+	for _, c := range s.calls {
+		n += c
+	}
+	return n
 }
 
 // LastRequest returns a copy of the last POST /vault/sessions request, or
@@ -136,15 +176,17 @@ func (s *Simulator) LastRequest() Recorded {
 	return Recorded{Header: s.last.Header.Clone(), Body: cloneBytes(s.last.Body)}
 }
 
-// Reset forgets calls, the last request, queued statuses, latency and the
-// fault, and releases requests still held by FaultHang or latency. The
-// signing key and vault origin are kept, so issued tokens stay valid.
+// Reset forgets calls, the last request, injections and queued statuses,
+// latency, the fault and recorded callbacks, and releases requests still
+// held by a hang or latency. The signing key, vault origin, webhook URL and
+// consumers' connections are kept, so issued tokens stay valid.
 func (s *Simulator) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = 0
+	s.calls = map[Route]int{}
 	s.last = Recorded{}
-	s.queue = nil
+	s.injections = nil
+	s.callbacks = nil
 	s.latency = 0
 	s.fault = FaultNone
 	close(s.release)

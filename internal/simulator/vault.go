@@ -34,18 +34,22 @@ func parsePages() (*template.Template, error) {
 
 // vaultPage is what templates/vault.html shows.
 type vaultPage struct {
-	VaultName   string
-	ConsumerID  string
-	Metadata    []field
-	UnifiedAPIs []string
-	Connector   *connector
-	Settings    []field
-	Custom      string // custom_consumer_settings as indented JSON
-	ExpiresAt   string // RFC 3339, UTC
-	BackURL     string // empty: no link
-	PrivacyURL  string
-	TermsURL    string
-	Colors      colors
+	VaultName     string
+	ConsumerID    string
+	ApplicationID string
+	Metadata      []field
+	UnifiedAPIs   []string
+	Connector     *connector
+	Integrations  []integrationItem
+	Settings      []field
+	Theme         []field
+	RedirectURI   string // as sent, shown as text
+	Custom        string // custom_consumer_settings as indented JSON
+	ExpiresAt     string // RFC 3339, UTC
+	BackURL       string // empty: no link
+	PrivacyURL    string
+	TermsURL      string
+	Colors        colors
 }
 
 type field struct{ ID, Label, Value string }
@@ -77,11 +81,15 @@ func (s *Simulator) renderVault(w http.ResponseWriter, token string, conn *conne
 		s.renderPage(w, http.StatusUnauthorized, "error.html", errorPage{ID: "session-invalid", Message: invalidSessionText})
 		return
 	}
-	if conn != nil && (!slices.Contains(claims.Settings.UnifiedAPIs, conn.UnifiedAPI) || !validServiceID(conn.ServiceID)) {
-		s.renderPage(w, http.StatusNotFound, "error.html", errorPage{ID: "integration-unavailable", Message: unavailableText})
-		return
+	if conn != nil {
+		if k, ok := lookupConnector(conn.UnifiedAPI, conn.ServiceID); !ok || !offered(claims, conn, k) {
+			s.renderPage(w, http.StatusNotFound, "error.html", errorPage{ID: "integration-unavailable", Message: unavailableText})
+			return
+		}
 	}
-	s.renderPage(w, http.StatusOK, "vault.html", newVaultPage(claims, conn))
+	p := newVaultPage(claims, conn)
+	p.Integrations = s.integrationItems(claims, conn)
+	s.renderPage(w, http.StatusOK, "vault.html", p)
 }
 
 // renderPage renders into a buffer first so a template error never leaves
@@ -98,21 +106,25 @@ func (s *Simulator) renderPage(w http.ResponseWriter, status int, name string, d
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
-	// No scripts at all; inline styles carry the theme colours.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'")
+	// No scripts at all; inline styles carry the theme colours, data: URLs
+	// the connector icons, and forms post back to the page itself.
+	h.Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "+
+		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	response{status: status, contentType: "text/html; charset=utf-8", body: buf.Bytes()}.write(w)
 }
 
 func newVaultPage(c Claims, conn *connector) vaultPage {
 	p := vaultPage{
-		VaultName:   defaultVaultName,
-		ConsumerID:  c.ConsumerID,
-		UnifiedAPIs: c.Settings.UnifiedAPIs,
-		Connector:   conn,
-		Settings:    settingsFields(c),
-		ExpiresAt:   c.ExpiresAt.UTC().Format(time.RFC3339),
-		BackURL:     httpURL(c.RedirectURI),
-		Colors:      colors{Primary: defaultPrimary, SidepanelBg: defaultSidepanelBg, SidepanelText: defaultSidepanelText},
+		VaultName:     defaultVaultName,
+		ConsumerID:    c.ConsumerID,
+		ApplicationID: c.ApplicationID,
+		UnifiedAPIs:   c.Settings.UnifiedAPIs,
+		Connector:     conn,
+		Settings:      settingsFields(c),
+		RedirectURI:   c.RedirectURI,
+		ExpiresAt:     c.ExpiresAt.UTC().Format(time.RFC3339),
+		BackURL:       httpURL(c.RedirectURI),
+		Colors:        colors{Primary: defaultPrimary, SidepanelBg: defaultSidepanelBg, SidepanelText: defaultSidepanelText},
 	}
 	if m := c.ConsumerMetadata; m != nil {
 		p.Metadata = nonEmpty([]field{
@@ -131,6 +143,17 @@ func newVaultPage(c Claims, conn *connector) vaultPage {
 		p.Colors.SidepanelText = colorOr(t.SidepanelTextColor, p.Colors.SidepanelText)
 		p.PrivacyURL = httpURL(t.PrivacyURL)
 		p.TermsURL = httpURL(t.TermsURL)
+		// Every value as sent, as text: URLs here are never fetched.
+		p.Theme = nonEmpty([]field{
+			{"theme-vault-name", "vault_name", t.VaultName},
+			{"theme-logo", "logo", t.Logo},
+			{"theme-favicon", "favicon", t.Favicon},
+			{"theme-primary-color", "primary_color", t.PrimaryColor},
+			{"theme-sidepanel-background-color", "sidepanel_background_color", t.SidepanelBackgroundColor},
+			{"theme-sidepanel-text-color", "sidepanel_text_color", t.SidepanelTextColor},
+			{"theme-privacy-url", "privacy_url", t.PrivacyURL},
+			{"theme-terms-url", "terms_url", t.TermsURL},
+		})
 	}
 	if len(c.CustomConsumerSettings) > 0 {
 		var b strings.Builder
@@ -202,9 +225,4 @@ func colorOr(c, def string) string {
 		return c
 	}
 	return def
-}
-
-// validServiceID mirrors the rule for service ids: 1–64 of [a-z0-9-].
-func validServiceID(id string) bool {
-	return len(id) >= 1 && len(id) <= 64 && strings.Trim(id, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
 }

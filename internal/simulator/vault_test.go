@@ -115,7 +115,10 @@ func TestVaultPageEscapesHostileValues(t *testing.T) {
 		t.Fatalf("status = %d", r.status)
 	}
 	page := string(r.body)
-	assertLacks(t, page, "<script", "<img", "javascript:", "expression(", `id="back-to-app"`, `id="terms-url"`)
+	// Hostile values appear as escaped text only (the theme section lists
+	// them), never as markup, a link or a style.
+	assertLacks(t, page, "<script", "<img src=x", `href="javascript:`, ": expression(", ": url(",
+		`id="back-to-app"`, `id="terms-url"`)
 	assertContains(t, page,
 		`<dd id="account-name">&lt;script&gt;alert(1)&lt;/script&gt;</dd>`,
 		"&lt;/title&gt;&lt;script&gt;alert(3)&lt;/script&gt;",
