@@ -22,6 +22,8 @@ const (
 	binAPIKey   = "sk_test_binary_4b1d2c3e5f6a7b8c"
 	binAppID    = "app-binary"
 	binAudience = "vaultgate-binary"
+	binVersion  = "v9.8.7-test"
+	binCommit   = "0123abc"
 )
 
 // buildBinary compiles this command once for the calling test.
@@ -34,7 +36,10 @@ func buildBinary(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "vaultgate")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".").CombinedOutput()
+	// Stamped the way the Dockerfile stamps a release.
+	ldflags := "-X github.com/vaultgate/vaultgate/internal/app.Version=" + binVersion +
+		" -X github.com/vaultgate/vaultgate/internal/app.Commit=" + binCommit
+	out, err := exec.CommandContext(ctx, goTool, "build", "-ldflags", ldflags, "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -21,6 +21,7 @@ func TestBinary(t *testing.T) {
 	t.Run("check lists every problem", func(t *testing.T) { testCheckBroken(t, bin) })
 	t.Run("check accepts a good environment", func(t *testing.T) { testCheckGood(t, bin) })
 	t.Run("healthcheck", func(t *testing.T) { testHealthcheck(t, bin) })
+	t.Run("help and version", func(t *testing.T) { testHelpVersion(t, bin) })
 	t.Run("graceful shutdown under load", func(t *testing.T) { testGracefulShutdown(t, bin) })
 }
 
@@ -88,11 +89,27 @@ func testHealthcheck(t *testing.T, bin string) {
 	admin := freeAddr(t)
 	startBinary(t, bin, f.env(freeAddr(t), admin), admin)
 
-	if code, stdout, stderr := runBinary(t, bin, []string{"ADMIN_ADDR=" + admin}, "healthcheck"); code != 0 {
-		t.Errorf("healthcheck against the running instance: exit %d\n%s%s", code, stdout, stderr)
+	if code, stdout, stderr := runBinary(t, bin, []string{"ADMIN_ADDR=" + admin}, "healthcheck"); code != 0 || stdout != "ok\n" {
+		t.Errorf("healthcheck against the running instance: exit %d, stdout %q, want 0 and ok\n%s", code, stdout, stderr)
 	}
-	if code, _, _ := runBinary(t, bin, []string{"ADMIN_ADDR=" + freeAddr(t)}, "healthcheck"); code != 1 {
-		t.Errorf("healthcheck with nothing listening: exit %d, want 1", code)
+	if code, stdout, stderr := runBinary(t, bin, []string{"ADMIN_ADDR=" + freeAddr(t)}, "healthcheck"); code != 1 || stdout != "" ||
+		!strings.Contains(stderr, "connection refused") {
+		t.Errorf("healthcheck with nothing listening: exit %d, stdout %q, stderr %q; want 1 and the reason", code, stdout, stderr)
+	}
+}
+
+func testHelpVersion(t *testing.T, bin string) {
+	code, stdout, stderr := runBinary(t, bin, nil, "-h")
+	if code != 0 || !strings.Contains(stdout, "healthcheck") || !strings.Contains(stdout, "-version") || !strings.Contains(stdout, "-check") {
+		t.Errorf("-h: exit %d, stdout %q, stderr %q; want 0 and the flags and subcommands", code, stdout, stderr)
+	}
+	code, stdout, _ = runBinary(t, bin, nil, "-version")
+	if want := "vaultgate " + binVersion + " (commit " + binCommit + ", go"; code != 0 || !strings.HasPrefix(stdout, want) {
+		t.Errorf("-version: exit %d, stdout %q; want 0 and %q…", code, stdout, want)
+	}
+	code, stdout, stderr = runBinary(t, bin, nil, "-nonsense")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "-nonsense") {
+		t.Errorf("unknown flag: exit %d, stdout %q, stderr %q; want 1 and the flag named", code, stdout, stderr)
 	}
 }
 

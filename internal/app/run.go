@@ -9,8 +9,12 @@ import (
 	"fmt"
 	"io"
 	stdlog "log"
+	"maps"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,17 +36,33 @@ var (
 // process, so tests and demo mode run side by side.
 func Run(ctx context.Context, environ, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "healthcheck" {
-		return healthcheck(ctx, environ)
+		if len(args) > 1 {
+			return fmt.Errorf("healthcheck takes no arguments, got %q (try -h)", args[1])
+		}
+		if err := healthcheck(ctx, environ); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "ok")
+		return nil
 	}
 	fs := flag.NewFlagSet("vaultgate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// Parse errors are returned, not printed; -h prints the usage to stdout.
+	fs.SetOutput(io.Discard)
 	demo := fs.Bool("demo", false, "serve a self-contained demo: simulated Apideck, demo sign-in, no variables needed")
-	check := fs.Bool("check", false, "validate the configuration and exit")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
+	check := fs.Bool("check", false, "validate the configuration and exit (with -demo: the demo's)")
+	version := fs.Bool("version", false, "print the version and commit and exit")
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		usage(stdout, fs)
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w (try -h)", err)
+	case fs.NArg() > 0:
 		return fmt.Errorf("unexpected argument %q (try -h)", fs.Arg(0))
+	}
+	if *version {
+		fmt.Fprintf(stdout, "vaultgate %s (commit %s, %s)\n", Version, Commit, runtime.Version())
+		return nil
 	}
 	if *demo {
 		return runDemo(ctx, environ, stdout, stderr, *check)
@@ -59,6 +79,21 @@ func Run(ctx context.Context, environ, args []string, stdout, stderr io.Writer) 
 	// go-redis logs through a package-level logger: once per process.
 	state.SetRedisLogger(log)
 	return Serve(ctx, cfg, log, Options{})
+}
+
+// usage is -h's answer.
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, `Usage:
+  vaultgate [-check]         serve /connect, configured by environment variables (README: Configuration)
+  vaultgate -demo [-check]   serve a self-contained demo on HTTP_ADDR (default :8080)
+  vaultgate healthcheck      GET the admin listener's /healthz (ADMIN_ADDR); prints ok, exits 1 otherwise
+  vaultgate -version         print the version and commit
+
+Flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // configError presents every configuration problem, one per line.
@@ -95,12 +130,46 @@ func healthcheck(ctx context.Context, environ []string) error {
 	return nil
 }
 
-// newLogger builds the one logger, which everything else is given.
+// newLogger builds the one logger, which everything else is given. The
+// console format is coloured only on a terminal: escape codes would litter
+// a file or a log collector.
 func newLogger(w io.Writer, level zerolog.Level, format string) zerolog.Logger {
 	if format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Str("service", "vaultgate").Logger()
+}
+
+// isTerminal reports whether w is a character device, as a terminal is.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// logListening writes the start-up line with the configuration's safe
+// fields: one object in JSON, for log pipelines; on a console one line per
+// section, fields as key=value, for a person reading.
+func logListening(log zerolog.Logger, cfg config.Config, public, admin net.Addr) {
+	ev := log.Info().Str("http_addr", public.String()).Str("admin_addr", admin.String()).Str("version", Version)
+	safe := cfg.LogSafe()
+	if cfg.LogFormat != "console" {
+		ev.Interface("config", safe).Msg("vaultgate listening")
+		return
+	}
+	ev.Msg("vaultgate listening")
+	general := map[string]any{}
+	for _, key := range slices.Sorted(maps.Keys(safe)) {
+		if section, ok := safe[key].(map[string]any); ok {
+			log.Info().Fields(section).Msg("config: " + key)
+		} else {
+			general[key] = safe[key]
+		}
+	}
+	log.Info().Fields(general).Msg("config")
 }
 
 // stdLogWriter carries net/http's own error lines (bad TLS handshakes,

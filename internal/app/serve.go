@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,11 @@ const (
 	// net/http allows 4 KiB beyond MaxHeaderBytes: the real limit is 64 KiB, then 431.
 	maxHeaderBytes      = 64<<10 - 4096
 	tracingFlushTimeout = 5 * time.Second // for the last spans, at shutdown
+	// newConnGrace is how long a connection that has sent no request yet
+	// may still send one once draining starts. net/http would wait up to
+	// 5 s for it: a browser's spare pre-connect or a TCP probe then held an
+	// idle process, and its admin port, that long.
+	newConnGrace = 100 * time.Millisecond
 )
 
 // Options adjust Serve for tests and demo mode.
@@ -53,14 +59,16 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 		return err
 	}
 	defer s.close()
-	httpServer := func(h http.Handler, writeTimeout time.Duration) *http.Server {
+	httpServer := func(h http.Handler, writeTimeout time.Duration, unused *unusedConns) *http.Server {
 		return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
-			WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes, ErrorLog: newStdLogger(log)}
+			WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes, ErrorLog: newStdLogger(log),
+			ConnState: unused.track}
 	}
+	publicUnused, adminUnused := &unusedConns{}, &unusedConns{}
 	// Longer than the upstream deadline (and forward auth), so a slow
 	// Apideck yields a 504 rather than a dropped connection.
-	publicSrv := httpServer(s.public, cfg.Upstream.Timeout+cfg.Forward.Timeout+5*time.Second)
-	adminSrv := httpServer(s.admin, readTimeout)
+	publicSrv := httpServer(s.public, cfg.Upstream.Timeout+cfg.Forward.Timeout+5*time.Second, publicUnused)
+	adminSrv := httpServer(s.admin, readTimeout, adminUnused)
 	// Listen before serving so bind errors surface here and ":0" works.
 	pl, al := opt.Public, opt.Admin
 	if pl == nil {
@@ -82,8 +90,7 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	}
 	go serve(publicSrv, pl)
 	go serve(adminSrv, al)
-	log.Info().Str("http_addr", pl.Addr().String()).Str("admin_addr", al.Addr().String()).
-		Str("version", Version).Interface("config", cfg.LogSafe()).Msg("vaultgate listening")
+	logListening(log, cfg, pl.Addr(), al.Addr())
 	if len(cfg.Planned) > 0 {
 		log.Warn().Strs("variables", cfg.Planned).Msg("ignored: this version does not implement them yet")
 	}
@@ -103,13 +110,51 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down: draining in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	err = publicSrv.Shutdown(shutdownCtx)
-	_ = adminSrv.Shutdown(shutdownCtx)
+	err = drain(shutdownCtx, publicSrv, publicUnused)
+	_ = drain(shutdownCtx, adminSrv, adminUnused)
 	if err != nil {
 		return fmt.Errorf("drain incomplete after %s: %w", cfg.ShutdownTimeout, err)
 	}
 	log.Info().Msg("shut down cleanly")
 	return nil
+}
+
+// drain stops srv accepting and waits for the requests in flight, closing
+// connections that have not sent one within newConnGrace: like idle
+// keep-alive connections, which Shutdown closes at once, they hold no
+// request, and a client retries on a fresh connection.
+func drain(ctx context.Context, srv *http.Server, unused *unusedConns) error {
+	t := time.AfterFunc(newConnGrace, unused.closeAll)
+	defer t.Stop()
+	return srv.Shutdown(ctx)
+}
+
+// unusedConns are a server's connections that have not delivered a request.
+type unusedConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+// track is the server's ConnState hook.
+func (u *unusedConns) track(c net.Conn, state http.ConnState) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if state != http.StateNew {
+		delete(u.conns, c)
+		return
+	}
+	if u.conns == nil {
+		u.conns = map[net.Conn]struct{}{}
+	}
+	u.conns[c] = struct{}{}
+}
+
+func (u *unusedConns) closeAll() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for c := range u.conns {
+		_ = c.Close()
+	}
 }
 
 // server is the public and admin handlers built from a configuration.
@@ -202,7 +247,7 @@ func newAuthenticator(ctx context.Context, cfg config.Config, reg prometheus.Reg
 	alwaysReady := func(context.Context) error { return nil }
 	switch cfg.AuthMode {
 	case config.ModeHeader:
-		return auth.NewHeader(cfg.Header), alwaysReady, nil
+		return auth.NewHeader(cfg.Header, log), alwaysReady, nil
 	case config.ModeForward:
 		f, err := auth.NewForward(cfg.Forward, reg)
 		if err != nil {

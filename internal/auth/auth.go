@@ -20,13 +20,21 @@ type Identity struct {
 	Claims map[string]any
 }
 
-// Reasons label vaultgate_auth_failures_total.
+// Reasons say precisely why a request was refused: the access line's
+// auth_reason. Label and ClientReason fold them into fewer values.
 const (
-	ReasonMissing       = "missing"
-	ReasonInvalid       = "invalid"
-	ReasonExpired       = "expired"
-	ReasonUntrustedPeer = "untrusted_peer"
-	ReasonUnavailable   = "unavailable"
+	ReasonMissing       = "missing"        // no credentials at all
+	ReasonExpired       = "expired"        // past exp, beyond the clock skew
+	ReasonNotYetValid   = "not_yet_valid"  // nbf or iat in the future, beyond the clock skew
+	ReasonSignature     = "signature"      // no trusted key verifies it (unknown kid, wrong key, tampered)
+	ReasonAlgorithm     = "algorithm"      // alg outside AUTH_ALGORITHMS ("none" included)
+	ReasonIssuer        = "issuer"         // iss is not AUTH_ISSUER
+	ReasonAudience      = "audience"       // aud does not name AUTH_AUDIENCE
+	ReasonMalformed     = "malformed"      // not a single Bearer token, not a JWS, or claims of the wrong shape
+	ReasonUntrustedPeer = "untrusted_peer" // identity headers from outside AUTH_TRUSTED_PROXIES
+	ReasonAppRefused    = "app_refused"    // the forward-auth endpoint answered 401 or 403
+	ReasonUnavailable   = "unavailable"    // keys or the forward-auth endpoint out of reach
+	ReasonInvalid       = "invalid"        // any other refusal
 )
 
 // The two classes of failure: 401 and 503 auth_unavailable.
@@ -40,6 +48,7 @@ var (
 type Error struct {
 	Class  error  // ErrUnauthenticated or ErrUnavailable
 	Reason string // one of the Reason constants
+	Token  bool   // a bearer token was presented and refused (RFC 6750 invalid_token)
 	Err    error
 }
 
@@ -50,8 +59,34 @@ func (e *Error) Is(target error) bool { return target == e.Class }
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Label is the reason as vaultgate_auth_failures_total counts it: missing,
+// expired, untrusted_peer, unavailable or invalid. The precise reasons are
+// for logs; a few coarse labels keep the series few and alerts stable.
+func (e *Error) Label() string {
+	switch e.Reason {
+	case ReasonMissing, ReasonExpired, ReasonUntrustedPeer, ReasonUnavailable:
+		return e.Reason
+	}
+	return ReasonInvalid
+}
+
+// ClientReason is what the client is told: missing, expired (refresh the
+// token and retry) or invalid. The precise cause helps an attacker probing
+// keys more than it helps a frontend.
+func (e *Error) ClientReason() string {
+	if e.Reason == ReasonMissing || e.Reason == ReasonExpired {
+		return e.Reason
+	}
+	return ReasonInvalid
+}
+
 func unauthenticated(reason string, err error) error {
 	return &Error{Class: ErrUnauthenticated, Reason: reason, Err: err}
+}
+
+// refused is a presented bearer token refused for reason.
+func refused(reason string, err error) error {
+	return &Error{Class: ErrUnauthenticated, Reason: reason, Token: true, Err: err}
 }
 
 func unavailable(err error) error {

@@ -36,13 +36,18 @@ type Metadata struct {
 	AccountName, UserName, Email, Image string
 }
 
-// Map turns claims into a Consumer, or ErrNoConsumer; it is pure and modifies neither input.
+// Map turns claims into a Consumer, or an error wrapping ErrNoConsumer that
+// names the claim; it is pure and modifies neither input.
 func (m Mapping) Map(claims map[string]any) (Consumer, error) {
-	raw, _ := lookup(claims, m.IDClaim)
+	raw, present := lookup(claims, m.IDClaim)
 	v, ok := idValue(raw)
 	id := m.IDPrefix + v
+	// The claim's name says what was checked; its value may be personal.
+	if !present {
+		return Consumer{}, fmt.Errorf("%w: claim %q is missing", ErrNoConsumer, m.IDClaim)
+	}
 	if !ok || !ValidID(id) {
-		return Consumer{}, ErrNoConsumer
+		return Consumer{}, fmt.Errorf("%w: claim %q is not a valid consumer id", ErrNoConsumer, m.IDClaim)
 	}
 	c := Consumer{ID: id}
 	md := Metadata{

@@ -34,6 +34,25 @@ func claimsJSON(t *testing.T, s string) map[string]any {
 	return m
 }
 
+// The refusal names the claim that was checked and whether it was there;
+// never its value, which may be an email address.
+func TestMapNoConsumerSaysWhy(t *testing.T) {
+	t.Parallel()
+	m := defaults()
+	m.IDClaim = "org.id"
+	tests := []struct{ claims, want string }{
+		{`{"sub":"u"}`, `no consumer: claim "org.id" is missing`},
+		{`{"org":{"id":"ann@example.com x"}}`, `no consumer: claim "org.id" is not a valid consumer id`},
+		{`{"org":{"id":null}}`, `no consumer: claim "org.id" is not a valid consumer id`},
+	}
+	for _, tt := range tests {
+		_, err := m.Map(claimsJSON(t, tt.claims))
+		if !errors.Is(err, ErrNoConsumer) || err.Error() != tt.want {
+			t.Errorf("%s: err = %v, want %q", tt.claims, err, tt.want)
+		}
+	}
+}
+
 func TestMapID(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,7 +117,9 @@ func (f *Forward) lookup(ctx context.Context, cookie []string, authz, key string
 	switch {
 	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
 		f.results.WithLabelValues("unauthenticated").Inc()
-		return Identity{}, unauthenticated(ReasonInvalid, fmt.Errorf("forward-auth endpoint answered %d", res.StatusCode))
+		scheme, _, _ := strings.Cut(authz, " ")
+		return Identity{}, &Error{Class: ErrUnauthenticated, Reason: ReasonAppRefused, Token: strings.EqualFold(scheme, "Bearer"),
+			Err: fmt.Errorf("forward-auth endpoint answered %d", res.StatusCode)}
 	case res.StatusCode < 200 || res.StatusCode > 299:
 		return Identity{}, f.fail(fmt.Errorf("forward-auth endpoint answered %d", res.StatusCode))
 	case err != nil || len(body) > maxForwardBody:

@@ -75,8 +75,8 @@ func TestForwardOutcomes(t *testing.T) {
 		reason  string
 	}{
 		{"valid session", sessionApp, "valid", nil, ""},
-		{"expired session", sessionApp, "expired", ErrUnauthenticated, ReasonInvalid},
-		{"forbidden", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }, "x", ErrUnauthenticated, ReasonInvalid},
+		{"expired session", sessionApp, "expired", ErrUnauthenticated, ReasonAppRefused},
+		{"forbidden", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }, "x", ErrUnauthenticated, ReasonAppRefused},
 		{"app broken", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, "x", ErrUnavailable, ReasonUnavailable},
 		{"redirect to login", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/login", http.StatusFound) }, "x", ErrUnavailable, ReasonUnavailable},
 		{"html 200", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>hi</html>")) }, "x", ErrUnavailable, ReasonUnavailable},

@@ -2,11 +2,15 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
 )
 
 const maxIdentityHeader = 1024 // bytes of each identity header
@@ -19,10 +23,17 @@ type HeaderConfig struct {
 
 // Header takes identity from a trusted proxy's headers (oauth2-proxy, an IAP)
 // only when the TCP peer is that proxy: from anyone else they are forgeries.
-type Header struct{ cfg HeaderConfig }
+type Header struct {
+	cfg        HeaderConfig
+	droppedLog zerolog.Logger // at most a line a minute: any client can reach this
+}
 
-// NewHeader returns a header authenticator.
-func NewHeader(cfg HeaderConfig) *Header { return &Header{cfg: cfg} }
+// NewHeader returns a header authenticator that logs to log which peer's
+// identity headers it ignored.
+func NewHeader(cfg HeaderConfig, log zerolog.Logger) *Header {
+	return &Header{cfg: cfg, droppedLog: log.With().Str("component", "header_auth").Logger().
+		Sample(&zerolog.BurstSampler{Burst: 1, Period: time.Minute})}
+}
 
 // Ambient holds always: the proxy authenticates the browser by its own cookie.
 func (h *Header) Ambient(*http.Request) bool { return true }
@@ -35,11 +46,16 @@ func (h *Header) Authenticate(r *http.Request) (Identity, error) {
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil || !slices.ContainsFunc(h.cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) }) {
-		return Identity{}, unauthenticated(ReasonUntrustedPeer, errors.New("identity headers from a peer outside AUTH_TRUSTED_PROXIES"))
+		// The address tells a proxy missing from the list from a client
+		// going around it.
+		if r.Header.Get(h.cfg.UserHeader) != "" {
+			h.droppedLog.Info().Str("peer", host).Msg("identity headers ignored: the peer is not in AUTH_TRUSTED_PROXIES")
+		}
+		return Identity{}, unauthenticated(ReasonUntrustedPeer, fmt.Errorf("peer %s is outside AUTH_TRUSTED_PROXIES", host))
 	}
 	user, ok := headerValue(r, h.cfg.UserHeader)
 	if !ok {
-		return Identity{}, unauthenticated(ReasonInvalid, errors.New("malformed user header"))
+		return Identity{}, unauthenticated(ReasonMalformed, errors.New("malformed user header"))
 	}
 	if user == "" {
 		return Identity{}, unauthenticated(ReasonMissing, errors.New("no user header"))

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,6 +115,20 @@ func keyFits(alg jose.SignatureAlgorithm, jwkAlg string, key any) bool {
 		return ok && len(k) > 0
 	}
 	return false
+}
+
+// headerAlg is the alg a token's header names, read without trusting it,
+// or "" when the header is not base64url JSON with an alg.
+func headerAlg(token string) jose.SignatureAlgorithm {
+	seg, _, _ := strings.Cut(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(seg)
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if err != nil || json.Unmarshal(raw, &h) != nil {
+		return ""
+	}
+	return jose.SignatureAlgorithm(h.Alg)
 }
 
 // fetch loads the key set and swaps it in; on failure the known keys stay.

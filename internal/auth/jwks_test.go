@@ -46,8 +46,8 @@ func TestKeyRotationWorksOnFirstRequest(t *testing.T) {
 	}
 	// The old key left the JWKS, so it no longer verifies.
 	_, err = check(h.v, testkit.Sign(t, jose.RS256, old.RSA, "rsa-1", claimsAt(time.Now(), nil)))
-	if reasonOf(err) != ReasonInvalid {
-		t.Errorf("retired key: err = %v, want invalid", err)
+	if reasonOf(err) != ReasonSignature {
+		t.Errorf("retired key: err = %v, want signature", err)
 	}
 }
 
@@ -71,8 +71,8 @@ func TestUnknownKIDFloodIsThrottled(t *testing.T) {
 		wg.Wait()
 		close(errs)
 		for err := range errs {
-			if !errors.Is(err, ErrUnauthenticated) || reasonOf(err) != ReasonInvalid {
-				t.Fatalf("made-up kid: err = %v, want unauthenticated/invalid", err)
+			if !errors.Is(err, ErrUnauthenticated) || reasonOf(err) != ReasonSignature {
+				t.Fatalf("made-up kid: err = %v, want unauthenticated/signature", err)
 			}
 		}
 		if extra := srv.jwksFetches.Load() - before; extra > 1 {
@@ -84,8 +84,8 @@ func TestUnknownKIDFloodIsThrottled(t *testing.T) {
 		srv.setKeys(append(keys.JWKS(), jose.JSONWebKey{Key: rotated.EC.Public(), KeyID: "ec-2", Use: "sig"}))
 		tok := testkit.Sign(t, jose.ES256, rotated.EC, "ec-2", claimsAt(time.Now(), nil))
 		time.Sleep(29 * time.Second)
-		if _, err := check(h.v, tok); reasonOf(err) != ReasonInvalid {
-			t.Fatalf("within the interval: err = %v, want invalid", err)
+		if _, err := check(h.v, tok); reasonOf(err) != ReasonSignature {
+			t.Fatalf("within the interval: err = %v, want signature", err)
 		}
 		time.Sleep(2 * time.Second)
 		if _, err := check(h.v, tok); err != nil {
@@ -164,8 +164,8 @@ func TestKnownKeysSurviveJWKSOutage(t *testing.T) {
 			}
 			// An unknown kid during the outage is a bad token, not an outage.
 			_, err := check(h.v, testkit.Sign(t, jose.RS256, keys.RSA, "nope", claimsAt(time.Now(), nil)))
-			if reasonOf(err) != ReasonInvalid {
-				t.Errorf("unknown kid during outage: err = %v, want invalid", err)
+			if reasonOf(err) != ReasonSignature {
+				t.Errorf("unknown kid during outage: err = %v, want signature", err)
 			}
 		})
 	}
@@ -187,8 +187,8 @@ func TestJWKSDownAtStart(t *testing.T) {
 		}
 		assertNoLeak(t, err.Error(), tok)
 		// A token that cannot be one is still a 401, not a 503.
-		if _, err := check(h.v, "garbage"); reasonOf(err) != ReasonInvalid {
-			t.Errorf("garbage while unavailable: err = %v, want invalid", err)
+		if _, err := check(h.v, "garbage"); reasonOf(err) != ReasonMalformed {
+			t.Errorf("garbage while unavailable: err = %v, want malformed", err)
 		}
 		// Retries back off from 2 s, doubling: 2, 6 and 14 s after the start.
 		time.Sleep(14 * time.Second)

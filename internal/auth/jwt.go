@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,9 @@ type JWT struct {
 	kidFlight   singleflight.Group
 	lastKIDPull time.Time // start of the last fetch for an unknown kid; used only inside kidFlight
 	verified    verifiedCache
+	// Issuer and audience mismatches are the commonest misconfiguration:
+	// each is logged at info, at most once a minute (a flood stays quiet).
+	issuerLog, audienceLog zerolog.Logger
 }
 
 // NewJWT builds a verifier and registers its metric on reg. With a JWKS it
@@ -70,13 +74,16 @@ func newJWT(cfg JWTConfig, reg prometheus.Registerer, log zerolog.Logger) (*JWT,
 	for i, a := range cfg.Algorithms {
 		algs[i] = jose.SignatureAlgorithm(a)
 	}
+	log = log.With().Str("component", "jwt").Logger()
 	return &JWT{
-		cfg:     cfg,
-		algs:    algs,
-		client:  &http.Client{Timeout: fetchTimeout, CheckRedirect: noRedirects},
-		fetches: fetches,
-		log:     log.With().Str("component", "jwt").Logger(),
-		jwksURL: cfg.JWKSURL,
+		cfg:         cfg,
+		algs:        algs,
+		client:      &http.Client{Timeout: fetchTimeout, CheckRedirect: noRedirects},
+		fetches:     fetches,
+		log:         log,
+		jwksURL:     cfg.JWKSURL,
+		issuerLog:   log.Sample(&zerolog.BurstSampler{Burst: 1, Period: time.Minute}),
+		audienceLog: log.Sample(&zerolog.BurstSampler{Burst: 1, Period: time.Minute}),
 	}, nil
 }
 
@@ -121,8 +128,10 @@ func (v *JWT) tokenFrom(r *http.Request) (string, error) {
 	if values := r.Header.Values("Authorization"); len(values) > 0 {
 		scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
 		token = strings.TrimSpace(token)
-		if len(values) > 1 || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-			return "", unauthenticated(ReasonInvalid, errors.New("authorization header is not a single Bearer token"))
+		if bearer := strings.EqualFold(scheme, "Bearer"); len(values) > 1 || !ok || !bearer || token == "" || strings.ContainsAny(token, " \t") {
+			// Another scheme (Basic) presents no bearer token to call invalid.
+			return "", &Error{Class: ErrUnauthenticated, Reason: ReasonMalformed, Token: bearer,
+				Err: errors.New("authorization header is not a single Bearer token")}
 		}
 		return token, nil
 	}
@@ -139,27 +148,42 @@ type verified struct {
 	keys   *keySet   // the key set that verified it; nil with an HMAC secret
 }
 
-// verify checks a compact JWT: ReasonExpired, ReasonInvalid, or ErrUnavailable
-// without keys. Errors never hold the token, a claim value or a key.
+// verify checks a compact JWT: a refusal with its precise reason, or
+// ErrUnavailable without keys. Errors never hold the token, a claim value or
+// a key.
 func (v *JWT) verify(ctx context.Context, token string) (verified, error) {
 	tok, err := jose.ParseSignedCompact(token, v.algs)
 	if err != nil || len(tok.Signatures) != 1 {
-		return verified{}, unauthenticated(ReasonInvalid, errors.New("token is not a compact JWS signed with an allowed algorithm"))
+		if alg := headerAlg(token); alg != "" && !slices.Contains(v.algs, alg) {
+			return verified{}, refused(ReasonAlgorithm, errors.New("token's alg is not in AUTH_ALGORITHMS"))
+		}
+		return verified{}, refused(ReasonMalformed, errors.New("token is not a compact JWS"))
 	}
 	payload, keys, err := v.verifiedPayload(ctx, tok)
 	if err != nil {
 		return verified{}, err
 	}
 	claims, reg, err := decodeClaims(payload)
-	if err == nil {
-		err = reg.ValidateWithLeeway(jwt.Expected{Issuer: v.cfg.Issuer, AnyAudience: jwt.Audience{v.cfg.Audience}}, v.cfg.ClockSkew)
+	if err != nil {
+		return verified{}, refused(ReasonMalformed, err)
 	}
-	switch {
+	// go-jose's validation errors are fixed strings without claim values.
+	switch err := reg.ValidateWithLeeway(jwt.Expected{Issuer: v.cfg.Issuer, AnyAudience: jwt.Audience{v.cfg.Audience}}, v.cfg.ClockSkew); {
 	case errors.Is(err, jwt.ErrExpired):
-		return verified{}, unauthenticated(ReasonExpired, err)
+		return verified{}, refused(ReasonExpired, err)
+	case errors.Is(err, jwt.ErrNotValidYet), errors.Is(err, jwt.ErrIssuedInTheFuture):
+		return verified{}, refused(ReasonNotYetValid, err)
+	case errors.Is(err, jwt.ErrInvalidIssuer):
+		// Claim values of a token our keys signed, never the token; bounded.
+		v.issuerLog.Info().Str("expected_issuer", v.cfg.Issuer).Str("token_issuer", bounded(reg.Issuer)).
+			Msg("token refused: its iss is not AUTH_ISSUER")
+		return verified{}, refused(ReasonIssuer, err)
+	case errors.Is(err, jwt.ErrInvalidAudience):
+		v.audienceLog.Info().Str("expected_audience", v.cfg.Audience).Strs("token_audience", boundedList(reg.Audience)).
+			Msg("token refused: its aud does not name AUTH_AUDIENCE")
+		return verified{}, refused(ReasonAudience, err)
 	case err != nil:
-		// go-jose's validation errors are fixed strings without claim values.
-		return verified{}, unauthenticated(ReasonInvalid, err)
+		return verified{}, refused(ReasonInvalid, err)
 	}
 	return verified{id: Identity{Subject: reg.Subject, Claims: claims}, expiry: reg.Expiry.Time(), keys: keys}, nil
 }
@@ -184,14 +208,14 @@ func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature) (
 		}
 	}
 	if len(candidates) == 0 {
-		return nil, nil, unauthenticated(ReasonInvalid, errors.New("no known key matches the token's kid and alg"))
+		return nil, nil, refused(ReasonSignature, errors.New("no known key matches the token's kid and alg"))
 	}
 	for _, key := range candidates {
 		if payload, err := tok.Verify(key); err == nil {
 			return payload, set, nil
 		}
 	}
-	return nil, nil, unauthenticated(ReasonInvalid, errors.New("signature does not verify"))
+	return nil, nil, refused(ReasonSignature, errors.New("signature does not verify"))
 }
 
 // decodeClaims reads the registered claims from the map the mapping uses, so
@@ -243,4 +267,26 @@ func decodeClaims(payload []byte) (map[string]any, jwt.Claims, error) {
 		return nil, jwt.Claims{}, errors.New("sub claim is missing or empty")
 	}
 	return claims, c, nil
+}
+
+// Claim values logged are cut short: they come from a signed token, but
+// whoever holds a trusted key chooses them.
+const (
+	maxLoggedClaim  = 200
+	maxLoggedValues = 5
+)
+
+func bounded(s string) string {
+	if len(s) > maxLoggedClaim {
+		return s[:maxLoggedClaim] + "…"
+	}
+	return s
+}
+
+func boundedList(list []string) []string {
+	out := make([]string, 0, min(len(list), maxLoggedValues))
+	for _, s := range list[:min(len(list), maxLoggedValues)] {
+		out = append(out, bounded(s))
+	}
+	return out
 }

@@ -29,6 +29,7 @@ func TestAuthenticateTokenSources(t *testing.T) {
 		auth    []string // Authorization header values
 		cookie  *http.Cookie
 		reason  string // "" = authenticated
+		token   bool   // a refused token was presented: the challenge says invalid_token
 		ambient bool
 	}{
 		{name: "bearer", v: withCookie, auth: []string{"Bearer " + good}},
@@ -39,17 +40,18 @@ func TestAuthenticateTokenSources(t *testing.T) {
 		{name: "empty cookie", v: withCookie, cookie: &http.Cookie{Name: "app_jwt", Value: ""}, reason: ReasonMissing, ambient: true},
 		{name: "other cookie", v: withCookie, cookie: &http.Cookie{Name: "session", Value: good}, reason: ReasonMissing},
 		{name: "cookie ignored without CookieName", v: noCookie, cookie: &http.Cookie{Name: "app_jwt", Value: good}, reason: ReasonMissing},
-		{name: "basic scheme", v: withCookie, auth: []string{"Basic dXNlcjpwYXNz"}, reason: ReasonInvalid},
-		{name: "other scheme with a valid token", v: withCookie, auth: []string{"Token " + good}, reason: ReasonInvalid},
-		{name: "bearer without token", v: withCookie, auth: []string{"Bearer"}, reason: ReasonInvalid},
-		{name: "bearer with blank token", v: withCookie, auth: []string{"Bearer    "}, reason: ReasonInvalid},
-		{name: "token without scheme", v: withCookie, auth: []string{good}, reason: ReasonInvalid},
-		{name: "two tokens", v: withCookie, auth: []string{"Bearer " + good + " " + good}, reason: ReasonInvalid},
-		{name: "two headers", v: withCookie, auth: []string{"Bearer " + good, "Bearer " + good}, reason: ReasonInvalid},
-		{name: "garbage bearer", v: withCookie, auth: []string{"Bearer a.b.c"}, reason: ReasonInvalid},
+		{name: "basic scheme", v: withCookie, auth: []string{"Basic dXNlcjpwYXNz"}, reason: ReasonMalformed},
+		{name: "other scheme with a valid token", v: withCookie, auth: []string{"Token " + good}, reason: ReasonMalformed},
+		{name: "bearer without token", v: withCookie, auth: []string{"Bearer"}, reason: ReasonMalformed, token: true},
+		{name: "bearer with blank token", v: withCookie, auth: []string{"Bearer    "}, reason: ReasonMalformed, token: true},
+		{name: "token without scheme", v: withCookie, auth: []string{good}, reason: ReasonMalformed},
+		{name: "two tokens", v: withCookie, auth: []string{"Bearer " + good + " " + good}, reason: ReasonMalformed, token: true},
+		{name: "two headers", v: withCookie, auth: []string{"Bearer " + good, "Bearer " + good}, reason: ReasonMalformed, token: true},
+		{name: "garbage bearer", v: withCookie, auth: []string{"Bearer a.b.c"}, reason: ReasonMalformed, token: true},
+		{name: "garbage cookie", v: withCookie, cookie: &http.Cookie{Name: "app_jwt", Value: "a.b.c"}, reason: ReasonMalformed, token: true, ambient: true},
 		{
 			name: "a bad header never falls back to the cookie", v: withCookie,
-			auth: []string{"Basic x"}, cookie: &http.Cookie{Name: "app_jwt", Value: good}, reason: ReasonInvalid,
+			auth: []string{"Basic x"}, cookie: &http.Cookie{Name: "app_jwt", Value: good}, reason: ReasonMalformed,
 		},
 		{
 			name: "header wins over a bad cookie", v: withCookie,
@@ -80,6 +82,9 @@ func TestAuthenticateTokenSources(t *testing.T) {
 			}
 			if !errors.Is(err, ErrUnauthenticated) || reasonOf(err) != tt.reason {
 				t.Fatalf("err = %v, want unauthenticated/%s", err, tt.reason)
+			}
+			if ae, _ := errors.AsType[*Error](err); ae.Token != tt.token {
+				t.Errorf("Token = %v, want %v", ae.Token, tt.token)
 			}
 			assertNoLeak(t, err.Error(), good)
 		})

@@ -83,87 +83,87 @@ func TestVerify(t *testing.T) {
 		}, ""},
 		{"nbf beyond skew", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["nbf"] = now.Add(31 * time.Second).Unix() }))
-		}, ReasonInvalid},
+		}, ReasonNotYetValid},
 		{"nbf within skew", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["nbf"] = now.Add(29 * time.Second).Unix() }))
 		}, ""},
 		{"iat beyond skew", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["iat"] = now.Add(31 * time.Second).Unix() }))
-		}, ReasonInvalid},
+		}, ReasonNotYetValid},
 		{"iat within skew", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["iat"] = now.Add(29 * time.Second).Unix() }))
 		}, ""},
 		{"wrong iss", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["iss"] = "https://evil.test" }))
-		}, ReasonInvalid},
+		}, ReasonIssuer},
 		{"missing iss", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { delete(c, "iss") }))
-		}, ReasonInvalid},
+		}, ReasonIssuer},
 		{"wrong aud", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["aud"] = "someone-else" }))
-		}, ReasonInvalid},
+		}, ReasonAudience},
 		{"aud array without ours", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["aud"] = []string{"a", "b"} }))
-		}, ReasonInvalid},
+		}, ReasonAudience},
 		{"aud array with a number", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["aud"] = []any{testAudience, 1} }))
-		}, ReasonInvalid},
+		}, ReasonMalformed},
 		{"missing exp", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { delete(c, "exp") }))
-		}, ReasonInvalid},
+		}, ReasonMalformed},
 		{"exp as string", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["exp"] = strconv.FormatInt(now.Add(time.Hour).Unix(), 10) }))
-		}, ReasonInvalid},
+		}, ReasonMalformed},
 		{"exp absurdly large", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["exp"] = 1e300 }))
-		}, ReasonInvalid},
+		}, ReasonMalformed},
 		{"missing sub", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { delete(c, "sub") }))
-		}, ReasonInvalid},
+		}, ReasonMalformed},
 		{"empty sub", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["sub"] = "" }))
-		}, ReasonInvalid},
+		}, ReasonMalformed},
 		{"numeric sub", "jwks", func(t *testing.T) string {
 			return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(func(c map[string]any) { c["sub"] = 42 }))
-		}, ReasonInvalid},
+		}, ReasonMalformed},
 		{"alg none", "jwks", func(t *testing.T) string {
 			return rawToken(`{"alg":"none","typ":"JWT"}`, string(mustJSON(t, at(nil))), "")
-		}, ReasonInvalid},
+		}, ReasonAlgorithm},
 		{"alg none with kid", "jwks", func(t *testing.T) string {
 			return rawToken(`{"alg":"none","kid":"rsa-1"}`, string(mustJSON(t, at(nil))), "")
-		}, ReasonInvalid},
-		{"alg not in allow-list", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.RS384, keys.RSA, "rsa-1", at(nil)) }, ReasonInvalid},
-		{"RS256 to the HS256 verifier", "hs", func(t *testing.T) string { return testkit.Sign(t, jose.RS256, keys.RSA, "", at(nil)) }, ReasonInvalid},
+		}, ReasonAlgorithm},
+		{"alg not in allow-list", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.RS384, keys.RSA, "rsa-1", at(nil)) }, ReasonAlgorithm},
+		{"RS256 to the HS256 verifier", "hs", func(t *testing.T) string { return testkit.Sign(t, jose.RS256, keys.RSA, "", at(nil)) }, ReasonAlgorithm},
 		{"HS256 with wrong secret", "hs", func(t *testing.T) string {
 			return testkit.Sign(t, jose.HS256, []byte("another-secret-0123456789abcdefgh"), "", at(nil))
-		}, ReasonInvalid},
-		{"HS256 signed with RSA public key PEM", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaPEM, "rsa-1", at(nil)) }, ReasonInvalid},
-		{"HS256 signed with RSA public key PEM, HS256 allowed", "mixed", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaPEM, "rsa-1", at(nil)) }, ReasonInvalid},
-		{"HS256 signed with RSA public key DER, HS256 allowed", "mixed", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaDER, "rsa-1", at(nil)) }, ReasonInvalid},
-		{"HS256 signed with RSA public key PEM, no kid", "mixed", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaPEM, "", at(nil)) }, ReasonInvalid},
-		{"unknown kid", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-unknown", at(nil)) }, ReasonInvalid},
-		{"kid of a key of another type", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.ES256, keys.EC, "rsa-1", at(nil)) }, ReasonInvalid},
-		{"signed by a stranger's key", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.ES256, otherEC, "ec-1", at(nil)) }, ReasonInvalid},
+		}, ReasonSignature},
+		{"HS256 signed with RSA public key PEM", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaPEM, "rsa-1", at(nil)) }, ReasonAlgorithm},
+		{"HS256 signed with RSA public key PEM, HS256 allowed", "mixed", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaPEM, "rsa-1", at(nil)) }, ReasonSignature},
+		{"HS256 signed with RSA public key DER, HS256 allowed", "mixed", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaDER, "rsa-1", at(nil)) }, ReasonSignature},
+		{"HS256 signed with RSA public key PEM, no kid", "mixed", func(t *testing.T) string { return testkit.Sign(t, jose.HS256, rsaPEM, "", at(nil)) }, ReasonSignature},
+		{"unknown kid", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.RS256, keys.RSA, "rsa-unknown", at(nil)) }, ReasonSignature},
+		{"kid of a key of another type", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.ES256, keys.EC, "rsa-1", at(nil)) }, ReasonSignature},
+		{"signed by a stranger's key", "jwks", func(t *testing.T) string { return testkit.Sign(t, jose.ES256, otherEC, "ec-1", at(nil)) }, ReasonSignature},
 		{"tampered payload", "jwks", func(t *testing.T) string {
 			s := segments(testkit.Sign(t, jose.RS256, keys.RSA, "rsa-1", at(nil)))
 			s[1] = payloadOf(at(func(c map[string]any) { c["sub"] = "admin" }))
 			return strings.Join(s, ".")
-		}, ReasonInvalid},
+		}, ReasonSignature},
 		{"tampered signature", "jwks", func(t *testing.T) string {
 			s := segments(testkit.Sign(t, jose.ES256, keys.EC, "ec-1", at(nil)))
 			other := segments(testkit.Sign(t, jose.ES256, keys.EC, "ec-1", at(func(c map[string]any) { c["sub"] = "x" })))
 			s[2] = other[2]
 			return strings.Join(s, ".")
-		}, ReasonInvalid},
+		}, ReasonSignature},
 		{"payload is an array", "hs", func(t *testing.T) string {
 			return testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", []byte(`["sub"]`))
-		}, ReasonInvalid},
+		}, ReasonMalformed},
 		{"payload with trailing data", "hs", func(t *testing.T) string {
 			return testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", append(mustJSON(t, at(nil)), []byte(` {}`)...))
-		}, ReasonInvalid},
-		{"garbage", "jwks", func(*testing.T) string { return "not-a-jwt" }, ReasonInvalid},
-		{"empty", "jwks", func(*testing.T) string { return "" }, ReasonInvalid},
-		{"JSON serialization", "jwks", func(*testing.T) string { return `{"payload":"e30","signatures":[]}` }, ReasonInvalid},
+		}, ReasonMalformed},
+		{"garbage", "jwks", func(*testing.T) string { return "not-a-jwt" }, ReasonMalformed},
+		{"empty", "jwks", func(*testing.T) string { return "" }, ReasonMalformed},
+		{"JSON serialization", "jwks", func(*testing.T) string { return `{"payload":"e30","signatures":[]}` }, ReasonMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,9 +192,75 @@ func TestVerify(t *testing.T) {
 				if got := reasonOf(err); got != tt.reason {
 					t.Errorf("reason = %q, want %q (err %v)", got, tt.reason, err)
 				}
+				if ae, _ := errors.AsType[*Error](err); !ae.Token {
+					t.Error("a presented token's refusal does not say so (Token = false)")
+				}
 				assertNoLeak(t, err.Error(), tok)
 			})
 		})
+	}
+}
+
+// A wrong issuer or audience is logged at info with the values that came,
+// at most once a minute each; never the token.
+func TestIssuerAudienceMismatchLogged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startJWT(t, hmacConfig(), nil)
+		sign := func(edit func(map[string]any)) string {
+			return testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", claimsAt(time.Now(), edit))
+		}
+		wrongIss := sign(func(c map[string]any) { c["iss"] = "https://staging-idp.test" })
+		wrongAud := sign(func(c map[string]any) { c["aud"] = []string{"api://other", "web"} })
+		for range 3 {
+			for _, tok := range []string{wrongIss, wrongAud} {
+				if _, err := check(h.v, tok); err == nil {
+					t.Fatal("mismatched token accepted")
+				}
+			}
+		}
+		want := []map[string]any{
+			{"level": "info", "component": "jwt", "expected_issuer": testIssuer, "token_issuer": "https://staging-idp.test",
+				"message": "token refused: its iss is not AUTH_ISSUER"},
+			{"level": "info", "component": "jwt", "expected_audience": testAudience, "token_audience": []any{"api://other", "web"},
+				"message": "token refused: its aud does not name AUTH_AUDIENCE"},
+		}
+		if diff := cmp.Diff(want, h.log.Lines(t)); diff != "" {
+			t.Errorf("log lines (-want +got):\n%s", diff)
+		}
+		assertNoLeak(t, h.log.String(), wrongIss)
+		assertNoLeak(t, h.log.String(), wrongAud)
+
+		time.Sleep(time.Minute)
+		if _, err := check(h.v, wrongAud); reasonOf(err) != ReasonAudience {
+			t.Fatalf("err = %v, want audience", err)
+		}
+		if n := len(h.log.Lines(t)); n != 3 {
+			t.Errorf("%d lines after a minute, want 3: %s", n, h.log)
+		}
+	})
+}
+
+// Metrics and clients see few reasons; the access line sees them all.
+func TestReasonFolding(t *testing.T) {
+	tests := []struct{ reason, label, client string }{
+		{ReasonMissing, ReasonMissing, ReasonMissing},
+		{ReasonExpired, ReasonExpired, ReasonExpired},
+		{ReasonUntrustedPeer, ReasonUntrustedPeer, ReasonInvalid},
+		{ReasonUnavailable, ReasonUnavailable, ReasonInvalid},
+		{ReasonNotYetValid, ReasonInvalid, ReasonInvalid},
+		{ReasonSignature, ReasonInvalid, ReasonInvalid},
+		{ReasonAlgorithm, ReasonInvalid, ReasonInvalid},
+		{ReasonIssuer, ReasonInvalid, ReasonInvalid},
+		{ReasonAudience, ReasonInvalid, ReasonInvalid},
+		{ReasonMalformed, ReasonInvalid, ReasonInvalid},
+		{ReasonAppRefused, ReasonInvalid, ReasonInvalid},
+		{ReasonInvalid, ReasonInvalid, ReasonInvalid},
+	}
+	for _, tt := range tests {
+		e := &Error{Class: ErrUnauthenticated, Reason: tt.reason}
+		if e.Label() != tt.label || e.ClientReason() != tt.client {
+			t.Errorf("%s: Label %q, ClientReason %q; want %q, %q", tt.reason, e.Label(), e.ClientReason(), tt.label, tt.client)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -42,6 +43,7 @@ func TestAccessLog(t *testing.T) {
 		}, map[string]any{
 			"level": "info", "message": "request", "request_id": "log-3", "method": "GET", "route": "/connect",
 			"status": 401.0, "consumer_id": "", "upstream_status": 0.0, "upstream_ms": 0.0, "code": codeUnauthenticated,
+			"auth_reason": auth.ReasonMissing,
 		}},
 		{"unknown path", nil, func() *http.Request {
 			return request("GET", "/random/"+testToken, "", headerRequestID, "log-4")

@@ -129,7 +129,9 @@ func (g *gate) pass(r *http.Request, out *outcome, c checks) (auth.Identity, aut
 	}
 	id, err := d.Auth.Authenticate(r)
 	if err != nil {
-		g.m.authFailures.WithLabelValues(authReason(err)).Inc()
+		ae := authError(err)
+		out.authReason = ae.Reason
+		g.m.authFailures.WithLabelValues(ae.Label()).Inc()
 		return auth.Identity{}, auth.Consumer{}, err
 	}
 	if c.userLimit {
@@ -170,15 +172,16 @@ func connectAnswer(cfg ConnectConfig, s upstream.Session, consumerID string, o c
 	}
 }
 
-// authReason is the auth failure's metric label.
-func authReason(err error) string {
+// authError is an authentication failure as an *auth.Error, whatever the
+// Authenticator returned.
+func authError(err error) *auth.Error {
 	if ae, ok := errors.AsType[*auth.Error](err); ok && ae.Reason != "" {
-		return ae.Reason
+		return ae
 	}
 	if errors.Is(err, auth.ErrUnavailable) {
-		return auth.ReasonUnavailable
+		return &auth.Error{Class: auth.ErrUnavailable, Reason: auth.ReasonUnavailable, Err: err}
 	}
-	return auth.ReasonInvalid
+	return &auth.Error{Class: auth.ErrUnauthenticated, Reason: auth.ReasonInvalid, Err: err}
 }
 
 // isNavigation reports whether r is a browser navigation: a GET whose

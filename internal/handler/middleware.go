@@ -37,6 +37,7 @@ type outcome struct {
 	upstreamStatus   int
 	upstreamDuration time.Duration
 	code             string // problem code; empty on success
+	authReason       string // why authentication refused the request; empty otherwise
 }
 
 // observed wraps ep, served under the route label route: it gives the
@@ -184,8 +185,11 @@ func (m *metrics) record(r *http.Request, status int, elapsed time.Duration, out
 		Str("consumer_id", out.consumerID).
 		Int("upstream_status", out.upstreamStatus).
 		Float64("upstream_ms", float64(out.upstreamDuration.Microseconds())/1000).
-		Str("code", out.code).
-		Msg("request")
+		Str("code", out.code)
+	if out.authReason != "" {
+		ev = ev.Str("auth_reason", out.authReason)
+	}
+	ev.Msg("request")
 }
 
 // methodLabel keeps the method label set bounded: anything but the

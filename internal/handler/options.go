@@ -173,12 +173,12 @@ func narrow(cfg ConnectConfig, req requestedOptions) (connectOptions, error) {
 				continue
 			}
 			if !slices.Contains(offered, api) {
-				return connectOptions{}, &refusal{code: codeInvalidUnifiedAPIs}
+				return connectOptions{}, unifiedAPIsRefused(offered)
 			}
 			o.unifiedAPIs = append(o.unifiedAPIs, api)
 		}
 		if len(o.unifiedAPIs) == 0 {
-			return connectOptions{}, &refusal{code: codeInvalidUnifiedAPIs}
+			return connectOptions{}, unifiedAPIsRefused(offered)
 		}
 	}
 	if req.serviceID != nil {
@@ -193,6 +193,13 @@ func narrow(cfg ConnectConfig, req requestedOptions) (connectOptions, error) {
 		o.serviceID = *req.serviceID
 	}
 	return o, nil
+}
+
+// unifiedAPIsRefused lists the ids on offer, which are no secret: the
+// frontend's author can see at once what to ask for instead.
+func unifiedAPIsRefused(offered []string) error {
+	return &refusal{code: codeInvalidUnifiedAPIs,
+		detail: "unified_apis must be a non-empty subset of: " + strings.Join(offered, ", ") + "."}
 }
 
 // validServiceID reports whether s is 1–64 of [a-z0-9-], which also makes

@@ -149,6 +149,24 @@ func TestConnectSessionRequest(t *testing.T) {
 	}
 }
 
+// A refused unified_apis says what is on offer: the ids are no secret.
+func TestUnifiedAPIsRefusalListsOffer(t *testing.T) {
+	for _, tt := range []struct {
+		offered []string
+		want    string
+	}{
+		{[]string{"crm", "accounting", "hris"}, "unified_apis must be a non-empty subset of: crm, accounting, hris."},
+		{nil, "unified_apis must be a non-empty subset of: " + strings.Join(upstream.UnifiedAPIs, ", ") + "."},
+	} {
+		e := newEnv(t)
+		e.deps.Connect.UnifiedAPIs = tt.offered
+		w := e.do(t, authed("GET", "/connect?unified_apis=nope", ""))
+		if p := testkit.WantProblem(t, w.Result(), http.StatusBadRequest, codeInvalidUnifiedAPIs); p.Detail != tt.want {
+			t.Errorf("detail = %q, want %q", p.Detail, tt.want)
+		}
+	}
+}
+
 // TestConnectConfigNotMutated makes sure a request's narrowing never writes
 // into the shared configuration.
 func TestConnectConfigNotMutated(t *testing.T) {

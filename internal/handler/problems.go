@@ -55,6 +55,7 @@ type problemType struct {
 	detail    string // for the client, unless a refusal has a more precise one
 	retry     bool   // send Retry-After
 	challenge string // sent as WWW-Authenticate
+	reason    string // the problem's "reason" member (unauthenticated only)
 	level     zerolog.Level
 	logMsg    string // "": "request refused"
 }
@@ -147,6 +148,7 @@ type problemBody struct {
 	Detail    string `json:"detail"`
 	Code      string `json:"code"`
 	RequestID string `json:"request_id"`
+	Reason    string `json:"reason,omitempty"` // unauthenticated: missing, expired or invalid
 }
 
 // write answers r with the problem for err, logs err once and returns the
@@ -180,6 +182,14 @@ func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) stri
 	t := p.types[code]
 	if rf != nil {
 		t.status, t.detail = cmp.Or(rf.status, t.status), cmp.Or(rf.detail, t.detail)
+	}
+	if code == codeUnauthenticated {
+		// The frontend refreshes an expired token; RFC 6750 §3.1 tells a
+		// refused token from none.
+		ae := authError(err)
+		if t.reason = ae.ClientReason(); ae.Token {
+			t.challenge = `Bearer error="invalid_token"`
+		}
 	}
 	if ue != nil && ue.Kind == upstream.KindCircuitOpen {
 		// The breaker sheds load: answered like a busy Apideck, and logged
@@ -218,6 +228,7 @@ func (p *problems) answer(w http.ResponseWriter, r *http.Request, code string, t
 		Detail:    t.detail,
 		Code:      code,
 		RequestID: h.Get(headerRequestID),
+		Reason:    t.reason,
 	})
 }
 

@@ -91,34 +91,51 @@ func TestUpstreamAuthLoggedAtError(t *testing.T) {
 }
 
 func TestAuthProblems(t *testing.T) {
+	const refusedToken = `Bearer error="invalid_token"`
+	unauth := func(reason string, token bool) error {
+		return &auth.Error{Class: auth.ErrUnauthenticated, Reason: reason, Token: token, Err: errors.New(leakyCause)}
+	}
 	tests := []struct {
-		name       string
-		err        error
-		wantStatus int
-		wantCode   string
-		wantBearer bool
-		wantReason string
+		name          string
+		err           error
+		wantStatus    int
+		wantCode      string
+		wantChallenge string
+		wantReason    string // the problem's reason
+		wantLabel     string // of vaultgate_auth_failures_total
+		wantCause     string // the access line's auth_reason
 	}{
-		{"missing", &auth.Error{Class: auth.ErrUnauthenticated, Reason: auth.ReasonMissing}, 401, codeUnauthenticated, true, auth.ReasonMissing},
-		{"expired", &auth.Error{Class: auth.ErrUnauthenticated, Reason: auth.ReasonExpired, Err: errors.New(leakyCause)}, 401, codeUnauthenticated, true, auth.ReasonExpired},
-		{"untrusted peer", &auth.Error{Class: auth.ErrUnauthenticated, Reason: auth.ReasonUntrustedPeer}, 401, codeUnauthenticated, true, auth.ReasonUntrustedPeer},
-		{"unavailable", &auth.Error{Class: auth.ErrUnavailable, Reason: auth.ReasonUnavailable, Err: errors.New(leakyCause)}, 503, codeAuthUnavailable, false, auth.ReasonUnavailable},
-		{"bare sentinel", auth.ErrUnauthenticated, 401, codeUnauthenticated, true, auth.ReasonInvalid},
+		{"missing", unauth(auth.ReasonMissing, false), 401, codeUnauthenticated, "Bearer", "missing", "missing", "missing"},
+		{"expired token", unauth(auth.ReasonExpired, true), 401, codeUnauthenticated, refusedToken, "expired", "expired", "expired"},
+		{"wrong audience", unauth(auth.ReasonAudience, true), 401, codeUnauthenticated, refusedToken, "invalid", "invalid", "audience"},
+		{"not yet valid", unauth(auth.ReasonNotYetValid, true), 401, codeUnauthenticated, refusedToken, "invalid", "invalid", "not_yet_valid"},
+		{"basic credentials", unauth(auth.ReasonMalformed, false), 401, codeUnauthenticated, "Bearer", "invalid", "invalid", "malformed"},
+		{"untrusted peer", unauth(auth.ReasonUntrustedPeer, false), 401, codeUnauthenticated, "Bearer", "invalid", "untrusted_peer", "untrusted_peer"},
+		{"app refused", unauth(auth.ReasonAppRefused, false), 401, codeUnauthenticated, "Bearer", "invalid", "invalid", "app_refused"},
+		{"unavailable", &auth.Error{Class: auth.ErrUnavailable, Reason: auth.ReasonUnavailable, Err: errors.New(leakyCause)},
+			503, codeAuthUnavailable, "", "", "unavailable", "unavailable"},
+		{"bare sentinel", auth.ErrUnauthenticated, 401, codeUnauthenticated, "Bearer", "invalid", "invalid", "invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.auth.authenticate = func(*http.Request) (auth.Identity, error) { return auth.Identity{}, tt.err }
 			w := e.do(t, request("GET", "/connect", ""))
-			if w.Code != tt.wantStatus {
-				t.Fatalf("status = %d, want %d", w.Code, tt.wantStatus)
+			if got := w.Header().Get("WWW-Authenticate"); got != tt.wantChallenge {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wantChallenge)
 			}
-			if got := w.Header().Get("WWW-Authenticate"); (got == "Bearer") != tt.wantBearer {
-				t.Errorf("WWW-Authenticate = %q, want Bearer: %v", got, tt.wantBearer)
+			if p := testkit.WantProblem(t, w.Result(), tt.wantStatus, tt.wantCode); p.Reason != tt.wantReason {
+				t.Errorf("problem reason = %q, want %q", p.Reason, tt.wantReason)
 			}
-			testkit.WantProblem(t, w.Result(), tt.wantStatus, tt.wantCode)
-			if got := e.counter(t, "vaultgate_auth_failures_total", "reason", tt.wantReason); got != 1 {
-				t.Errorf("auth failures{reason=%q} = %v, want 1", tt.wantReason, got)
+			if got := e.counter(t, "vaultgate_auth_failures_total", "reason", tt.wantLabel); got != 1 {
+				t.Errorf("auth failures{reason=%q} = %v, want 1", tt.wantLabel, got)
+			}
+			lines := e.logs.AccessLines(t)
+			if len(lines) != 1 || lines[0]["auth_reason"] != tt.wantCause || lines[0]["level"] != "info" {
+				t.Errorf("access line %v, want auth_reason %q at info", lines, tt.wantCause)
+			}
+			if strings.Contains(w.Body.String(), leakyCause) {
+				t.Error("the cause reached the client")
 			}
 			if len(e.sessions.Calls()) != 0 {
 				t.Error("session created without authentication")
@@ -140,6 +157,16 @@ func TestNoConsumer(t *testing.T) {
 	if got := e.counter(t, "vaultgate_auth_failures_total", "reason", reasonNoConsumer); got != 1 {
 		t.Errorf("auth failures{reason=no_consumer} = %v, want 1", got)
 	}
+	// What was checked reaches the log at info: the claim and that it was missing.
+	for _, l := range e.logs.Lines(t) {
+		if l["code"] == codeNoConsumer && l["message"] != "request" {
+			if l["level"] != "info" || l["error"] != `no consumer: claim "org_id" is missing` {
+				t.Errorf("no_consumer line = %v", l)
+			}
+			return
+		}
+	}
+	t.Errorf("no no_consumer line in %s", e.logs)
 }
 
 func TestLoginRedirect(t *testing.T) {

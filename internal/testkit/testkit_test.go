@@ -59,7 +59,7 @@ func TestWantProblem(t *testing.T) {
 		}
 		return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body))}
 	}
-	unauthenticated := strings.NewReplacer("429", "401", "rate_limited", "unauthenticated").Replace(good)
+	unauthenticated := strings.NewReplacer("429", "401", "rate_limited", "unauthenticated", `"req-1"`, `"req-1","reason":"expired"`).Replace(good)
 	tests := []struct {
 		name   string
 		res    *http.Response
@@ -71,12 +71,17 @@ func TestWantProblem(t *testing.T) {
 		{"another code", answer(429, nil, strings.Replace(good, `"code":"rate_limited"`, `"code":"upstream_busy"`, 1)), 429, true},
 		{"body status differs", answer(429, nil, strings.Replace(good, "429", "503", 1)), 429, true},
 		{"plain JSON", answer(429, func(h http.Header) { h.Set("Content-Type", "application/json") }, good), 429, true},
-		{"unknown member", answer(429, nil, strings.Replace(good, `{`, `{"reason":"x",`, 1)), 429, true},
+		{"unknown member", answer(429, nil, strings.Replace(good, `{`, `{"hint":"x",`, 1)), 429, true},
+		{"reason on another code", answer(429, nil, strings.Replace(good, `{`, `{"reason":"invalid",`, 1)), 429, true},
 		{"no request id header", answer(429, func(h http.Header) { h.Del("X-Request-Id") }, good), 429, true},
 		{"no request id", answer(429, func(h http.Header) { h.Del("X-Request-Id") },
 			strings.Replace(good, `"request_id":"req-1"`, `"request_id":""`, 1)), 429, true},
 		{"401 with a challenge", answer(401, func(h http.Header) { h.Set("WWW-Authenticate", "Bearer") }, unauthenticated), 401, false},
 		{"401 without a challenge", answer(401, nil, unauthenticated), 401, true},
+		{"401 without a reason", answer(401, func(h http.Header) { h.Set("WWW-Authenticate", "Bearer") },
+			strings.Replace(unauthenticated, `,"reason":"expired"`, "", 1)), 401, true},
+		{"401 with an unknown reason", answer(401, func(h http.Header) { h.Set("WWW-Authenticate", "Bearer") },
+			strings.Replace(unauthenticated, `"expired"`, `"audience"`, 1)), 401, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

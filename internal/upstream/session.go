@@ -127,9 +127,14 @@ func parseSession(body []byte, vault string, now time.Time) (Session, error) {
 		return Session{}, errBadSessionURI
 	}
 	// Userinfo never belongs in a Vault link and is a classic way to make a
-	// URL look like it points somewhere it does not.
-	if u.User != nil || originOf(u) != vault {
-		return Session{}, errForeignOrigin
+	// URL look like it points somewhere it does not. The error names origins
+	// only: the rest of a session URI is a credential.
+	got := originOf(u)
+	if u.User != nil {
+		got += " with userinfo"
+	}
+	if got != vault {
+		return Session{}, fmt.Errorf("%w: expected %s, got %.200s", errForeignOrigin, vault, got)
 	}
 	return Session{URI: data.SessionURI, Token: data.SessionToken, CreatedAt: now}, nil
 }

@@ -115,6 +115,23 @@ func TestParseSession(t *testing.T) {
 	}
 }
 
+// A foreign session_uri is logged with both origins, and only them.
+func TestParseSessionNamesOrigins(t *testing.T) {
+	t.Parallel()
+	for uri, want := range map[string]string{
+		"https://vault.example.test:8443/session/abc":  "expected https://vault.example.test, got https://vault.example.test:8443",
+		"https://user:pw@vault.example.test/session/x": "expected https://vault.example.test, got https://vault.example.test with userinfo",
+	} {
+		_, err := parseSession(sessionBody(uri, testToken), "https://vault.example.test", time.Now())
+		if !errors.Is(err, errForeignOrigin) || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%s: err = %v, want it to end %q", uri, err, want)
+		}
+		if strings.Contains(err.Error(), "/session") || strings.Contains(err.Error(), "pw") {
+			t.Errorf("%s: error %q holds more than origins", uri, err)
+		}
+	}
+}
+
 func TestParseOrigin(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
