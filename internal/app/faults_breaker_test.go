@@ -66,7 +66,7 @@ func TestCircuitBreakerEndToEnd(t *testing.T) {
 	if got := s.sim.Calls(); got != 6 {
 		t.Fatalf("upstream calls after closing = %d, want 6", got)
 	}
-	if v, ok := metricValue(t, s.admin, `vaultgate_upstream_requests_total{outcome="circuit_open"}`); !ok || v != 2 {
+	if v, ok := metricValue(t, s.admin, `vaultgate_upstream_requests_total{operation="create_session",outcome="circuit_open"}`); !ok || v != 2 {
 		t.Errorf("circuit_open outcomes = %v (present %v), want 2", v, ok)
 	}
 }

@@ -213,7 +213,7 @@ func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt O
 		return nil, err
 	}
 	s.closers = append(s.closers, func() { _ = shared.Close() })
-	s.public = tracer.Handler(handler.NewPublic(handler.Deps{Log: log, Registerer: reg, Auth: authn, Sessions: shared.Sessions,
+	s.public = tracer.Handler(handler.NewPublic(handler.Deps{Log: log, Registerer: reg, Auth: authn, Sessions: shared.Sessions, Conns: client,
 		UserLimit: shared.UserLimit, IPLimit: shared.IPLimit, Connect: cfg.Connect, Pages: opt.Mount}))
 	if opt.WrapPublic != nil {
 		s.public = opt.WrapPublic(s.public)

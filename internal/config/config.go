@@ -155,6 +155,7 @@ func load(environ []string, d Config, demo bool) (Config, []string, error) {
 		p.parseAuth(d, &c)
 	}
 	c.Connect.VaultOrigin = c.Upstream.VaultOrigin
+	c.Connect.CallbackURL = strings.TrimRight(c.Upstream.BaseURL, "/") + "/vault/callback"
 	c.Planned = p.checkUnknown()
 	if err := p.err(); err != nil {
 		return Config{}, p.read, err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,6 +70,9 @@ func (p *parser) parseConnect(d handler.ConnectConfig) handler.ConnectConfig {
 		},
 		Theme:            p.parseTheme(d.Theme),
 		LoginURL:         p.url("AUTH_LOGIN_URL", d.LoginURL, true),
+		AppURL:           p.url("APP_URL", d.AppURL, true),
+		ErrorRedirectURL: p.url("ERROR_REDIRECT_URL", d.ErrorRedirectURL, true),
+		CallbackPath:     p.callbackPath(d.CallbackPath),
 		CORSOrigins:      d.CORSOrigins,
 		TrustedProxyHops: p.integer("TRUSTED_PROXY_HOPS", d.TrustedProxyHops, 0, 10),
 	}
@@ -107,6 +111,27 @@ func (p *parser) parseConnect(d handler.ConnectConfig) handler.ConnectConfig {
 	c.Redirects, c.DefaultRedirectURI = p.parseRedirects(d)
 	return c
 }
+
+// callbackPath reads VAULT_CALLBACK_PATH: a clean absolute path of
+// unreserved characters (a router pattern must not read it as a
+// parameter), apart from the routes vaultgate serves itself.
+func (p *parser) callbackPath(def string) string {
+	const name = "VAULT_CALLBACK_PATH"
+	v := p.str(name, def)
+	switch {
+	case v == "":
+	case !strings.HasPrefix(v, "/") || len(v) > 256 || path.Clean(v) != v || strings.Trim(v, "/") == "" ||
+		strings.ContainsFunc(v, func(r rune) bool { return !strings.ContainsRune(callbackPathChars, r) }):
+		p.add(name, "must be a path such as /vault/callback: starting with /, of letters, digits and / . _ ~ -, without empty, . or .. segments")
+	case v == "/connect" || v == "/connections" || strings.HasPrefix(v, "/connections/"):
+		p.add(name, "%s is one of vaultgate's own routes", v)
+	default:
+		return v
+	}
+	return ""
+}
+
+const callbackPathChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._~-"
 
 // parseMapping reads the CONSUMER_* variables and the base custom settings.
 func (p *parser) parseMapping(d auth.Mapping) auth.Mapping {

@@ -40,6 +40,7 @@ func (c Config) LogSafe() map[string]any {
 			"unified_apis": cc.UnifiedAPIs, "settings": cc.Settings, "theme": cc.Theme,
 			"session_length": cc.SessionLength.String(), "default_redirect_uri": safeURL(cc.DefaultRedirectURI),
 			"allowed_redirect_uris": cc.Redirects.Len(), "login_url": safeURL(cc.LoginURL),
+			"callback_path": cc.CallbackPath, "app_url": safeURL(cc.AppURL), "error_redirect_url": safeURL(cc.ErrorRedirectURL),
 		},
 		"consumer": map[string]any{
 			"id_claim": m.IDClaim, "id_prefix": m.IDPrefix, "account_name_claim": m.AccountNameClaim,

@@ -46,6 +46,7 @@ func TestDefaults(t *testing.T) {
 			Redirects:     emptyList,
 			SessionLength: time.Hour,
 			VaultOrigin:   "https://vault.apideck.com",
+			CallbackURL:   "https://unify.apideck.com/vault/callback",
 		},
 		AuthMode: "jwt",
 		JWT: auth.JWTConfig{

@@ -92,6 +92,53 @@ func (f *fakeSessions) Calls() []sessionCall {
 	return append([]sessionCall(nil), f.calls...)
 }
 
+// fakeConns records every call and answers through its function fields,
+// else with no connections.
+type fakeConns struct {
+	list   func(ctx context.Context, consumerID, api string) ([]upstream.Connection, upstream.Result, error)
+	get    func(ctx context.Context, consumerID, api, service string) (upstream.Connection, upstream.Result, error)
+	delete func(ctx context.Context, consumerID, api, service string) (upstream.Result, error)
+
+	mu    sync.Mutex
+	calls []string // "list org_42 crm", "get org_42 crm salesforce", …
+}
+
+func (f *fakeConns) record(parts ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, strings.Join(parts, " "))
+}
+
+func (f *fakeConns) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeConns) ListConnections(ctx context.Context, consumerID, api string) ([]upstream.Connection, upstream.Result, error) {
+	f.record("list", consumerID, api)
+	if f.list != nil {
+		return f.list(ctx, consumerID, api)
+	}
+	return nil, upstream.Result{Status: http.StatusOK}, nil
+}
+
+func (f *fakeConns) GetConnection(ctx context.Context, consumerID, api, service string) (upstream.Connection, upstream.Result, error) {
+	f.record("get", consumerID, api, service)
+	if f.get != nil {
+		return f.get(ctx, consumerID, api, service)
+	}
+	return upstream.Connection{UnifiedAPI: api, ServiceID: service}, upstream.Result{Status: http.StatusOK}, nil
+}
+
+func (f *fakeConns) DeleteConnection(ctx context.Context, consumerID, api, service string) (upstream.Result, error) {
+	f.record("delete", consumerID, api, service)
+	if f.delete != nil {
+		return f.delete(ctx, consumerID, api, service)
+	}
+	return upstream.Result{Status: http.StatusNoContent}, nil
+}
+
 // fakeLimiter answers through allow and records the keys it was asked for.
 type fakeLimiter struct {
 	allow func(key string) (state.Decision, error)
@@ -119,6 +166,7 @@ type env struct {
 	deps     Deps
 	auth     *fakeAuth
 	sessions *fakeSessions
+	conns    *fakeConns
 	logs     *testkit.Buffer
 	reg      *prometheus.Registry
 	handler  http.Handler
@@ -128,12 +176,13 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	logs := &testkit.Buffer{}
 	reg := prometheus.NewRegistry()
-	e := &env{auth: &fakeAuth{}, sessions: &fakeSessions{}, logs: logs, reg: reg}
+	e := &env{auth: &fakeAuth{}, sessions: &fakeSessions{}, conns: &fakeConns{}, logs: logs, reg: reg}
 	e.deps = Deps{
 		Log:        zerolog.New(logs).Level(zerolog.DebugLevel),
 		Registerer: reg,
 		Auth:       e.auth,
 		Sessions:   e.sessions,
+		Conns:      e.conns,
 		Connect:    testConnectConfig(t),
 	}
 	return e

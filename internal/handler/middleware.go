@@ -238,7 +238,7 @@ func validRequestID(id string) bool {
 func corsMiddleware(origins []string) func(http.Handler) http.Handler {
 	return cors.New(cors.Options{
 		AllowOriginFunc:  func(origin string) bool { return slices.Contains(origins, origin) },
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodOptions},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", headerRequestID},
 		ExposedHeaders:   []string{headerRequestID},
 		AllowCredentials: true,

@@ -17,8 +17,9 @@ import (
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
-// ConnectConfig is the server-side half of every session request: what
-// /connect may offer, and what it sends when the request narrows nothing.
+// ConnectConfig is the server-side half of every session request (what
+// /connect may offer, and what it sends when the request narrows nothing)
+// and what the other public routes and error answers need.
 type ConnectConfig struct {
 	Mapping            auth.Mapping
 	Redirects          *Allowlist        // VAULT_ALLOWED_REDIRECT_URIS; never nil
@@ -29,6 +30,10 @@ type ConnectConfig struct {
 	SessionLength      time.Duration     // parsed VAULT_SESSION_LENGTH
 	VaultOrigin        string            // scheme://host[:port], for service_id deep links
 	LoginURL           string            // AUTH_LOGIN_URL; empty sends 401 to browsers too
+	AppURL             string            // APP_URL: error pages link back to it; may be empty
+	ErrorRedirectURL   string            // ERROR_REDIRECT_URL: navigations' errors go there instead; may be empty
+	CallbackPath       string            // VAULT_CALLBACK_PATH; empty: no OAuth callback route
+	CallbackURL        string            // Apideck's OAuth callback, {APIDECK_BASE_URL}/vault/callback
 	CORSOrigins        []string          // exact origins, as browsers send them
 	TrustedProxyHops   int               // X-Forwarded-For entries to trust
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,6 +30,7 @@ const (
 	codeInvalidRedirectURI      = "invalid_redirect_uri"
 	codeInvalidUnifiedAPIs      = "invalid_unified_apis"
 	codeInvalidRequest          = "invalid_request"
+	codeActionNotAllowed        = "action_not_allowed"
 	codeRateLimited             = "rate_limited"
 	codeUpstreamAuth            = "upstream_auth"
 	codeUpstreamPaymentRequired = "upstream_payment_required"
@@ -65,7 +67,7 @@ type problemType struct {
 // or an upstream body) reaches the client. Unset levels are debug.
 func problemTypes() map[string]problemType {
 	const info, warn, fail = zerolog.InfoLevel, zerolog.WarnLevel, zerolog.ErrorLevel
-	const failed = "creating the Vault session failed"
+	const failed = "upstream call failed"
 	return map[string]problemType{
 		codeAuthUnavailable: {status: 503, title: "Authentication unavailable", level: warn, logMsg: "authentication unavailable",
 			detail: "The identity provider could not be reached; try again shortly."},
@@ -83,6 +85,8 @@ func problemTypes() map[string]problemType {
 			detail: "unified_apis must be a non-empty subset of the unified APIs this service offers."},
 		codeInvalidRequest: {status: 400, title: "Invalid request",
 			detail: "The request is invalid."},
+		codeActionNotAllowed: {status: 403, title: "Action not allowed",
+			detail: "Disconnecting integrations is not allowed here."},
 		codeRateLimited: {status: 429, title: "Too many requests", retry: true,
 			detail: "Too many requests; try again later."},
 		codeUpstreamAuth: {status: 502, title: "Apideck refused our credentials",
@@ -90,8 +94,8 @@ func problemTypes() map[string]problemType {
 			detail: "The integration service refused this server's credentials."},
 		codeUpstreamPaymentRequired: {status: 502, title: "Apideck request limit reached", level: warn, logMsg: failed,
 			detail: "The integration service's request limit has been reached."},
-		codeUpstreamRejected: {status: 502, title: "Apideck rejected the session request", level: warn, logMsg: failed,
-			detail: "The integration service rejected the session request."},
+		codeUpstreamRejected: {status: 502, title: "Apideck rejected the request", level: warn, logMsg: failed,
+			detail: "The integration service rejected the request."},
 		codeUpstreamBusy: {status: 503, title: "Apideck is busy", retry: true, level: warn, logMsg: failed,
 			detail: "The integration service is busy; try again shortly."},
 		codeUpstreamUnavailable: {status: 502, title: "Apideck unavailable", level: fail, logMsg: failed,
@@ -136,8 +140,16 @@ func invalid(detail string, cause error) *refusal {
 
 // problems is the one place errors become responses.
 type problems struct {
-	types    map[string]problemType
-	loginURL string // AUTH_LOGIN_URL, validated by the configuration
+	types            map[string]problemType
+	loginURL         string // AUTH_LOGIN_URL, validated by the configuration
+	errorRedirectURL string // ERROR_REDIRECT_URL, validated by the configuration
+	page             *template.Template
+	appURL           string // APP_URL: the page's link back
+}
+
+func newProblems(cfg ConnectConfig) *problems {
+	return &problems{types: problemTypes(), loginURL: cfg.LoginURL, errorRedirectURL: cfg.ErrorRedirectURL,
+		page: errorPage(), appURL: cfg.AppURL}
 }
 
 // problemBody is the RFC 9457 body, members in the contract's order.
@@ -174,6 +186,7 @@ func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) stri
 			upstream.KindBusy:            codeUpstreamBusy,
 			upstream.KindTimeout:         codeUpstreamTimeout,
 			upstream.KindInvalidResponse: codeUpstreamInvalidResponse,
+			upstream.KindNotFound:        codeNotFound,
 		}[ue.Kind], codeUpstreamUnavailable) // KindUnavailable, KindCircuitOpen
 		retryAfter = ue.RetryAfter
 	case errors.Is(err, context.DeadlineExceeded):
@@ -201,24 +214,31 @@ func (p *problems) write(w http.ResponseWriter, r *http.Request, err error) stri
 	return code
 }
 
-// answer sends the problem as t describes it, without logging.
+// answer sends the problem as t describes it, without logging: problem
+// JSON, or for a browser navigation a page (or a redirect to the app's own).
 func (p *problems) answer(w http.ResponseWriter, r *http.Request, code string, t problemType, retryAfter time.Duration) {
 	h := w.Header()
-	if code == codeUnauthenticated && p.loginURL != "" && isNavigation(r) {
-		// return_to lets the app send the user back after signing in.
-		u, _ := url.Parse(p.loginURL)
-		q := u.Query()
-		q.Set("return_to", r.URL.RequestURI())
-		u.RawQuery = q.Encode()
-		h.Set("Location", u.String())
-		w.WriteHeader(http.StatusFound)
-		return
+	id := h.Get(headerRequestID)
+	if isNavigation(r) {
+		switch {
+		case code == codeUnauthenticated && p.loginURL != "":
+			// return_to lets the app send the user back after signing in.
+			redirectWith(w, p.loginURL, "return_to", r.URL.RequestURI())
+			return
+		case p.errorRedirectURL != "":
+			redirectWith(w, p.errorRedirectURL, "error", code, "request_id", id)
+			return
+		}
 	}
 	if t.challenge != "" {
 		h.Set("WWW-Authenticate", t.challenge)
 	}
 	if t.retry {
 		h.Set("Retry-After", retryAfterSeconds(retryAfter))
+	}
+	if isNavigation(r) {
+		p.writePage(w, code, t, id, retryAfter)
+		return
 	}
 	// A body of strings and an int always encodes.
 	_ = writeJSON(w, t.status, contentTypeProblem, problemBody{
@@ -227,9 +247,22 @@ func (p *problems) answer(w http.ResponseWriter, r *http.Request, code string, t
 		Status:    t.status,
 		Detail:    t.detail,
 		Code:      code,
-		RequestID: h.Get(headerRequestID),
+		RequestID: id,
 		Reason:    t.reason,
 	})
+}
+
+// redirectWith answers 302 to target (a URL the configuration validated)
+// with the name, value pairs added to its query.
+func redirectWith(w http.ResponseWriter, target string, pairs ...string) {
+	u, _ := url.Parse(target)
+	q := u.Query()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		q.Set(pairs[i], pairs[i+1])
+	}
+	u.RawQuery = q.Encode()
+	w.Header().Set("Location", u.String())
+	w.WriteHeader(http.StatusFound)
 }
 
 // retryAfterSeconds renders d as whole seconds, rounded up, at least 1.
@@ -242,7 +275,11 @@ func retryAfterSeconds(d time.Duration) string {
 // failure (its only error) can still become a problem instead of half a 200.
 func writeJSON(w http.ResponseWriter, status int, contentType string, v any) error {
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+	enc := json.NewEncoder(&buf)
+	// Served as JSON with nosniff, never as HTML: "&" in a connect_url
+	// stays readable instead of becoming \u0026.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
 	h := w.Header()

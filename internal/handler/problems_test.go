@@ -242,7 +242,7 @@ func TestRetryAfterSeconds(t *testing.T) {
 func TestProblemTypes(t *testing.T) {
 	types := problemTypes()
 	codes := []string{codeAuthUnavailable, codeCrossSite, codePrefetchRefused, codeUnauthenticated,
-		codeNoConsumer, codeInvalidRedirectURI, codeInvalidUnifiedAPIs, codeInvalidRequest, codeRateLimited,
+		codeNoConsumer, codeInvalidRedirectURI, codeInvalidUnifiedAPIs, codeInvalidRequest, codeActionNotAllowed, codeRateLimited,
 		codeUpstreamAuth, codeUpstreamPaymentRequired, codeUpstreamRejected, codeUpstreamBusy,
 		codeUpstreamUnavailable, codeUpstreamTimeout, codeUpstreamInvalidResponse, codeNotFound,
 		codeMethodNotAllowed, codeInternal}

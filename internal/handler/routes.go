@@ -1,6 +1,7 @@
-// Package handler serves vaultgate's HTTP listeners: the public /connect
-// endpoint with its middleware, and the admin endpoints (health, readiness,
-// metrics). Every route is listed in this file.
+// Package handler serves vaultgate's HTTP listeners: the public /connect,
+// integrations page and OAuth callback endpoints with their middleware, and
+// the admin endpoints (health, readiness, metrics). Every route is listed
+// in this file.
 package handler
 
 import (
@@ -21,6 +22,7 @@ type Deps struct {
 	Registerer prometheus.Registerer // where the HTTP, auth and rate-limit metrics are registered
 	Auth       Authenticator
 	Sessions   Sessions
+	Conns      Connections
 	UserLimit  Limiter // per verified subject; nil = off
 	IPLimit    Limiter // per client IP, before authentication; nil = off
 	Connect    ConnectConfig
@@ -38,13 +40,15 @@ type server struct {
 // included, passes CORS (with CORS origins) and is observed: request id,
 // security headers, problem answers, metrics and the access line.
 func NewPublic(d Deps) http.Handler {
-	s := &server{log: d.Log, m: newMetrics(d.Registerer), p: &problems{types: problemTypes(), loginURL: d.Connect.LoginURL}}
+	s := &server{log: d.Log, m: newMetrics(d.Registerer), p: newProblems(d.Connect)}
 	g := &gate{deps: d, m: s.m}
 	mux := chi.NewRouter()
 	if len(d.Connect.CORSOrigins) > 0 {
 		mux.Use(corsMiddleware(d.Connect.CORSOrigins))
 		// Preflights: the CORS middleware added its headers if the origin is allowed.
-		mux.Method(http.MethodOptions, "/connect", s.observed("/connect", noContent))
+		for _, route := range []string{"/connect", routeConnections, routeConnection} {
+			mux.Method(http.MethodOptions, route, s.observed(route, noContent))
+		}
 	}
 	mux.NotFound(s.observed(routeOther, func(http.ResponseWriter, *http.Request) (outcome, error) {
 		return outcome{}, &refusal{code: codeNotFound}
@@ -53,6 +57,13 @@ func NewPublic(d Deps) http.Handler {
 	connect := s.observed("/connect", handleConnect(d, g))
 	mux.Method(http.MethodGet, "/connect", connect)
 	mux.Method(http.MethodPost, "/connect", connect)
+	conns := &connectionRoutes{cfg: d.Connect, upstream: d.Conns, g: g}
+	mux.Method(http.MethodGet, routeConnections, s.observed(routeConnections, conns.list))
+	mux.Method(http.MethodGet, routeConnection, s.observed(routeConnection, conns.get))
+	mux.Method(http.MethodDelete, routeConnection, s.observed(routeConnection, conns.remove))
+	if path := d.Connect.CallbackPath; path != "" {
+		mux.Method(http.MethodGet, path, s.observed(path, handleCallback(d, s.m)))
+	}
 	if d.Pages != nil {
 		mux.Group(func(r chi.Router) {
 			r.Use(s.observedPages)

@@ -1,5 +1,6 @@
-// Package upstream is the client for Apideck's POST /vault/sessions: retries,
-// deadline, concurrency bound, circuit breaker and typed errors.
+// Package upstream is the client for Apideck's Vault API (sessions and
+// connections): retries, deadline, concurrency bound, circuit breaker and
+// typed errors.
 package upstream
 
 import (
@@ -7,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -21,7 +23,7 @@ type Config struct {
 	BaseURL         string        // e.g. https://unify.apideck.com
 	APIKey          string        // sent only as "Authorization: Bearer"; never log it
 	AppID           string        // x-apideck-app-id
-	Timeout         time.Duration // deadline for one CreateSession, retries included
+	Timeout         time.Duration // deadline for one call, retries included
 	MaxRetries      int           // retries after the first attempt
 	MaxConcurrency  int           // upstream calls in flight at once
 	BreakerFailures int           // consecutive failures that open the circuit; fits a uint32
@@ -40,15 +42,16 @@ var (
 	errNoSlot     = errors.New("no upstream slot free")
 )
 
-// Client creates Vault sessions at Apideck. It is safe for concurrent use.
+// Client creates Vault sessions and reads and deletes connections at
+// Apideck. It is safe for concurrent use.
 type Client struct {
-	cfg      Config
-	endpoint string // {BaseURL}/vault/sessions
-	http     *http.Client
-	m        *clientMetrics
-	log      zerolog.Logger
-	breaker  *breaker
-	slots    *slots
+	cfg     Config
+	base    string // BaseURL without a trailing slash
+	http    *http.Client
+	m       *clientMetrics
+	log     zerolog.Logger
+	breaker *breaker
+	slots   *slots
 
 	backoffBase time.Duration // tests shorten it
 }
@@ -62,7 +65,7 @@ func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, er
 	log = log.With().Str("component", "upstream").Logger()
 	return &Client{
 		cfg:         cfg,
-		endpoint:    strings.TrimRight(cfg.BaseURL, "/") + "/vault/sessions",
+		base:        strings.TrimRight(cfg.BaseURL, "/"),
 		http:        newHTTPClient(cfg),
 		m:           m,
 		log:         log,
@@ -75,31 +78,45 @@ func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, er
 // Close drops pooled idle connections (at shutdown).
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 
-// CreateSession POSTs {BaseURL}/vault/sessions for consumerID with body,
-// the JSON of a SessionRequest, which every attempt sends as it is. The
-// whole call, waiting for a slot and retries included, ends within
-// cfg.Timeout. Every error is an *Error; Result is filled either way.
-func (c *Client) CreateSession(ctx context.Context, consumerID string, body []byte) (Session, Result, error) {
+// call is one kind of upstream request: what is sent, whether it may be
+// retried and how a success is read.
+type call struct {
+	operation string // metric label
+	method    string
+	path      string // below BaseURL, segments escaped
+	body      []byte // nil: none
+	retry     bool   // safe to repeat: only calls that change nothing
+	notFound  bool   // a 404 means "no such thing" (KindNotFound), not a rejection
+	maxBody   int    // bytes of an answer read at most
+	// parse reads a 2xx body; its error, a fixed message, makes the answer
+	// invalid. It keeps what it read: the last successful attempt's wins.
+	parse func(body []byte) error
+}
+
+// do makes cl for consumerID: the whole call, waiting for a slot and
+// retries included, ends within cfg.Timeout. Every error is an *Error;
+// the Result is filled either way.
+func (c *Client) do(ctx context.Context, consumerID string, cl call) (Result, error) {
 	start := time.Now()
 	var res Result
-	finish := func(s Session, err *Error) (Session, Result, error) {
+	finish := func(err *Error) (Result, error) {
 		res.Duration = time.Since(start)
 		if err != nil {
-			return Session{}, res, err
+			return res, err
 		}
-		return s, res, nil
+		return res, nil
 	}
 	callerGone := func() *Error {
 		return &Error{Kind: KindTimeout, Err: fmt.Errorf("%w: %w", errCallerGone, context.Cause(ctx))}
 	}
 
 	if ctx.Err() != nil {
-		return finish(Session{}, callerGone())
+		return finish(callerGone())
 	}
 	done, openErr := c.breaker.allow()
 	if openErr != nil {
-		c.m.requests.WithLabelValues(outcomeCircuitOpen).Inc()
-		return finish(Session{}, openErr)
+		c.m.requests.WithLabelValues(cl.operation, outcomeCircuitOpen).Inc()
+		return finish(openErr)
 	}
 
 	callCtx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errDeadline)
@@ -109,22 +126,23 @@ func (c *Client) CreateSession(ctx context.Context, consumerID string, body []by
 	if !ok {
 		done(errBreakerIgnored)
 		if ctx.Err() != nil {
-			return finish(Session{}, callerGone())
+			return finish(callerGone())
 		}
 		// Also when the deadline came first: the cause is the missing slot.
-		c.m.requests.WithLabelValues(outcomeBusy).Inc()
-		return finish(Session{}, &Error{Kind: KindBusy, RetryAfter: defaultBusyRetry, Err: errNoSlot})
+		c.m.requests.WithLabelValues(cl.operation, outcomeBusy).Inc()
+		return finish(&Error{Kind: KindBusy, RetryAfter: defaultBusyRetry, Err: errNoSlot})
 	}
 	defer release()
 
-	sess, callErr := c.attempts(callCtx, consumerID, body, &res)
+	callErr := c.attempts(callCtx, consumerID, cl, &res)
 	done(breakerOutcome(ctx, callErr))
-	return finish(sess, callErr)
+	return finish(callErr)
 }
 
-// attempts runs the first attempt and the retries, all within ctx's
-// deadline, recording each attempt in res and the metrics.
-func (c *Client) attempts(ctx context.Context, consumerID string, body []byte, res *Result) (Session, *Error) {
+// attempts runs the first attempt and, for calls that may be repeated, the
+// retries, all within ctx's deadline, recording each attempt in res and the
+// metrics.
+func (c *Client) attempts(ctx context.Context, consumerID string, cl call, res *Result) *Error {
 	// The request's logger carries its id; without one, the client's.
 	log := zerolog.Ctx(ctx)
 	if log.GetLevel() == zerolog.Disabled {
@@ -133,41 +151,47 @@ func (c *Client) attempts(ctx context.Context, consumerID string, body []byte, r
 	deadline, _ := ctx.Deadline()
 	for n := 1; ; n++ {
 		t0 := time.Now()
-		a := c.try(ctx, consumerID, body)
-		c.m.duration.Observe(time.Since(t0).Seconds())
-		c.m.requests.WithLabelValues(a.outcome).Inc()
+		a := c.try(ctx, consumerID, cl)
+		c.m.duration.WithLabelValues(cl.operation).Observe(time.Since(t0).Seconds())
+		c.m.requests.WithLabelValues(cl.operation, a.outcome).Inc()
 		res.Attempts, res.Status = n, a.status
 		if a.kind == 0 {
-			return a.session, nil
+			return nil
 		}
 
-		ev := log.Debug().Int("attempt", n).Int("status", a.status).Str("outcome", a.outcome)
+		ev := log.Debug().Str("operation", cl.operation).Int("attempt", n).Int("status", a.status).Str("outcome", a.outcome)
 		if a.typeName != "" {
 			ev = ev.Str("type_name", a.typeName)
 		}
-		if !a.retryable || n > c.cfg.MaxRetries {
+		// A change whose outcome is unknown is never repeated: the first
+		// attempt may have done it.
+		if !a.retryable || !cl.retry || n > c.cfg.MaxRetries {
 			ev.Msg("upstream attempt failed")
-			return Session{}, a.err()
+			return a.err()
 		}
 		delay, ok := retryDelay(a.hint, a.hasHint, backoff(c.backoffBase, n), time.Until(deadline))
 		if !ok {
 			ev.Msg("upstream attempt failed, no retry fits the deadline")
-			return Session{}, a.err()
+			return a.err()
 		}
 		ev.Dur("retry_in", delay).Msg("upstream attempt failed, retrying")
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
 			failed, _ := ctxFailure(ctx, a.status)
-			return Session{}, failed.err()
+			return failed.err()
 		}
 	}
 }
 
-// try sends one POST and classifies what came back. ctx carries the call's
-// deadline.
-func (c *Client) try(ctx context.Context, consumerID string, body []byte) attempt {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+// try sends one request and classifies what came back. ctx carries the
+// call's deadline.
+func (c *Client) try(ctx context.Context, consumerID string, cl call) attempt {
+	var body io.Reader = http.NoBody
+	if cl.body != nil {
+		body = bytes.NewReader(cl.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, c.base+cl.path, body)
 	if err != nil {
 		// Only a base URL that does not parse gets here; config refuses those.
 		return attempt{outcome: outcomeNetworkError, kind: KindUnavailable, cause: errors.New("cannot build the request")}
@@ -175,7 +199,9 @@ func (c *Client) try(ctx context.Context, consumerID string, body []byte) attemp
 	req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
 	req.Header.Set("X-Apideck-App-Id", c.cfg.AppID)
 	req.Header.Set("X-Apideck-Consumer-Id", consumerID)
-	req.Header.Set("Content-Type", "application/json")
+	if cl.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "vaultgate")
 
@@ -190,14 +216,14 @@ func (c *Client) try(ctx context.Context, consumerID string, body []byte) attemp
 	defer resp.Body.Close()
 	// Read (up to the limit) whatever the status: a body read to EOF lets
 	// the connection go back to the pool.
-	data, tooLarge, readErr := readBody(resp.Body, resp.ContentLength)
-	return c.classify(ctx, resp, data, tooLarge, readErr)
+	data, tooLarge, readErr := readBody(resp.Body, resp.ContentLength, cl.maxBody)
+	return classify(ctx, cl, resp, data, tooLarge, readErr)
 }
 
 type clientMetrics struct {
-	requests *prometheus.CounterVec // outcome, one per attempt (or refused call)
-	duration prometheus.Histogram   // one per attempt
-	circuit  prometheus.Gauge       // 0 closed, 1 half-open, 2 open
+	requests *prometheus.CounterVec   // operation, outcome: one per attempt (or refused call)
+	duration *prometheus.HistogramVec // operation: one per attempt
+	circuit  prometheus.Gauge         // 0 closed, 1 half-open, 2 open
 	inFlight prometheus.Gauge
 }
 
@@ -205,13 +231,13 @@ func newMetrics(reg prometheus.Registerer) (*clientMetrics, error) {
 	m := &clientMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vaultgate_upstream_requests_total",
-			Help: "Attempts to create a Vault session at Apideck, by outcome.",
-		}, []string{"outcome"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Help: "Attempts at Apideck, by operation and outcome.",
+		}, []string{"operation", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "vaultgate_upstream_duration_seconds",
-			Help:    "Duration of one attempt at Apideck's POST /vault/sessions.",
+			Help:    "Duration of one attempt at Apideck, by operation.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}),
+		}, []string{"operation"}),
 		circuit: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vaultgate_upstream_circuit_state",
 			Help: "Circuit breaker state around Apideck: 0 closed, 1 half-open, 2 open.",

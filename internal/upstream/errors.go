@@ -20,18 +20,19 @@ const (
 	KindBusy                            // 429, or no concurrency slot within 1 s → upstream_busy 503
 	KindTimeout                         // deadline passed → upstream_timeout 504
 	KindInvalidResponse                 // 2xx without usable session_uri/token, or foreign origin → upstream_invalid_response 502
+	KindNotFound                        // 404 where it means "no such connection" → not_found 404
 )
 
 func (k Kind) String() string {
 	// Indexed by Kind, in the order of the constants above.
-	names := [...]string{"unknown", "unavailable", "circuit_open", "auth", "payment_required", "rejected", "busy", "timeout", "invalid_response"}
+	names := [...]string{"unknown", "unavailable", "circuit_open", "auth", "payment_required", "rejected", "busy", "timeout", "invalid_response", "not_found"}
 	if k < 0 || int(k) >= len(names) {
 		k = 0
 	}
 	return names[k]
 }
 
-// Error is every failure CreateSession returns. Its message never holds the
+// Error is every failure a Client call returns. Its message never holds the
 // API key, a token or an upstream body.
 type Error struct {
 	Kind       Kind
@@ -51,9 +52,10 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Values of the outcome label of vaultgate_upstream_requests_total: one
 // per attempt (a call retried twice counts three times), and one per call
-// refused before reaching Apideck (circuit_open, busy).
+// refused before reaching Apideck (circuit_open, busy). The operation label
+// says which call.
 const (
-	outcomeSuccess         = "success"          // 2xx with a usable session
+	outcomeSuccess         = "success"          // 2xx with a usable answer
 	outcomeAuth            = "auth"             // 401, 403
 	outcomePaymentRequired = "payment_required" // 402
 	outcomeRejected        = "rejected"         // 400, 404, 422 and other 4xx
@@ -62,12 +64,13 @@ const (
 	outcomeNetworkError    = "network_error"    // connect, TLS, reset, truncated body
 	outcomeTimeout         = "timeout"          // no answer within APIDECK_TIMEOUT, or 408
 	outcomeCanceled        = "canceled"         // the caller went away before the answer
-	outcomeInvalidResponse = "invalid_response" // 2xx or 3xx without a usable session
+	outcomeInvalidResponse = "invalid_response" // 2xx or 3xx without a usable answer
+	outcomeNotFound        = "not_found"        // 404 of one connection: an answer, not a failure
 	outcomeCircuitOpen     = "circuit_open"     // refused by the open circuit breaker
 	outcomeBusy            = "busy"             // no concurrency slot freed in time
 )
 
-// attempt is what one POST to Apideck taught us.
+// attempt is what one request to Apideck taught us.
 type attempt struct {
 	status    int    // 0 when no response arrived
 	outcome   string // metric label
@@ -77,10 +80,9 @@ type attempt struct {
 	hasHint   bool
 	typeName  string // Apideck's error type_name, sanitised; may be ""
 	cause     error  // safe to log
-	session   Session
 }
 
-// err turns a failed attempt into the error CreateSession returns.
+// err turns a failed attempt into the error the call returns.
 func (a attempt) err() *Error {
 	e := &Error{Kind: a.kind, Status: a.status, Err: a.cause}
 	if a.kind == KindBusy {
@@ -91,8 +93,9 @@ func (a attempt) err() *Error {
 	return e
 }
 
-// classify maps a response, its body read up to the limit, to an attempt.
-func (c *Client) classify(ctx context.Context, resp *http.Response, data []byte, tooLarge bool, readErr error) attempt {
+// classify maps a response to cl, its body read up to the limit, to an
+// attempt.
+func classify(ctx context.Context, cl call, resp *http.Response, data []byte, tooLarge bool, readErr error) attempt {
 	s := resp.StatusCode
 	if readErr != nil {
 		if a, done := ctxFailure(ctx, s); done {
@@ -114,24 +117,25 @@ func (c *Client) classify(ctx context.Context, resp *http.Response, data []byte,
 	case s >= 200 && s < 300:
 		switch {
 		case readErr != nil:
-			// Truncated answer (reset mid-body): the session may exist,
-			// but we cannot see it; another one is harmless.
+			// Truncated answer (reset mid-body): a session may exist, but
+			// we cannot see it; another one is harmless.
 			a.outcome, a.kind, a.retryable = outcomeNetworkError, KindUnavailable, true
 			a.cause = fmt.Errorf("read body: %w", transportCause(readErr))
 		case tooLarge:
 			a.outcome, a.kind, a.cause = outcomeInvalidResponse, KindInvalidResponse, errBodyTooLarge
 		default:
-			sess, err := parseSession(data, c.cfg.VaultOrigin, time.Now())
-			if err != nil {
+			if err := cl.parse(data); err != nil {
 				a.outcome, a.kind, a.cause = outcomeInvalidResponse, KindInvalidResponse, err
 				break
 			}
-			a.outcome, a.session = outcomeSuccess, sess
+			a.outcome = outcomeSuccess
 		}
 	case s >= 300 && s < 400:
 		a.outcome, a.kind, a.cause = outcomeInvalidResponse, KindInvalidResponse, errRedirectAnswered
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
 		a.outcome, a.kind = outcomeAuth, KindAuth
+	case s == http.StatusNotFound && cl.notFound:
+		a.outcome, a.kind = outcomeNotFound, KindNotFound
 	case s == http.StatusPaymentRequired:
 		a.outcome, a.kind = outcomePaymentRequired, KindPaymentRequired
 	case s == http.StatusRequestTimeout:

@@ -82,9 +82,10 @@ func newTestClient(t *testing.T, srv *httptest.Server, mutate func(*Config)) tes
 	return testClient{Client: c, logs: logs}
 }
 
-// outcomes reads vaultgate_upstream_requests_total for one outcome.
+// outcomes reads vaultgate_upstream_requests_total for one outcome of
+// create_session.
 func (tc testClient) outcomes(outcome string) int {
-	return int(testutil.ToFloat64(tc.m.requests.WithLabelValues(outcome)))
+	return int(testutil.ToFloat64(tc.m.requests.WithLabelValues(opCreateSession, outcome)))
 }
 
 // create calls CreateSession with a minimal request.

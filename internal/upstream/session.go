@@ -1,10 +1,12 @@
 package upstream
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -87,6 +89,7 @@ type Result struct {
 	Status   int           // HTTP status of the last attempt; 0 if none was received
 	Attempts int           // attempts made, retries included
 	Duration time.Duration // wall time of the call: slot wait, attempts and backoff
+	Dropped  int           // list_connections: connections left out as unreadable
 }
 
 // The messages below are fixed on purpose: json and url errors quote parts of
@@ -100,6 +103,25 @@ var (
 	errBodyTooLarge     = errors.New("body larger than the read limit")
 	errRedirectAnswered = errors.New("redirect answered, not followed")
 )
+
+// CreateSession POSTs {BaseURL}/vault/sessions for consumerID with body,
+// the JSON of a SessionRequest, which every attempt sends as it is.
+func (c *Client) CreateSession(ctx context.Context, consumerID string, body []byte) (Session, Result, error) {
+	var sess Session
+	res, err := c.do(ctx, consumerID, call{
+		operation: opCreateSession, method: http.MethodPost, path: "/vault/sessions", body: body,
+		// Another session is harmless, so a failed attempt is repeated.
+		retry: true, maxBody: maxBodyBytes,
+		parse: func(data []byte) (err error) {
+			sess, err = parseSession(data, c.cfg.VaultOrigin, time.Now())
+			return err
+		},
+	})
+	if err != nil {
+		return Session{}, res, err
+	}
+	return sess, res, nil
+}
 
 // parseSession turns a success body into a Session whose URI is on the
 // vault origin (as ParseOrigin returns it).

@@ -11,9 +11,13 @@ import (
 )
 
 const (
-	// maxBodyBytes bounds every upstream body we read; a session answer is
-	// well under a kilobyte.
+	// maxBodyBytes bounds every upstream body we read but a list of
+	// connections; a session answer is well under a kilobyte.
 	maxBodyBytes = 1 << 20
+	// maxListBytes bounds a list of connections: every connector the app
+	// offers, each with its settings and form fields, which are read only
+	// to be dropped.
+	maxListBytes = 4 << 20
 	// maxIdlePerHost caps pooled idle connections however high
 	// APIDECK_MAX_CONCURRENCY is set.
 	maxIdlePerHost = 512
@@ -61,21 +65,21 @@ func newHTTPClient(cfg Config) *http.Client {
 	}
 }
 
-// readBody reads at most maxBodyBytes. A longer body is reported by
+// readBody reads at most limit bytes. A longer body is reported by
 // tooLarge and not read further: closing it costs the connection, which is
 // cheaper than reading an unbounded stream. size is the announced
 // Content-Length (-1 when unknown): net/http holds the body to it, so a body
 // that fits is read into one allocation instead of a growing buffer.
-func readBody(r io.Reader, size int64) (body []byte, tooLarge bool, err error) {
-	if size >= 0 && size <= maxBodyBytes {
+func readBody(r io.Reader, size int64, limit int) (body []byte, tooLarge bool, err error) {
+	if size >= 0 && size <= int64(limit) {
 		body = make([]byte, size)
 		if _, err = io.ReadFull(r, body); err != nil {
 			return nil, false, err
 		}
 		return body, false, nil
 	}
-	body, err = io.ReadAll(io.LimitReader(r, maxBodyBytes+1))
-	if len(body) > maxBodyBytes {
+	body, err = io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if len(body) > limit {
 		return nil, true, err
 	}
 	return body, false, err

@@ -217,7 +217,7 @@ func TestReadBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, tooLarge, err := readBody(tt.body, -1)
+			got, tooLarge, err := readBody(tt.body, -1, maxBodyBytes)
 			if !errors.Is(err, tt.wantErr) || (err != nil) != (tt.wantErr != nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -297,14 +297,14 @@ func TestNoWrapTransportKeepsPlainTransport(t *testing.T) {
 // ends early is an error; a too-long announcement falls back to the limit.
 func TestReadBodyAnnouncedLength(t *testing.T) {
 	t.Parallel()
-	if got, tooLarge, err := readBody(strings.NewReader(`{"a":1}`), 7); err != nil || tooLarge || string(got) != `{"a":1}` {
+	if got, tooLarge, err := readBody(strings.NewReader(`{"a":1}`), 7, maxBodyBytes); err != nil || tooLarge || string(got) != `{"a":1}` {
 		t.Errorf("announced 7: got %q, %v, %v", got, tooLarge, err)
 	}
-	if _, _, err := readBody(strings.NewReader(`{"a"`), 7); !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, _, err := readBody(strings.NewReader(`{"a"`), 7, maxBodyBytes); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("short body: err = %v, want unexpected EOF", err)
 	}
 	big := strings.Repeat("x", maxBodyBytes+1)
-	if _, tooLarge, _ := readBody(strings.NewReader(big), int64(len(big))); !tooLarge {
+	if _, tooLarge, _ := readBody(strings.NewReader(big), int64(len(big)), maxBodyBytes); !tooLarge {
 		t.Error("an announced body over the limit was not refused")
 	}
 }
