@@ -19,6 +19,7 @@ import (
 
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/config"
+	"github.com/vaultgate/vaultgate/internal/events"
 	"github.com/vaultgate/vaultgate/internal/handler"
 	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/tracing"
@@ -68,6 +69,9 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	// Longer than the upstream deadline (and forward auth), so a slow
 	// Apideck yields a 504 rather than a dropped connection.
 	publicSrv := httpServer(s.public, cfg.Upstream.Timeout+cfg.Forward.Timeout+5*time.Second, publicUnused)
+	for _, f := range s.onShutdown {
+		publicSrv.RegisterOnShutdown(f)
+	}
 	adminSrv := httpServer(s.admin, readTimeout, adminUnused)
 	// Listen before serving so bind errors surface here and ":0" works.
 	pl, al := opt.Public, opt.Admin
@@ -162,6 +166,7 @@ type server struct {
 	public, admin http.Handler
 	draining      atomic.Bool // set when shutdown starts; /readyz reports it
 	closers       []func()    // run in reverse order by close
+	onShutdown    []func()    // run when draining starts
 }
 
 // newServer builds the handlers. Background work (key refresh, limiter
@@ -213,8 +218,21 @@ func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt O
 		return nil, err
 	}
 	s.closers = append(s.closers, func() { _ = shared.Close() })
-	s.public = tracer.Handler(handler.NewPublic(handler.Deps{Log: log, Registerer: reg, Auth: authn, Sessions: shared.Sessions, Conns: client,
-		UserLimit: shared.UserLimit, IPLimit: shared.IPLimit, Connect: cfg.Connect, Pages: opt.Mount}))
+	deps := handler.Deps{Log: log, Registerer: reg, Auth: authn, Sessions: shared.Sessions, Conns: client,
+		UserLimit: shared.UserLimit, IPLimit: shared.IPLimit, Connect: cfg.Connect, Pages: opt.Mount}
+	if e := cfg.Events; e.WebhookPath != "" {
+		ev, err := events.New(events.Options{APIKey: cfg.APIKey.Reveal(), UnifiedAPIs: cfg.Connect.UnifiedAPIs,
+			RelayURL: e.RelayURL, RelaySecret: e.RelaySecret.Reveal(), RelayTimeout: e.RelayTimeout,
+			MaxStreams: e.MaxStreams, Redis: shared.Redis()}, reg, log)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, ev.Close)
+		// Open streams end as draining starts: they must not hold it up.
+		s.onShutdown = append(s.onShutdown, ev.Shutdown)
+		deps.Events, deps.WebhookPath = ev, e.WebhookPath
+	}
+	s.public = tracer.Handler(handler.NewPublic(deps))
 	if opt.WrapPublic != nil {
 		s.public = opt.WrapPublic(s.public)
 	}

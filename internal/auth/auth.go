@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 )
 
 // Identity is an authenticated caller.
@@ -18,6 +19,9 @@ type Identity struct {
 	// Claims feed the consumer mapping; never log them. Numbers are json.Number
 	// (ids stay exact). Read-only: cached claims are shared between requests.
 	Claims map[string]any
+	// Expires is the token's exp in jwt mode (zero otherwise): event
+	// streams end then, so the browser authenticates again.
+	Expires time.Time
 }
 
 // Reasons say precisely why a request was refused: the access line's

@@ -185,7 +185,7 @@ func (v *JWT) verify(ctx context.Context, token string) (verified, error) {
 	case err != nil:
 		return verified{}, refused(ReasonInvalid, err)
 	}
-	return verified{id: Identity{Subject: reg.Subject, Claims: claims}, expiry: reg.Expiry.Time(), keys: keys}, nil
+	return verified{id: Identity{Subject: reg.Subject, Claims: claims, Expires: reg.Expiry.Time()}, expiry: reg.Expiry.Time(), keys: keys}, nil
 }
 
 // verifiedPayload returns the payload verified by the first key that fits

@@ -266,7 +266,8 @@ func TestReasonFolding(t *testing.T) {
 
 func TestVerifyClaimsExact(t *testing.T) {
 	h := startJWT(t, hmacConfig(), nil)
-	exp := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
+	expires := time.Now().Add(time.Hour).Truncate(time.Second)
+	exp := strconv.FormatInt(expires.Unix(), 10)
 	tok := testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", []byte(`{"iss":"`+testIssuer+`","aud":"`+testAudience+
 		`","sub":"u1","exp":`+exp+`,"org":{"id":12345678901234567890,"tags":["a",1.5]},"admin":false,"n":null}`))
 	id, err := check(h.v, tok)
@@ -277,7 +278,7 @@ func TestVerifyClaimsExact(t *testing.T) {
 		"iss": testIssuer, "aud": testAudience, "sub": "u1", "exp": json.Number(exp),
 		"org":   map[string]any{"id": json.Number("12345678901234567890"), "tags": []any{"a", json.Number("1.5")}},
 		"admin": false, "n": nil,
-	}}
+	}, Expires: expires}
 	if diff := cmp.Diff(want, id); diff != "" {
 		t.Errorf("identity (-want +got):\n%s", diff)
 	}

@@ -38,6 +38,7 @@ type Config struct {
 	RateLimitPerIPPerMinute int    // 0 disables
 	RedisURL                Secret // its userinfo may hold a password
 	SessionReuseTTL         time.Duration
+	Events                  Events
 	Tracing                 tracing.Options // Endpoint empty: off; ServiceVersion is not configuration
 	LogLevel                zerolog.Level
 	LogFormat               string // "json" or "console"
@@ -71,6 +72,8 @@ func Defaults() Config {
 		JWT:      auth.JWTConfig{ClockSkew: 30 * time.Second, RefreshInterval: 5 * time.Minute, UnknownKIDInterval: 30 * time.Second},
 		Forward:  auth.ForwardConfig{Timeout: 3 * time.Second},
 		Header:   auth.HeaderConfig{UserHeader: "X-Forwarded-User", EmailHeader: "X-Forwarded-Email", GroupsHeader: "X-Forwarded-Groups"},
+
+		Events: Events{RelayTimeout: 10 * time.Second, MaxStreams: 1000},
 
 		RateLimitPerMinute: 30, LogLevel: zerolog.InfoLevel, LogFormat: "json", ShutdownTimeout: 15 * time.Second,
 	}
@@ -120,6 +123,7 @@ func load(environ []string, d Config, demo bool) (Config, []string, error) {
 		RateLimitPerIPPerMinute: p.integer("RATE_LIMIT_PER_IP_PER_MINUTE", d.RateLimitPerIPPerMinute, 0, 0),
 		RedisURL:                d.RedisURL,
 		SessionReuseTTL:         p.duration("SESSION_REUSE_TTL", d.SessionReuseTTL, 0, false),
+		Events:                  p.parseEvents(d.Events),
 		Tracing:                 p.parseTracing(),
 		LogFormat:               p.oneOf("LOG_FORMAT", d.LogFormat, "json", "console"),
 		ShutdownTimeout:         p.duration("SHUTDOWN_TIMEOUT", d.ShutdownTimeout, 0, true),

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -40,6 +41,15 @@ type invalidCase struct {
 	unset []string
 	want  []string // variables named by the problems, in order
 	demo  bool     // load with LoadDemo
+}
+
+// testRelaySecret is a valid EVENTS_RELAY_SECRET (32 bytes).
+const testRelaySecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// withEvents is a case with connection events on and set added.
+func withEvents(want string, set map[string]string) invalidCase {
+	set["APIDECK_WEBHOOK_PATH"] = "/webhooks/apideck"
+	return invalidCase{name: want + " " + strings.Join(slices.Sorted(maps.Keys(set)), ","), base: jwtEnv, set: set, want: []string{want}}
 }
 
 // invalidCases has at least one bad value for every variable that can have
@@ -219,6 +229,19 @@ func invalidCases() []invalidCase {
 		one("LOG_LEVEL", "1"),
 		one("LOG_FORMAT", "text"),
 		one("SHUTDOWN_TIMEOUT", "0s"),
+		one("APIDECK_WEBHOOK_PATH", "webhooks/apideck"),
+		one("APIDECK_WEBHOOK_PATH", "/connections/hook"),
+		one("APIDECK_WEBHOOK_PATH", "/connect"),
+		withEvents("EVENTS_RELAY_URL", map[string]string{"EVENTS_RELAY_URL": "ftp://app.example.test/events"}),
+		withEvents("EVENTS_RELAY_URL", map[string]string{"EVENTS_RELAY_SECRET": testRelaySecret}),
+		withEvents("EVENTS_RELAY_SECRET", map[string]string{"EVENTS_RELAY_URL": "https://app.example.test/events"}),
+		withEvents("EVENTS_RELAY_SECRET", map[string]string{"EVENTS_RELAY_URL": "https://app.example.test/events",
+			"EVENTS_RELAY_SECRET": "whsec_c2hvcnQ="}),
+		withEvents("EVENTS_RELAY_SECRET_FILE", map[string]string{"EVENTS_RELAY_URL": "https://app.example.test/events",
+			"EVENTS_RELAY_SECRET_FILE": "/nonexistent/vaultgate/relay"}),
+		withEvents("EVENTS_RELAY_TIMEOUT", map[string]string{"EVENTS_RELAY_TIMEOUT": "31s"}),
+		withEvents("EVENTS_MAX_STREAMS", map[string]string{"EVENTS_MAX_STREAMS": "0"}),
+		one("EVENTS_MAX_STREAMS", "10"), // without APIDECK_WEBHOOK_PATH
 		one("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
 		one("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "/v1/traces"),
 		traced("OTEL_TRACES_EXPORTER", "zipkin"),

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -159,5 +161,21 @@ func TestLoadDemo(t *testing.T) {
 				t.Errorf("demo default lost (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestLoadEvents(t *testing.T) {
+	t.Parallel()
+	c, err := fromMap(with(requiredEnv(), map[string]string{
+		"APIDECK_WEBHOOK_PATH": "/webhooks/apideck-7f3a", "EVENTS_RELAY_URL": "https://app.example.test/events",
+		"EVENTS_RELAY_SECRET": testRelaySecret + " " + testRelaySecret, "EVENTS_RELAY_TIMEOUT": "30s", "EVENTS_MAX_STREAMS": "50",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := c.Events
+	if e.WebhookPath != "/webhooks/apideck-7f3a" || e.RelayURL != "https://app.example.test/events" ||
+		e.RelaySecret.Reveal() != testRelaySecret+" "+testRelaySecret || e.RelayTimeout != 30*time.Second || e.MaxStreams != 50 {
+		t.Fatalf("%+v", e)
 	}
 }

@@ -58,6 +58,7 @@ func TestDefaults(t *testing.T) {
 			RefreshInterval:    5 * time.Minute,
 			UnknownKIDInterval: 30 * time.Second,
 		},
+		Events:             Events{RelayTimeout: 10 * time.Second, MaxStreams: 1000},
 		RateLimitPerMinute: 30,
 		LogLevel:           zerolog.InfoLevel,
 		LogFormat:          "json",

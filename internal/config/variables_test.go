@@ -59,8 +59,7 @@ func TestUnknownVariables(t *testing.T) {
 		// Other prefixes are other programs'.
 		"VAULTGATE_X": "x", "APIDECK": "x", "HOME": "/root", "OTEL_SERVICE_NAME": "gw",
 		// Known, for features this build does not have yet.
-		"APIDECK_WEBHOOK_PATH": "/webhooks/apideck", "EVENTS_RELAY_URL": "https://app.example.test/events",
-		"TRUSTED_PROXY_CIDRS": "10.0.0.0/8", "EVENTS_MAX_STREAMS": " ",
+		"TRUSTED_PROXY_CIDRS": "10.0.0.0/8",
 	}
 	for name, v := range ignored {
 		env[name] = v
@@ -78,7 +77,7 @@ func TestUnknownVariables(t *testing.T) {
 
 	// Planned variables are no problem; those set are listed.
 	c := mustParse(t, with(requiredEnv(), ignored))
-	if diff := cmp.Diff([]string{"APIDECK_WEBHOOK_PATH", "EVENTS_RELAY_URL", "TRUSTED_PROXY_CIDRS"}, c.Planned); diff != "" {
+	if diff := cmp.Diff([]string{"TRUSTED_PROXY_CIDRS"}, c.Planned); diff != "" {
 		t.Errorf("planned (-want +got):\n%s", diff)
 	}
 	// Demo mode checks too.

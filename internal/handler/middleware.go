@@ -38,6 +38,9 @@ type outcome struct {
 	upstreamDuration time.Duration
 	code             string // problem code; empty on success
 	authReason       string // why authentication refused the request; empty otherwise
+	// On the webhook path: what the delivery said and which form verified.
+	webhook                       bool
+	eventType, webhookID, sigForm string
 }
 
 // observed wraps ep, served under the route label route: it gives the
@@ -188,6 +191,9 @@ func (m *metrics) record(r *http.Request, status int, elapsed time.Duration, out
 		Str("code", out.code)
 	if out.authReason != "" {
 		ev = ev.Str("auth_reason", out.authReason)
+	}
+	if out.webhook {
+		ev = ev.Str("event_type", out.eventType).Str("webhook_id", out.webhookID).Str("sig_form", out.sigForm)
 	}
 	ev.Msg("request")
 }

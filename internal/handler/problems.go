@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
+	"github.com/vaultgate/vaultgate/internal/events"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -42,6 +43,11 @@ const (
 	codeNotFound                = "not_found"
 	codeMethodNotAllowed        = "method_not_allowed"
 	codeInternal                = "internal"
+	codeInvalidSignature        = "invalid_signature"
+	codePayloadTooLarge         = "payload_too_large"
+	codeRelayFailed             = "relay_failed"
+	codeTooManyWebhooks         = "too_many_webhooks"
+	codeTooManyStreams          = "too_many_streams"
 )
 
 const (
@@ -108,6 +114,18 @@ func problemTypes() map[string]problemType {
 			detail: "There is nothing at this path."},
 		codeMethodNotAllowed: {status: 405, title: "Method not allowed",
 			detail: "This method is not allowed here."},
+		// The webhook's details never name signatures or forms: they would
+		// tell a forger which guess came closest.
+		codeInvalidSignature: {status: 401, title: "Invalid webhook",
+			detail: "The webhook could not be verified."},
+		codePayloadTooLarge: {status: 413, title: "Payload too large",
+			detail: "The request body is larger than 256 KiB."},
+		codeRelayFailed: {status: 503, title: "Relay failed", retry: true, level: warn, logMsg: "relaying an event to the app failed",
+			detail: "The event could not be handed on to the app; deliver it again later."},
+		codeTooManyWebhooks: {status: 503, title: "Too many webhooks", retry: true, level: warn, logMsg: "too many webhooks at once",
+			detail: "Too many webhooks are being handled; deliver it again shortly."},
+		codeTooManyStreams: {status: 503, title: "Too many event streams", retry: true, level: warn, logMsg: "too many event streams",
+			detail: "Too many event streams are open; try again shortly."},
 		codeInternal: {status: 500, title: "Internal error", level: fail, logMsg: "internal error",
 			detail: "An unexpected error occurred."},
 	}
@@ -136,6 +154,27 @@ func (e *refusal) Unwrap() error { return e.cause }
 // invalid refuses a malformed request with a detail saying what is wrong.
 func invalid(detail string, cause error) *refusal {
 	return &refusal{code: codeInvalidRequest, detail: detail, cause: cause}
+}
+
+// webhookRefusal turns an error of events.Service.Receive into its problem.
+func webhookRefusal(err error, retryAfter time.Duration) *refusal {
+	rf := &refusal{code: codeInternal, retryAfter: retryAfter, cause: err}
+	for sentinel, code := range map[error]string{
+		events.ErrRateLimited:      codeRateLimited,
+		events.ErrInvalidSignature: codeInvalidSignature,
+		events.ErrTooLarge:         codePayloadTooLarge,
+		events.ErrInvalid:          codeInvalidRequest,
+		events.ErrBusy:             codeTooManyWebhooks,
+		events.ErrRelayFailed:      codeRelayFailed,
+	} {
+		if errors.Is(err, sentinel) {
+			rf.code = code
+		}
+	}
+	if rf.code == codeInvalidRequest {
+		rf.detail = "The body must be a JSON object in UTF-8 without repeated keys."
+	}
+	return rf
 }
 
 // problems is the one place errors become responses.

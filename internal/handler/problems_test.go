@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
+	"github.com/vaultgate/vaultgate/internal/events"
 	"github.com/vaultgate/vaultgate/internal/testkit"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
@@ -245,7 +247,8 @@ func TestProblemTypes(t *testing.T) {
 		codeNoConsumer, codeInvalidRedirectURI, codeInvalidUnifiedAPIs, codeInvalidRequest, codeActionNotAllowed, codeRateLimited,
 		codeUpstreamAuth, codeUpstreamPaymentRequired, codeUpstreamRejected, codeUpstreamBusy,
 		codeUpstreamUnavailable, codeUpstreamTimeout, codeUpstreamInvalidResponse, codeNotFound,
-		codeMethodNotAllowed, codeInternal}
+		codeMethodNotAllowed, codeInternal, codeInvalidSignature, codePayloadTooLarge, codeRelayFailed,
+		codeTooManyWebhooks, codeTooManyStreams}
 	if len(types) != len(codes) {
 		t.Errorf("%d rows for %d codes", len(types), len(codes))
 	}
@@ -253,6 +256,29 @@ func TestProblemTypes(t *testing.T) {
 		pt, ok := types[code]
 		if !ok || pt.status < 400 || pt.title == "" || pt.detail == "" {
 			t.Errorf("%s: incomplete row %+v", code, pt)
+		}
+	}
+}
+
+// TestWebhookRefusals maps every error of the events package to its code.
+func TestWebhookRefusals(t *testing.T) {
+	for err, code := range map[error]string{
+		events.ErrRateLimited:                               codeRateLimited,
+		events.ErrInvalidSignature:                          codeInvalidSignature,
+		events.ErrTooLarge:                                  codePayloadTooLarge,
+		errors.Join(events.ErrInvalid, io.ErrUnexpectedEOF): codeInvalidRequest,
+		events.ErrBusy:                                      codeTooManyWebhooks,
+		errors.Join(events.ErrRelayFailed, errors.New("relay: answered 500")): codeRelayFailed,
+		errors.New("other"): codeInternal,
+	} {
+		if got := webhookRefusal(err, 0).code; got != code {
+			t.Errorf("%v: %s, want %s", err, got, code)
+		}
+	}
+	for _, code := range []string{codeInvalidSignature, codeRelayFailed, codeTooManyWebhooks} {
+		d := strings.ToLower(problemTypes()[code].detail)
+		if strings.Contains(d, "signature") || strings.Contains(d, "form") {
+			t.Errorf("%s detail names signatures or forms: %q", code, d)
 		}
 	}
 }

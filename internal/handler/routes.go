@@ -27,6 +27,10 @@ type Deps struct {
 	IPLimit    Limiter // per client IP, before authentication; nil = off
 	Connect    ConnectConfig
 	Pages      func(chi.Router) // routes beside /connect (demo mode), same middleware; may be nil
+	// Events serves APIDECK_WEBHOOK_PATH and /connections/events; nil (with
+	// an empty WebhookPath) when connection events are off.
+	Events      Events
+	WebhookPath string
 }
 
 // server holds what every public route shares.
@@ -64,13 +68,31 @@ func NewPublic(d Deps) http.Handler {
 	if path := d.Connect.CallbackPath; path != "" {
 		mux.Method(http.MethodGet, path, s.observed(path, handleCallback(d, s.m)))
 	}
+	if d.Events != nil {
+		if len(d.Connect.CORSOrigins) > 0 {
+			mux.Method(http.MethodOptions, "/connections/events", s.observed("/connections/events", noContent))
+		}
+		mux.Method(http.MethodGet, "/connections/events", s.observed("/connections/events", handleEvents(d, g)))
+	}
 	if d.Pages != nil {
 		mux.Group(func(r chi.Router) {
 			r.Use(s.observedPages)
 			d.Pages(r)
 		})
 	}
-	return mux
+	if d.Events == nil || d.WebhookPath == "" {
+		return mux
+	}
+	// Apideck's webhooks bypass CORS (no browser calls them) and the
+	// router: the path is matched exactly and every method answered there.
+	webhook := s.observed(d.WebhookPath, handleWebhook(d))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == d.WebhookPath {
+			webhook.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // noContent answers a CORS preflight.

@@ -75,6 +75,15 @@ func (s *State) limiter(ctx context.Context, scope string, perMinute int) Limite
 	return l
 }
 
+// Redis is the client of REDIS_URL, for other state shared through it;
+// nil without one.
+func (s *State) Redis() redis.UniversalClient {
+	if s.redis == nil {
+		return nil
+	}
+	return s.redis
+}
+
 // Close releases the Redis connections, if any.
 func (s *State) Close() error {
 	if s.redis == nil {
