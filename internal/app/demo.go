@@ -28,6 +28,9 @@ const (
 	demoSessionCookieName = "demo_app_session"
 	demoJWKSPath          = "/demo-idp/jwks.json"
 	demoMePath            = "/demo-app/api/me"
+	// demoWebhookPath is where the simulator delivers its signed webhooks
+	// (APIDECK_WEBHOOK_PATH), on vaultgate's own public listener.
+	demoWebhookPath = "/demo/webhooks/apideck"
 )
 
 // demoRun is one demo server: its listeners, variables and output.
@@ -92,6 +95,7 @@ func demoConfig(environ []string, w demoWiring) (config.Config, error) {
 	if d.Connect.Redirects, err = handler.NewAllowlist([]string{w.appURL + "/demo/"}); err != nil {
 		return config.Config{}, err
 	}
+	d.Events.WebhookPath = demoWebhookPath
 	d.LogFormat = "console"
 	cfg, err := config.LoadDemo(environ, d)
 	if err != nil {
@@ -132,7 +136,11 @@ func serveDemo(ctx context.Context, run demoRun) error {
 		return err
 	}
 	log := newLogger(run.stdout, cfg.LogLevel, cfg.LogFormat)
-	sim, err := simulator.New(simulator.Config{APIKey: w.apiKey, AppID: demoAppID})
+	var webhookURL string
+	if cfg.Events.WebhookPath != "" {
+		webhookURL = "http://" + loopbackAddr(run.public.Addr()) + cfg.Events.WebhookPath
+	}
+	sim, err := simulator.New(simulator.Config{APIKey: w.apiKey, AppID: demoAppID, WebhookURL: webhookURL, ErrorLog: newStdLogger(log)})
 	if err != nil {
 		return err
 	}
@@ -176,6 +184,17 @@ func serveDemo(ctx context.Context, run demoRun) error {
 			}
 		},
 	})
+}
+
+// loopbackAddr is how the simulator reaches the public listener from inside
+// the process: over loopback when it listens on every address, else at the
+// one address it listens on.
+func loopbackAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // printDemoBanner tells the person who started the demo where to go.

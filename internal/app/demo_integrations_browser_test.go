@@ -110,12 +110,16 @@ func TestDemoLiveBadges(t *testing.T) {
 				s.secrets = append(s.secrets, loc)
 			}
 			vault.follow("connect Salesforce in Vault", "connect-crm-salesforce")
+			start := time.Now()
 			s.wantRow(page, simulator.Salesforce, "callable", "connected", liveWithin)
+			t.Logf("the open page showed the connection %s after Vault's answer", time.Since(start).Round(time.Millisecond))
 			png := page.shot("connected")
 			updateDocsScreenshot(t, tt.mode, png)
 
 			vault.follow("disconnect Salesforce in Vault", "disconnect-crm-salesforce")
+			start = time.Now()
 			s.wantRow(page, simulator.Salesforce, "available", "available", liveWithin)
+			t.Logf("and the disconnection %s after", time.Since(start).Round(time.Millisecond))
 			if !browserRun(page, "read the mark", chromedp.Evaluate[bool](`window.stillTheSamePage === true`)) {
 				t.Error("the integrations page was reloaded; the badges must change in place")
 			}
