@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -269,5 +270,33 @@ func TestDemoOneListener(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, `<a id="back-to-app" href="/demo/connected"`) {
 		t.Errorf("Vault page = %d; want 200 with a relative link back to /demo/connected", res.StatusCode)
 	}
+
+	// Connecting on the Vault page reaches the open event stream: the
+	// simulator's webhook went to vaultgate on the same listener.
+	stream, err := client.Get(base + "/connections/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	lines := bufio.NewScanner(stream.Body)
+	waitFor := func(want string) {
+		t.Helper()
+		for lines.Scan() {
+			if strings.Contains(lines.Text(), want) {
+				return
+			}
+		}
+		t.Fatalf("the event stream ended before %q: %v", want, lines.Err())
+	}
+	waitFor("event: ready")
+	res, err = client.PostForm(base+loc, url.Values{"unified_api": {"crm"}, "service_id": {"salesforce"}, "action": {"connect"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("connecting on the Vault page = %d, want 303", res.StatusCode)
+	}
+	waitFor(`"service_id":"salesforce","state":"callable"`)
 	d.logs.WantNoSecrets(t, strings.TrimPrefix(loc, "/session/"))
 }
