@@ -67,12 +67,13 @@ func TestIPRateLimitAndForwardedFor(t *testing.T) {
 	cases := []struct {
 		name   string
 		hops   string
+		cidrs  string
 		steps  []http.Header
 		status []int
 	}{
 		{
 			name: "one trusted proxy: each client its own budget",
-			hops: "1",
+			hops: "1", cidrs: "127.0.0.1/32",
 			steps: []http.Header{
 				xff("203.0.113.7"), xff("203.0.113.7"),
 				xff("203.0.113.8"),
@@ -90,12 +91,22 @@ func TestIPRateLimitAndForwardedFor(t *testing.T) {
 			},
 			status: []int{401, 429, 429},
 		},
+		{
+			// A client reaching vaultgate around the proxy cannot choose its address.
+			name: "a peer outside TRUSTED_PROXY_CIDRS: the header is ignored",
+			hops: "1", cidrs: "10.0.0.0/8",
+			steps: []http.Header{
+				xff("203.0.113.7"), xff("203.0.113.8"),
+			},
+			status: []int{401, 429},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startStack(t, map[string]string{
 				"RATE_LIMIT_PER_IP_PER_MINUTE": "1",
 				"TRUSTED_PROXY_HOPS":           tc.hops,
+				"TRUSTED_PROXY_CIDRS":          tc.cidrs,
 			})
 			for i, h := range tc.steps {
 				res, b := do(t, "POST", s.public+"/connect", h, "")

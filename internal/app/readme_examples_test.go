@@ -188,7 +188,7 @@ func TestReadmeExampleHeader(t *testing.T) {
 	}
 	trusted.expect(t, []exampleCase{
 		{name: "identity from the proxy", header: identity("ada", "ada@acme.example"),
-			status: 200, consumer: "ada@acme.example", metadata: map[string]any{"email": "ada@acme.example"}},
+			status: 200, consumer: "user_ada", metadata: map[string]any{"email": "ada@acme.example"}},
 		{name: "no user header", header: identity("", "ada@acme.example"), status: 401, code: "unauthenticated"},
 	})
 	original.expect(t, []exampleCase{

@@ -50,6 +50,7 @@ func Run(ctx context.Context, environ, args []string, stdout, stderr io.Writer) 
 	fs.SetOutput(io.Discard)
 	demo := fs.Bool("demo", false, "serve a self-contained demo: simulated Apideck, demo sign-in, no variables needed")
 	check := fs.Bool("check", false, "validate the configuration and exit (with -demo: the demo's)")
+	probeFlag := fs.Bool("probe", false, "with -check: also fetch the signing keys and make one read-only Apideck call")
 	version := fs.Bool("version", false, "print the version and commit and exit")
 	switch err := fs.Parse(args); {
 	case errors.Is(err, flag.ErrHelp):
@@ -71,8 +72,14 @@ func Run(ctx context.Context, environ, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return configError(err)
 	}
+	if *probeFlag && !*check {
+		return errors.New("-probe goes with -check (try -h)")
+	}
 	if *check {
 		fmt.Fprintln(stdout, "configuration OK")
+		if *probeFlag {
+			return probe(ctx, cfg, stdout)
+		}
 		return nil
 	}
 	log := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
@@ -85,6 +92,7 @@ func Run(ctx context.Context, environ, args []string, stdout, stderr io.Writer) 
 func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, `Usage:
   vaultgate [-check]         serve /connect, configured by environment variables (README: Configuration)
+  vaultgate -check -probe    also fetch the signing keys and list a probe consumer's connections at Apideck (read-only)
   vaultgate -demo [-check]   serve a self-contained demo on HTTP_ADDR (default :8080)
   vaultgate healthcheck      GET the admin listener's /healthz (ADMIN_ADDR); prints ok, exits 1 otherwise
   vaultgate -version         print the version and commit

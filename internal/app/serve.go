@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/net/netutil"
 
 	"github.com/vaultgate/vaultgate/internal/auth"
 	"github.com/vaultgate/vaultgate/internal/config"
@@ -86,6 +87,11 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 			return fmt.Errorf("ADMIN_ADDR: %w", err)
 		}
 	}
+	// Each open connection holds buffers and a goroutine: beyond the cap,
+	// clients wait in the kernel's backlog instead of growing memory.
+	if cfg.HTTPMaxConnections > 0 {
+		pl = netutil.LimitListener(pl, cfg.HTTPMaxConnections)
+	}
 	errc := make(chan error, 2)
 	serve := func(srv *http.Server, l net.Listener) {
 		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
@@ -95,8 +101,8 @@ func Serve(ctx context.Context, cfg config.Config, log zerolog.Logger, opt Optio
 	go serve(publicSrv, pl)
 	go serve(adminSrv, al)
 	logListening(log, cfg, pl.Addr(), al.Addr())
-	if len(cfg.Planned) > 0 {
-		log.Warn().Strs("variables", cfg.Planned).Msg("ignored: this version does not implement them yet")
+	for _, name := range cfg.Cleartext {
+		log.Warn().Str("variable", name).Msg("plain http:// to a host beyond loopback: credentials and answers travel unencrypted")
 	}
 	if opt.OnReady != nil {
 		opt.OnReady(pl.Addr(), al.Addr())
@@ -271,6 +277,7 @@ func newAuthenticator(ctx context.Context, cfg config.Config, reg prometheus.Reg
 		if err != nil {
 			return nil, nil, err
 		}
+		context.AfterFunc(ctx, f.Close)
 		return f, alwaysReady, nil
 	}
 	// config.ModeJWT, which Load ensures when it is neither.

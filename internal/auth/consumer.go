@@ -21,6 +21,9 @@ type Mapping struct {
 	AccountNameClaim, UserNameClaim, EmailClaim, ImageClaim string
 	SettingsClaim                                           string         // empty: none
 	BaseSettings                                            map[string]any // custom consumer settings; may be nil
+	// VerifiedEmail: the id claim is an address, usable only with
+	// email_verified true and compared lower-cased (jwt mode, "email").
+	VerifiedEmail bool
 }
 
 // Consumer is the result of mapping one identity.
@@ -41,12 +44,20 @@ type Metadata struct {
 func (m Mapping) Map(claims map[string]any) (Consumer, error) {
 	raw, present := lookup(claims, m.IDClaim)
 	v, ok := idValue(raw)
+	if m.VerifiedEmail {
+		// Anyone may write any address into a token of their own making;
+		// and Ada@Corp.Example is ada@corp.example's mailbox, so one consumer.
+		ok = ok && claims["email_verified"] == true
+		v = strings.ToLower(v)
+	}
+	// Checked before the prefix: users without an org id must not all
+	// share the consumer "org_".
 	id := m.IDPrefix + v
 	// The claim's name says what was checked; its value may be personal.
 	if !present {
 		return Consumer{}, fmt.Errorf("%w: claim %q is missing", ErrNoConsumer, m.IDClaim)
 	}
-	if !ok || !ValidID(id) {
+	if !ok || v == "" || !ValidID(id) {
 		return Consumer{}, fmt.Errorf("%w: claim %q is not a valid consumer id", ErrNoConsumer, m.IDClaim)
 	}
 	c := Consumer{ID: id}

@@ -91,7 +91,7 @@ func TestMapID(t *testing.T) {
 		{"object", "sub", "", `{"sub":{"id":"x"}}`, ""},
 		{"array", "sub", "", `{"sub":["x"]}`, ""},
 		{"empty string", "sub", "", `{"sub":""}`, ""},
-		{"prefix alone is an id", "sub", "p", `{"sub":""}`, "p"},
+		{"empty value with a prefix", "org.id", "org_", `{"org":{"id":""}}`, ""},
 		{"space", "sub", "", `{"sub":"a b"}`, ""},
 		{"tab", "sub", "", `{"sub":"a\tb"}`, ""},
 		{"newline", "sub", "", `{"sub":"a\nb"}`, ""},

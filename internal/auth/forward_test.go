@@ -50,6 +50,9 @@ func newForwardFor(t *testing.T, h http.HandlerFunc, cfg ForwardConfig) (*Forwar
 	if cfg.Timeout == 0 {
 		cfg.Timeout = time.Second
 	}
+	if cfg.MaxConcurrency == 0 {
+		cfg.MaxConcurrency = 16
+	}
 	f, err := NewForward(cfg, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +149,7 @@ func TestForwardWithoutCredentialsDoesNotCallTheApp(t *testing.T) {
 func TestForwardCache(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		app := &fakeApp{handler: sessionApp}
-		f, err := NewForward(ForwardConfig{URL: "http://app.test/api/me", Timeout: time.Second, CacheTTL: time.Minute}, prometheus.NewRegistry())
+		f, err := NewForward(ForwardConfig{URL: "http://app.test/api/me", Timeout: time.Second, CacheTTL: time.Minute, MaxConcurrency: 4}, prometheus.NewRegistry())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,19 +166,27 @@ func TestForwardCache(t *testing.T) {
 		if got := testutil.ToFloat64(f.results.WithLabelValues("cache_hit")); got != 2 {
 			t.Fatalf("cache hits = %v", got)
 		}
-		// Failures are not cached, and another cookie is another entry.
-		for range 2 {
-			_, _ = f.Authenticate(cookieRequest("expired"))
+		// Refusals are cached for refusalTTL only, and another cookie is
+		// another entry: a repeated bad cookie costs one lookup per period.
+		for range 3 {
+			if _, err := f.Authenticate(cookieRequest("expired")); !errors.Is(err, ErrUnauthenticated) {
+				t.Fatalf("err = %v, want a refusal", err)
+			}
 		}
+		if app.calls.Load() != 2 {
+			t.Fatalf("calls = %d, want 2 (refusal cached)", app.calls.Load())
+		}
+		time.Sleep(refusalTTL)
+		_, _ = f.Authenticate(cookieRequest("expired"))
 		if app.calls.Load() != 3 {
-			t.Fatalf("calls = %d, want 3", app.calls.Load())
+			t.Fatalf("refusal served after refusalTTL: calls = %d", app.calls.Load())
 		}
 		time.Sleep(61 * time.Second)
 		_, _ = f.Authenticate(cookieRequest("valid"))
 		if app.calls.Load() != 4 {
 			t.Fatalf("expired entry served: calls = %d", app.calls.Load())
 		}
-		for key := range f.cache {
+		for key := range f.cache.entries {
 			if strings.Contains(key, "valid") || strings.Contains(key, "_app_session") {
 				t.Fatalf("cache key holds the raw credential: %s", key)
 			}
@@ -216,5 +227,10 @@ func TestForwardAmbient(t *testing.T) {
 	r.Header.Set("Authorization", "Bearer x")
 	if f.Ambient(r) {
 		t.Error("bearer-only credential is not ambient")
+	}
+	// Every Cookie line is passed on to the app, so every line counts.
+	r.Header["Cookie"] = []string{"", "_app_session=valid"}
+	if !f.Ambient(r) {
+		t.Error("a cookie on the second Cookie line must count as ambient")
 	}
 }

@@ -40,12 +40,11 @@ func (h *Header) Ambient(*http.Request) bool { return true }
 
 // Authenticate exposes the headers as claims sub, email and groups.
 func (h *Header) Authenticate(r *http.Request) (Identity, error) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || !slices.ContainsFunc(h.cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) }) {
+	if !TrustedPeer(r.RemoteAddr, h.cfg.TrustedProxies) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
 		// The address tells a proxy missing from the list from a client
 		// going around it.
 		if r.Header.Get(h.cfg.UserHeader) != "" {
@@ -74,6 +73,18 @@ func (h *Header) Authenticate(r *http.Request) (Identity, error) {
 		claims["groups"] = list
 	}
 	return Identity{Subject: user, Claims: claims}, nil
+}
+
+// TrustedPeer reports whether remoteAddr (host:port, as in
+// http.Request.RemoteAddr) lies in one of trusted. An IPv4-mapped IPv6 peer
+// is matched as IPv4, as the prefixes are written.
+func TrustedPeer(remoteAddr string, trusted []netip.Prefix) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) })
 }
 
 // headerValue is a header's value; not ok when repeated, too long or not printable.

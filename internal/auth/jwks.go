@@ -135,7 +135,7 @@ func headerAlg(token string) jose.SignatureAlgorithm {
 func (v *JWT) fetch(ctx context.Context, trigger string) error {
 	v.fetchMu.Lock()
 	defer v.fetchMu.Unlock()
-	set, skipped, err := v.fetchKeys(ctx)
+	set, skipped, err := v.fetchKeysSafely(ctx)
 	if err != nil {
 		v.fetches.WithLabelValues(trigger, resultError).Inc()
 		v.log.Warn().Err(err).Str("trigger", trigger).Bool("keys_loaded", v.keys.Load() != nil).Msg("jwks fetch failed")
@@ -148,6 +148,18 @@ func (v *JWT) fetch(ctx context.Context, trigger string) error {
 		v.log.Warn().Int("skipped_keys", skipped).Msg("jwks holds keys that cannot verify signatures; ignored")
 	}
 	return nil
+}
+
+// fetchKeysSafely is fetchKeys with a panic turned into an error: fetches
+// run on the refresh loop's goroutine and inside singleflight, where a
+// panic could not be recovered and would end the process.
+func (v *JWT) fetchKeysSafely(ctx context.Context) (set *keySet, skipped int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			set, skipped, err = nil, 0, fmt.Errorf("jwks fetch panicked: %v", p) // about a public document
+		}
+	}()
+	return v.fetchKeys(ctx)
 }
 
 // fetchKeys runs under fetchMu; with OIDC it discovers the JWKS URL first.
@@ -184,13 +196,34 @@ func (v *JWT) discover(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("document's issuer differs: configured %q, document says %.200q", v.cfg.OIDCIssuer, doc.Issuer)
 	}
 	u, err := url.Parse(doc.JWKSURI)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 		return "", errors.New("jwks_uri is not an absolute http(s) URL")
+	case strings.HasPrefix(v.cfg.OIDCIssuer, "https://") && u.Scheme != "https":
+		// Keys fetched in clear could be swapped on the way.
+		return "", errors.New("jwks_uri of an https issuer is not https")
 	}
 	return u.String(), nil
 }
 
+// get fetches uri. Its errors name scheme, host and path only: a JWKS
+// URL's query may carry an API key.
 func (v *JWT) get(ctx context.Context, uri string) ([]byte, error) {
+	body, err := v.getBody(ctx, uri)
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		err = ue.Err // net/url's and net/http's errors quote the whole URL
+	}
+	if err != nil {
+		where := "[unparsable URL]"
+		if u, perr := url.Parse(uri); perr == nil {
+			where = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+		}
+		return nil, fmt.Errorf("GET %s: %w", where, err)
+	}
+	return body, nil
+}
+
+func (v *JWT) getBody(ctx context.Context, uri string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
 		return nil, err
@@ -204,14 +237,11 @@ func (v *JWT) get(ctx context.Context, uri string) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFetchBody+1))
 	switch {
 	case resp.StatusCode != http.StatusOK:
-		err = fmt.Errorf("status %d", resp.StatusCode)
+		return nil, fmt.Errorf("status %d", resp.StatusCode)
 	case err == nil && len(body) > maxFetchBody:
-		err = errFetchTooLarge
+		return nil, errFetchTooLarge
 	}
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", uri, err)
-	}
-	return body, nil
+	return body, err
 }
 
 // refreshLoop refetches every RefreshInterval until ctx is done; after a

@@ -135,6 +135,10 @@ func (v *JWT) tokenFrom(r *http.Request) (string, error) {
 		}
 		return token, nil
 	}
+	if v.cfg.CookieName != "" && len(r.CookiesNamed(v.cfg.CookieName)) > 1 {
+		// A sibling subdomain can plant a second one (cookie tossing).
+		return "", unauthenticated(ReasonInvalid, errors.New("more than one token cookie"))
+	}
 	if c, err := r.Cookie(v.cfg.CookieName); v.cfg.CookieName != "" && err == nil && c.Value != "" {
 		return c.Value, nil
 	}

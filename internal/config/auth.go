@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,9 +26,11 @@ func (p *parser) parseAuth(d Config, c *Config) {
 		c.JWT, c.HS256Secret = p.parseJWT(d.JWT)
 	case ModeForward:
 		c.Forward = auth.ForwardConfig{
-			URL:      p.url("AUTH_FORWARD_URL", "", true),
+			URL:      p.transportURL("AUTH_FORWARD_URL", urlQuery),
 			Timeout:  p.duration("AUTH_FORWARD_TIMEOUT", d.Forward.Timeout, 0, true),
 			CacheTTL: p.duration("AUTH_FORWARD_CACHE_TTL", d.Forward.CacheTTL, 0, false),
+			// Each lookup in flight holds a connection to the app.
+			MaxConcurrency: p.integer("AUTH_FORWARD_MAX_CONCURRENCY", d.Forward.MaxConcurrency, 1, 10_000),
 		}
 		if p.str("AUTH_FORWARD_URL", "") == "" {
 			p.add("AUTH_FORWARD_URL", "required when AUTH_MODE=forward")
@@ -39,7 +40,7 @@ func (p *parser) parseAuth(d Config, c *Config) {
 			UserHeader:     p.headerName("AUTH_HEADER_USER", d.Header.UserHeader),
 			EmailHeader:    p.headerName("AUTH_HEADER_EMAIL", d.Header.EmailHeader),
 			GroupsHeader:   p.headerName("AUTH_HEADER_GROUPS", d.Header.GroupsHeader),
-			TrustedProxies: p.parseTrustedProxies(),
+			TrustedProxies: p.prefixes("AUTH_TRUSTED_PROXIES"),
 		}
 		if p.list("AUTH_TRUSTED_PROXIES") == nil {
 			// Without it, anyone who reaches the port could claim any
@@ -51,8 +52,8 @@ func (p *parser) parseAuth(d Config, c *Config) {
 
 // parseJWT reads the variables of AUTH_MODE=jwt.
 func (p *parser) parseJWT(c auth.JWTConfig) (auth.JWTConfig, Secret) {
-	c.JWKSURL = p.url(varJWKSURL, "", true)
-	c.OIDCIssuer = p.url(varOIDCIssuer, "", false)
+	c.JWKSURL = p.transportURL(varJWKSURL, urlQuery)
+	c.OIDCIssuer = p.transportURL(varOIDCIssuer, urlPlain)
 	// More would accept tokens long expired.
 	c.ClockSkew = p.duration("AUTH_CLOCK_SKEW", c.ClockSkew, 5*time.Minute, false)
 
@@ -155,31 +156,4 @@ func (p *parser) headerName(name, def string) string {
 		return def
 	}
 	return v
-}
-
-// parseTrustedProxies reads a comma list of CIDR prefixes; a bare address
-// stands for itself (/32 or /128).
-func (p *parser) parseTrustedProxies() []netip.Prefix {
-	const name = "AUTH_TRUSTED_PROXIES"
-	var prefixes []netip.Prefix
-	for i, item := range p.list(name) {
-		pfx, err := netip.ParsePrefix(item)
-		if !strings.Contains(item, "/") {
-			var addr netip.Addr
-			if addr, err = netip.ParseAddr(item); addr.Zone() != "" {
-				p.add(name, "entry %d: %q: zoned addresses are not supported", i, item)
-				continue
-			}
-			pfx = netip.PrefixFrom(addr, addr.BitLen())
-		}
-		if err != nil {
-			p.add(name, "entry %d: %q is not an IP address or CIDR prefix", i, item)
-			continue
-		}
-		// 10.1.2.3/8 means 10.0.0.0/8, as net.ParseCIDR reads it.
-		if pfx = pfx.Masked(); !slices.Contains(prefixes, pfx) {
-			prefixes = append(prefixes, pfx)
-		}
-	}
-	return prefixes
 }

@@ -97,25 +97,26 @@ func TestJWTKeySources(t *testing.T) {
 func TestForwardMode(t *testing.T) {
 	t.Parallel()
 	c := mustParse(t, with(forwardEnv(), map[string]string{
-		"AUTH_MODE":              "Forward",
-		"AUTH_FORWARD_TIMEOUT":   "1500ms",
-		"AUTH_FORWARD_CACHE_TTL": "30s",
-		"AUTH_ALGORITHMS":        "none", // jwt mode's: ignored here
+		"AUTH_MODE":                    "Forward",
+		"AUTH_FORWARD_TIMEOUT":         "1500ms",
+		"AUTH_FORWARD_CACHE_TTL":       "30s",
+		"AUTH_FORWARD_MAX_CONCURRENCY": "8",
+		"AUTH_ALGORITHMS":              "none", // jwt mode's: ignored here
 	}))
-	want := auth.ForwardConfig{URL: "http://127.0.0.1:3000/api/me", Timeout: 1500 * time.Millisecond, CacheTTL: 30 * time.Second}
+	want := auth.ForwardConfig{URL: "http://127.0.0.1:3000/api/me", Timeout: 1500 * time.Millisecond, CacheTTL: 30 * time.Second, MaxConcurrency: 8}
 	if c.AuthMode != ModeForward || c.Forward != want {
 		t.Errorf("got mode %q %+v, want forward %+v", c.AuthMode, c.Forward, want)
 	}
 	defaults := mustParse(t, forwardEnv()).Forward
-	if defaults.Timeout != 3*time.Second || defaults.CacheTTL != 0 {
-		t.Errorf("forward defaults = %+v, want 3s timeout, no cache", defaults)
+	if defaults.Timeout != 3*time.Second || defaults.CacheTTL != 0 || defaults.MaxConcurrency != 64 {
+		t.Errorf("forward defaults = %+v, want 3s timeout, no cache, 64 lookups", defaults)
 	}
 }
 
 func TestHeaderMode(t *testing.T) {
 	t.Parallel()
 	c := mustParse(t, with(headerEnv(), map[string]string{
-		"AUTH_TRUSTED_PROXIES": "10.1.2.3/8, 192.0.2.7 ,2001:db8::1, fd00::/8, 10.0.0.0/8",
+		"AUTH_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7 ,2001:db8::1, fd00::/8, 10.0.0.0/8, ::ffff:172.16.0.0/108",
 		"AUTH_HEADER_USER":     "X-Auth-Request-User",
 	}))
 	want := auth.HeaderConfig{
@@ -127,6 +128,7 @@ func TestHeaderMode(t *testing.T) {
 			netip.MustParsePrefix("192.0.2.7/32"),
 			netip.MustParsePrefix("2001:db8::1/128"),
 			netip.MustParsePrefix("fd00::/8"),
+			netip.MustParsePrefix("172.16.0.0/12"), // IPv4-mapped, matched as IPv4
 		},
 	}
 	if diff := cmp.Diff(want, c.Header, cmpConfig()); diff != "" {

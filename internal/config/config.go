@@ -24,6 +24,7 @@ import (
 // are filled only where the client and the verifier are built.
 type Config struct {
 	HTTPAddr, AdminAddr string
+	HTTPMaxConnections  int // client connections open at once on HTTPAddr
 	APIKey              Secret
 	Upstream            upstream.Config
 	Connect             handler.ConnectConfig
@@ -44,7 +45,7 @@ type Config struct {
 	LogFormat               string // "json" or "console"
 	ShutdownTimeout         time.Duration
 	AdminPprof              bool
-	Planned                 []string // variables set for features this build does not have: ignored
+	Cleartext               []string // variables naming a plain-http URL beyond loopback: a warning each
 }
 
 // Authentication modes (AUTH_MODE; DEMO_AUTH_MODE takes the first two).
@@ -58,7 +59,7 @@ const (
 // holds its mode's defaults. Demo mode starts from it.
 func Defaults() Config {
 	return Config{
-		HTTPAddr: ":8080", AdminAddr: ":9090",
+		HTTPAddr: ":8080", AdminAddr: ":9090", HTTPMaxConnections: 4096,
 		Upstream: upstream.Config{
 			BaseURL: "https://unify.apideck.com", VaultOrigin: "https://vault.apideck.com",
 			Timeout: 10 * time.Second, MaxRetries: 2, MaxConcurrency: 512,
@@ -70,7 +71,7 @@ func Defaults() Config {
 		},
 		AuthMode: ModeJWT,
 		JWT:      auth.JWTConfig{ClockSkew: 30 * time.Second, RefreshInterval: 5 * time.Minute, UnknownKIDInterval: 30 * time.Second},
-		Forward:  auth.ForwardConfig{Timeout: 3 * time.Second},
+		Forward:  auth.ForwardConfig{Timeout: 3 * time.Second, MaxConcurrency: 64},
 		Header:   auth.HeaderConfig{UserHeader: "X-Forwarded-User", EmailHeader: "X-Forwarded-Email", GroupsHeader: "X-Forwarded-Groups"},
 
 		Events: Events{RelayTimeout: 10 * time.Second, MaxStreams: 1000},
@@ -142,6 +143,9 @@ func load(environ []string, d Config, demo bool) (Config, []string, error) {
 	var httpPort, adminPort uint64
 	c.HTTPAddr, httpHost, httpPort = p.listenAddr("HTTP_ADDR", d.HTTPAddr)
 	c.AdminAddr, adminHost, adminPort = p.listenAddr("ADMIN_ADDR", d.AdminAddr)
+	// Each open connection costs memory (buffers, a goroutine): idle
+	// keep-alive floods must fit the container's limit.
+	c.HTTPMaxConnections = p.integer("HTTP_MAX_CONNECTIONS", d.HTTPMaxConnections, 1, 1<<20)
 	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
 	if httpPort != 0 && httpPort == adminPort && (strings.EqualFold(httpHost, adminHost) || wildcard(httpHost) || wildcard(adminHost)) {
 		// The admin listener serves metrics and pprof: it must stay apart.
@@ -160,7 +164,10 @@ func load(environ []string, d Config, demo bool) (Config, []string, error) {
 	}
 	c.Connect.VaultOrigin = c.Upstream.VaultOrigin
 	c.Connect.CallbackURL = strings.TrimRight(c.Upstream.BaseURL, "/") + "/vault/callback"
-	c.Planned = p.checkUnknown()
+	// Anyone can put an unverified address in a token of their own.
+	c.Connect.Mapping.VerifiedEmail = c.AuthMode == ModeJWT && c.Connect.Mapping.IDClaim == "email"
+	p.checkUnknown()
+	c.Cleartext = p.warnings
 	if err := p.err(); err != nil {
 		return Config{}, p.read, err
 	}

@@ -36,7 +36,11 @@ func (p *parser) parseApideck(c *Config) {
 		p.add("APIDECK_APP_ID", "must be printable ASCII without spaces")
 	}
 	// The client appends "/vault/sessions".
-	u.BaseURL = strings.TrimRight(p.url("APIDECK_BASE_URL", u.BaseURL, false), "/")
+	u.BaseURL = strings.TrimRight(p.url("APIDECK_BASE_URL", u.BaseURL, urlPlain), "/")
+	// The API key travels in every request's Authorization header.
+	if allow := p.boolean("APIDECK_ALLOW_HTTP", new(bool)); cleartext(u.BaseURL) && !*allow {
+		p.add("APIDECK_BASE_URL", "plain http:// would send the API key in clear; use https:// (or set APIDECK_ALLOW_HTTP=true)")
+	}
 	if v := p.str("VAULT_ORIGIN", ""); v != "" {
 		o, err := upstream.ParseOrigin(v)
 		if err != nil {
@@ -68,13 +72,18 @@ func (p *parser) parseConnect(d handler.ConnectConfig) handler.ConnectConfig {
 			HideGuides:           p.boolean("VAULT_SETTINGS_HIDE_GUIDES", d.Settings.HideGuides),
 			AllowActions:         d.Settings.AllowActions,
 		},
-		Theme:            p.parseTheme(d.Theme),
-		LoginURL:         p.url("AUTH_LOGIN_URL", d.LoginURL, true),
-		AppURL:           p.url("APP_URL", d.AppURL, true),
-		ErrorRedirectURL: p.url("ERROR_REDIRECT_URL", d.ErrorRedirectURL, true),
-		CallbackPath:     p.callbackPath(d.CallbackPath),
-		CORSOrigins:      d.CORSOrigins,
-		TrustedProxyHops: p.integer("TRUSTED_PROXY_HOPS", d.TrustedProxyHops, 0, 10),
+		Theme:             p.parseTheme(d.Theme),
+		LoginURL:          p.url("AUTH_LOGIN_URL", d.LoginURL, urlQuery),
+		AppURL:            p.url("APP_URL", d.AppURL, urlQuery),
+		ErrorRedirectURL:  p.url("ERROR_REDIRECT_URL", d.ErrorRedirectURL, urlQuery),
+		CallbackPath:      p.callbackPath(d.CallbackPath),
+		CORSOrigins:       d.CORSOrigins,
+		TrustedProxyHops:  p.integer("TRUSTED_PROXY_HOPS", d.TrustedProxyHops, 0, 10),
+		TrustedProxyCIDRs: p.prefixes("TRUSTED_PROXY_CIDRS"),
+	}
+	if c.TrustedProxyHops > 0 && p.list("TRUSTED_PROXY_CIDRS") == nil {
+		// Otherwise any client could write its own X-Forwarded-For entry.
+		p.add("TRUSTED_PROXY_CIDRS", "required when TRUSTED_PROXY_HOPS > 0: the proxies whose X-Forwarded-For is read")
 	}
 	if ids := p.list("VAULT_UNIFIED_APIS"); ids != nil {
 		c.UnifiedAPIs = ids
@@ -230,29 +239,23 @@ func (p *parser) parseSessionLength(defVerbatim string, def time.Duration) (stri
 	return v, time.Duration(n) * unit
 }
 
-// parseTheme reads the VAULT_THEME_* strings; nil when none is set.
+// parseTheme reads the VAULT_THEME_* strings; nil when none is set. They
+// are sent as given: Vault takes any CSS colour, and its pages' addresses
+// may carry a query or fragment (a logo's #light).
 func (p *parser) parseTheme(d *upstream.Theme) *upstream.Theme {
 	var t upstream.Theme
 	if d != nil {
 		t = *d
 	}
-	color := func(name, def string) string {
-		// Vault's theme takes #rgb or #rrggbb.
-		v := p.str(name, def)
-		if n := len(v); n > 0 && (n != 4 && n != 7 || v[0] != '#' || strings.Trim(v[1:], "0123456789abcdefABCDEF") != "") {
-			p.add(name, "%q is not a #rgb or #rrggbb colour", v)
-		}
-		return v
-	}
 	t = upstream.Theme{
-		Favicon:                  p.url("VAULT_THEME_FAVICON", t.Favicon, true),
-		Logo:                     p.url("VAULT_THEME_LOGO", t.Logo, true),
-		PrimaryColor:             color("VAULT_THEME_PRIMARY_COLOR", t.PrimaryColor),
-		SidepanelBackgroundColor: color("VAULT_THEME_SIDEPANEL_BACKGROUND_COLOR", t.SidepanelBackgroundColor),
-		SidepanelTextColor:       color("VAULT_THEME_SIDEPANEL_TEXT_COLOR", t.SidepanelTextColor),
+		Favicon:                  p.url("VAULT_THEME_FAVICON", t.Favicon, urlQueryFragment),
+		Logo:                     p.url("VAULT_THEME_LOGO", t.Logo, urlQueryFragment),
+		PrimaryColor:             p.str("VAULT_THEME_PRIMARY_COLOR", t.PrimaryColor),
+		SidepanelBackgroundColor: p.str("VAULT_THEME_SIDEPANEL_BACKGROUND_COLOR", t.SidepanelBackgroundColor),
+		SidepanelTextColor:       p.str("VAULT_THEME_SIDEPANEL_TEXT_COLOR", t.SidepanelTextColor),
 		VaultName:                p.str("VAULT_THEME_VAULT_NAME", t.VaultName),
-		PrivacyURL:               p.url("VAULT_THEME_PRIVACY_URL", t.PrivacyURL, true),
-		TermsURL:                 p.url("VAULT_THEME_TERMS_URL", t.TermsURL, true),
+		PrivacyURL:               p.url("VAULT_THEME_PRIVACY_URL", t.PrivacyURL, urlQueryFragment),
+		TermsURL:                 p.url("VAULT_THEME_TERMS_URL", t.TermsURL, urlQueryFragment),
 	}
 	if strings.ContainsFunc(t.VaultName, unicode.IsControl) {
 		p.add("VAULT_THEME_VAULT_NAME", "must not contain control characters") // it is shown on a page

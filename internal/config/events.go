@@ -25,7 +25,7 @@ const maxRelayTimeout = 30 * time.Second
 func (p *parser) parseEvents(d Events) Events {
 	e := d
 	e.WebhookPath = p.str("APIDECK_WEBHOOK_PATH", d.WebhookPath)
-	e.RelayURL = p.url("EVENTS_RELAY_URL", d.RelayURL, true)
+	e.RelayURL = p.transportURL("EVENTS_RELAY_URL", urlQuery)
 	secret, secretSet := p.secret("EVENTS_RELAY_SECRET")
 	e.RelayTimeout = p.duration("EVENTS_RELAY_TIMEOUT", d.RelayTimeout, maxRelayTimeout, true)
 	e.MaxStreams = p.integer("EVENTS_MAX_STREAMS", d.MaxStreams, 1, 1_000_000)

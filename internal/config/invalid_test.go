@@ -96,6 +96,14 @@ func invalidCases() []invalidCase {
 		one("APIDECK_BASE_URL", "https://unify.apideck.com/#x"),
 		one("APIDECK_BASE_URL", "https://"),
 		one("APIDECK_BASE_URL", "http://[::1"),
+		// The API key would travel in clear.
+		one("APIDECK_BASE_URL", "http://unify.apideck.com"),
+		one("APIDECK_BASE_URL", "http://10.0.0.7:8080"),
+		{
+			name: "APIDECK_ALLOW_HTTP=false", base: jwtEnv, want: []string{"APIDECK_BASE_URL"},
+			set: map[string]string{"APIDECK_BASE_URL": "http://apideck-sim:4000", "APIDECK_ALLOW_HTTP": "false"},
+		},
+		one("APIDECK_ALLOW_HTTP", "sure"),
 		one("APIDECK_TIMEOUT", "10"),
 		one("APIDECK_TIMEOUT", "0s"),
 		one("APIDECK_TIMEOUT", "-1s"),
@@ -198,6 +206,8 @@ func invalidCases() []invalidCase {
 		inMode(forwardEnv, "AUTH_FORWARD_URL", "127.0.0.1:3000/me"),
 		inMode(forwardEnv, "AUTH_FORWARD_TIMEOUT", "0s"),
 		inMode(forwardEnv, "AUTH_FORWARD_CACHE_TTL", "-5s"),
+		inMode(forwardEnv, "AUTH_FORWARD_MAX_CONCURRENCY", "0"),
+		inMode(forwardEnv, "AUTH_FORWARD_MAX_CONCURRENCY", "10001"),
 		inMode(headerEnv, "AUTH_HEADER_USER", "X User"),
 		inMode(headerEnv, "AUTH_HEADER_EMAIL", "X-Email:"),
 		inMode(headerEnv, "AUTH_HEADER_GROUPS", "X-Gröups"),
@@ -206,6 +216,11 @@ func invalidCases() []invalidCase {
 		inMode(headerEnv, "AUTH_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.300"),
 		inMode(headerEnv, "AUTH_TRUSTED_PROXIES", "10.0.0.0/33"),
 		inMode(headerEnv, "AUTH_TRUSTED_PROXIES", "fe80::1%eth0"),
+		// The whole internet, and host bits that make a prefix other than written.
+		inMode(headerEnv, "AUTH_TRUSTED_PROXIES", "0.0.0.0/0"),
+		inMode(headerEnv, "AUTH_TRUSTED_PROXIES", "10.0.0.0/8,::/0"),
+		inMode(headerEnv, "AUTH_TRUSTED_PROXIES", "127.0.0.2/8"),
+		inMode(headerEnv, "AUTH_TRUSTED_PROXIES", "::ffff:0.0.0.0/96"),
 		one("CONSUMER_ID_PREFIX", "org id_"),
 		one("CONSUMER_ID_PREFIX", "orgé_"),
 		one("CONSUMER_ID_PREFIX", strings.Repeat("p", 255)),
@@ -214,7 +229,16 @@ func invalidCases() []invalidCase {
 		one("CORS_ALLOWED_ORIGINS", "https://app.example.test/path"),
 		one("RATE_LIMIT_PER_MINUTE", "-1"),
 		one("RATE_LIMIT_PER_IP_PER_MINUTE", "lots"),
-		one("TRUSTED_PROXY_HOPS", "11"),
+		{name: "TRUSTED_PROXY_HOPS=11", base: jwtEnv, want: []string{"TRUSTED_PROXY_HOPS"},
+			set: map[string]string{"TRUSTED_PROXY_HOPS": "11", "TRUSTED_PROXY_CIDRS": "10.0.0.0/8"}},
+		// Without the proxies' addresses any client could write its own entry.
+		{name: "TRUSTED_PROXY_HOPS without CIDRS", base: jwtEnv, want: []string{"TRUSTED_PROXY_CIDRS"},
+			set: map[string]string{"TRUSTED_PROXY_HOPS": "1"}},
+		{name: "TRUSTED_PROXY_CIDRS=0.0.0.0/0", base: jwtEnv, want: []string{"TRUSTED_PROXY_CIDRS"},
+			set: map[string]string{"TRUSTED_PROXY_HOPS": "1", "TRUSTED_PROXY_CIDRS": "0.0.0.0/0"}},
+		one("TRUSTED_PROXY_CIDRS", "10.0.0.1/8"),
+		one("HTTP_MAX_CONNECTIONS", "0"),
+		one("HTTP_MAX_CONNECTIONS", "many"),
 		one("REDIS_URL", "http://redis.example.test"),
 		one("REDIS_URL", "redis://redis.example.test/db"),
 		one("REDIS_URL", "unix://"),
@@ -256,9 +280,7 @@ func invalidCases() []invalidCase {
 		switch {
 		case strings.HasPrefix(name, "VAULT_SETTINGS_"):
 			cases = append(cases, one(name, "maybe"))
-		case strings.HasSuffix(name, "_COLOR"):
-			cases = append(cases, one(name, "#12345"), one(name, "286efa"))
-		case strings.HasPrefix(name, "VAULT_THEME_") && name != "VAULT_THEME_VAULT_NAME":
+		case strings.HasPrefix(name, "VAULT_THEME_") && name != "VAULT_THEME_VAULT_NAME" && !strings.HasSuffix(name, "_COLOR"):
 			cases = append(cases, one(name, "www.example.test/logo.png"))
 		}
 	}
@@ -293,6 +315,8 @@ func TestEveryVariableCanFail(t *testing.T) {
 		"CONSUMER_EMAIL_CLAIM", "CONSUMER_IMAGE_CLAIM", "CONSUMER_SETTINGS_CLAIM",
 		// Only "true" disables, as in the OpenTelemetry SDK.
 		"OTEL_SDK_DISABLED",
+		// Vault takes any CSS colour string.
+		"VAULT_THEME_PRIMARY_COLOR", "VAULT_THEME_SIDEPANEL_BACKGROUND_COLOR", "VAULT_THEME_SIDEPANEL_TEXT_COLOR",
 	}
 	covered := map[string]bool{}
 	for _, tt := range invalidCases() {

@@ -24,12 +24,13 @@ func (c Config) LogSafe() map[string]any {
 		a["clock_skew"], a["cookie_name"] = j.ClockSkew.String(), j.CookieName
 	case ModeForward:
 		a["forward_url"], a["forward_timeout"], a["forward_cache_ttl"] = safeURL(c.Forward.URL), c.Forward.Timeout.String(), c.Forward.CacheTTL.String()
+		a["forward_max_concurrency"] = c.Forward.MaxConcurrency
 	case ModeHeader:
 		a["user_header"], a["email_header"], a["groups_header"] = c.Header.UserHeader, c.Header.EmailHeader, c.Header.GroupsHeader
 		a["trusted_proxies"] = c.Header.TrustedProxies // netip.Prefix marshals as text
 	}
 	return map[string]any{
-		"http_addr": c.HTTPAddr, "admin_addr": c.AdminAddr, "admin_pprof": c.AdminPprof,
+		"http_addr": c.HTTPAddr, "http_max_connections": c.HTTPMaxConnections, "admin_addr": c.AdminAddr, "admin_pprof": c.AdminPprof,
 		"apideck": map[string]any{
 			"base_url": safeURL(u.BaseURL), "app_id": u.AppID, "api_key_set": !c.APIKey.IsZero(),
 			"timeout": u.Timeout.String(), "max_retries": u.MaxRetries, "max_concurrency": u.MaxConcurrency,
@@ -48,7 +49,7 @@ func (c Config) LogSafe() map[string]any {
 			"settings_claim": m.SettingsClaim, "custom_settings_keys": len(m.BaseSettings),
 		},
 		"auth": a, "rate_limit_per_minute": c.RateLimitPerMinute, "rate_limit_per_ip_per_minute": c.RateLimitPerIPPerMinute,
-		"trusted_proxy_hops": cc.TrustedProxyHops, "cors_allowed_origins": cc.CORSOrigins,
+		"trusted_proxy_hops": cc.TrustedProxyHops, "trusted_proxy_cidrs": cc.TrustedProxyCIDRs, "cors_allowed_origins": cc.CORSOrigins,
 		"redis": safeURL(c.RedisURL.Reveal()), "session_reuse_ttl": c.SessionReuseTTL.String(),
 		"tracing_endpoint": safeURL(c.Tracing.Endpoint), "log_level": c.LogLevel.String(),
 		"log_format": c.LogFormat, "shutdown_timeout": c.ShutdownTimeout.String(),

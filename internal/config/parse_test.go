@@ -22,7 +22,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		HTTPAddr:  ":8080",
+		HTTPAddr: ":8080", HTTPMaxConnections: 4096,
 		AdminAddr: ":9090",
 		APIKey:    NewSecret(testAPIKey),
 		Upstream: upstream.Config{
@@ -93,22 +93,22 @@ func TestEmptyMeansDefault(t *testing.T) {
 func TestProblemsReportedTogether(t *testing.T) {
 	t.Parallel()
 	env := with(requiredEnv(), map[string]string{
-		"APIDECK_TIMEOUT":           "soon",
-		"APIDECK_MAX_RETRIES":       "99",
-		"VAULT_ORIGIN":              "https://vault.example.test/path",
-		"VAULT_UNIFIED_APIS":        "crm,spaceships",
-		"VAULT_SESSION_LENGTH":      "2w",
-		"VAULT_THEME_PRIMARY_COLOR": "blue",
-		"AUTH_ALGORITHMS":           "none",
-		"CORS_ALLOWED_ORIGINS":      "*",
-		"LOG_FORMAT":                "xml",
-		"VAULT_THEME_COLOUR":        "#fff",
+		"APIDECK_TIMEOUT":      "soon",
+		"APIDECK_MAX_RETRIES":  "99",
+		"VAULT_ORIGIN":         "https://vault.example.test/path",
+		"VAULT_UNIFIED_APIS":   "crm,spaceships",
+		"VAULT_SESSION_LENGTH": "2w",
+		"HTTP_MAX_CONNECTIONS": "0",
+		"AUTH_ALGORITHMS":      "none",
+		"CORS_ALLOWED_ORIGINS": "*",
+		"LOG_FORMAT":           "xml",
+		"VAULT_THEME_COLOUR":   "#fff",
 	}, "APIDECK_APP_ID")
 	_, err := fromMap(env)
 	want := []string{
 		"APIDECK_APP_ID", "APIDECK_MAX_RETRIES", "APIDECK_TIMEOUT", "AUTH_ALGORITHMS",
-		"CORS_ALLOWED_ORIGINS", "LOG_FORMAT", "VAULT_ORIGIN", "VAULT_SESSION_LENGTH",
-		"VAULT_THEME_COLOUR", "VAULT_THEME_PRIMARY_COLOR", "VAULT_UNIFIED_APIS",
+		"CORS_ALLOWED_ORIGINS", "HTTP_MAX_CONNECTIONS", "LOG_FORMAT", "VAULT_ORIGIN", "VAULT_SESSION_LENGTH",
+		"VAULT_THEME_COLOUR", "VAULT_UNIFIED_APIS",
 	}
 	if diff := cmp.Diff(want, sorted(problemVars(t, err))); diff != "" {
 		t.Fatalf("problems (-want +got):\n%s\nerror:\n%v", diff, err)
@@ -166,6 +166,7 @@ func TestValuesParsed(t *testing.T) {
 		"RATE_LIMIT_PER_MINUTE":        "0",
 		"RATE_LIMIT_PER_IP_PER_MINUTE": "600",
 		"TRUSTED_PROXY_HOPS":           "10",
+		"TRUSTED_PROXY_CIDRS":          "10.0.0.0/8",
 		"REDIS_URL":                    "rediss://:pw@redis.example.test:6380/2",
 		"SESSION_REUSE_TTL":            "10m",
 		"HTTP_ADDR":                    "127.0.0.1:0",

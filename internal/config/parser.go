@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,9 +16,10 @@ import (
 // variable's name and treat a blank value as unset. What they return for a
 // bad value matters not: Load then returns no configuration.
 type parser struct {
-	env  map[string]string
-	read []string // the names asked for, which the tests hold to variables
-	errs []error
+	env      map[string]string
+	read     []string // the names asked for, which the tests hold to variables
+	errs     []error
+	warnings []string // variables naming a plain-http URL to a host beyond loopback
 }
 
 // newParser reads environ in os.Environ's form; the first of a repeated
@@ -144,10 +146,19 @@ func notIn(values, allowed []string) string {
 	return strings.Join(out, ", ")
 }
 
-// url reads an absolute http(s) URL with a host, without userinfo or
-// fragment, and without a query unless allowQuery (vaultgate appends paths
-// to some). No message repeats the URL: it may carry a credential.
-func (p *parser) url(name, def string, allowQuery bool) string {
+// What a URL read by url may carry beyond scheme, host and path.
+type urlRule int
+
+const (
+	urlPlain         urlRule = iota // vaultgate appends paths to it
+	urlQuery                        // a query is kept and sent
+	urlQueryFragment                // a page's address, sent as it is
+)
+
+// url reads an absolute http(s) URL with a host, without userinfo, and
+// without query or fragment unless rule allows them. No message repeats
+// the URL: it may carry a credential.
+func (p *parser) url(name, def string, rule urlRule) string {
 	v := p.str(name, "")
 	u, err := url.Parse(v)
 	var ue *url.Error
@@ -162,12 +173,73 @@ func (p *parser) url(name, def string, allowQuery bool) string {
 	case u.User != nil:
 		// Credentials in a URL end up in logs and process listings.
 		p.add(name, "must not contain userinfo (user:password@)")
-	case u.Fragment != "" || strings.Contains(v, "#"):
+	case rule < urlQueryFragment && (u.Fragment != "" || strings.Contains(v, "#")):
 		p.add(name, "must not contain a fragment (#…)")
-	case !allowQuery && (u.RawQuery != "" || u.ForceQuery):
+	case rule < urlQuery && (u.RawQuery != "" || u.ForceQuery):
 		p.add(name, "must not contain a query (?…)")
 	default:
 		return v
 	}
 	return def
+}
+
+// transportURL reads a URL vaultgate sends requests to. Plain http to a
+// host other than loopback is allowed with a warning: tests and the demo
+// run on loopback, and an in-cluster app may speak plain http.
+func (p *parser) transportURL(name string, rule urlRule) string {
+	v := p.url(name, "", rule)
+	if cleartext(v) {
+		p.warnings = append(p.warnings, name)
+	}
+	return v
+}
+
+// cleartext reports whether rawURL is http:// to a host other than
+// localhost or a loopback address.
+func cleartext(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	ip, err := netip.ParseAddr(host)
+	return !strings.EqualFold(host, "localhost") && (err != nil || !ip.Unmap().IsLoopback())
+}
+
+// prefixes reads a comma list of CIDR prefixes; a bare address stands for
+// itself. A /0 trusts the whole internet, and host bits set (10.0.0.1/8)
+// are more likely a typo than a wish: both are refused. IPv4-mapped IPv6
+// entries become IPv4 ones, as peers are matched (Header, clientIP).
+func (p *parser) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for i, item := range p.list(name) {
+		pfx, err := netip.ParsePrefix(item)
+		if !strings.Contains(item, "/") {
+			var addr netip.Addr
+			if addr, err = netip.ParseAddr(item); err == nil {
+				pfx = netip.PrefixFrom(addr, addr.BitLen())
+			}
+		}
+		if a := pfx.Addr(); err == nil && a.Is4In6() && pfx.Bits() >= 96 {
+			pfx = netip.PrefixFrom(a.Unmap(), pfx.Bits()-96)
+		}
+		switch {
+		case strings.Contains(item, "%"):
+			p.add(name, "entry %d: %q: zoned addresses are not supported", i, item)
+			continue
+		case err != nil:
+			p.add(name, "entry %d: %q is not an IP address or CIDR prefix", i, item)
+			continue
+		case pfx.Bits() == 0:
+			p.add(name, "entry %d: %q would trust every address", i, item)
+			continue
+		case pfx.Masked() != pfx:
+			p.add(name, "entry %d: %q has host bits set; did you mean %s?", i, item, pfx.Masked())
+			continue
+		}
+		if !slices.Contains(out, pfx) {
+			out = append(out, pfx)
+		}
+	}
+	return out
 }

@@ -16,7 +16,7 @@ import (
 // cannot parse, and Load reports all problems at once) and nil is unset.
 type variables struct {
 	APIDECK_API_KEY, APIDECK_API_KEY_FILE, APIDECK_APP_ID, APIDECK_BASE_URL, APIDECK_TIMEOUT, APIDECK_MAX_RETRIES,
-	APIDECK_MAX_CONCURRENCY, APIDECK_BREAKER_FAILURES, APIDECK_BREAKER_COOLDOWN *string
+	APIDECK_MAX_CONCURRENCY, APIDECK_BREAKER_FAILURES, APIDECK_BREAKER_COOLDOWN, APIDECK_ALLOW_HTTP *string
 
 	VAULT_ORIGIN, VAULT_REDIRECT_URI, VAULT_ALLOWED_REDIRECT_URIS, VAULT_UNIFIED_APIS, VAULT_ALLOW_ACTIONS,
 	VAULT_SESSION_LENGTH, VAULT_CUSTOM_CONSUMER_SETTINGS, VAULT_SETTINGS_HIDE_RESOURCE_SETTINGS,
@@ -27,13 +27,13 @@ type variables struct {
 
 	AUTH_MODE, AUTH_JWKS_URL, AUTH_OIDC_ISSUER, AUTH_HS256_SECRET, AUTH_HS256_SECRET_FILE, AUTH_ISSUER, AUTH_AUDIENCE,
 	AUTH_ALGORITHMS, AUTH_CLOCK_SKEW, AUTH_COOKIE_NAME, AUTH_LOGIN_URL, AUTH_FORWARD_URL, AUTH_FORWARD_TIMEOUT,
-	AUTH_FORWARD_CACHE_TTL, AUTH_HEADER_USER, AUTH_HEADER_EMAIL, AUTH_HEADER_GROUPS, AUTH_TRUSTED_PROXIES *string
+	AUTH_FORWARD_CACHE_TTL, AUTH_FORWARD_MAX_CONCURRENCY, AUTH_HEADER_USER, AUTH_HEADER_EMAIL, AUTH_HEADER_GROUPS, AUTH_TRUSTED_PROXIES *string
 
 	CONSUMER_ID_CLAIM, CONSUMER_ID_PREFIX, CONSUMER_ACCOUNT_NAME_CLAIM, CONSUMER_USER_NAME_CLAIM, CONSUMER_EMAIL_CLAIM,
 	CONSUMER_IMAGE_CLAIM, CONSUMER_SETTINGS_CLAIM *string
 
 	HTTP_ADDR, ADMIN_ADDR, ADMIN_PPROF, CORS_ALLOWED_ORIGINS, RATE_LIMIT_PER_MINUTE, RATE_LIMIT_PER_IP_PER_MINUTE,
-	TRUSTED_PROXY_HOPS, REDIS_URL, SESSION_REUSE_TTL, LOG_LEVEL, LOG_FORMAT, SHUTDOWN_TIMEOUT, DEMO_AUTH_MODE *string
+	TRUSTED_PROXY_HOPS, TRUSTED_PROXY_CIDRS, HTTP_MAX_CONNECTIONS, REDIS_URL, SESSION_REUSE_TTL, LOG_LEVEL, LOG_FORMAT, SHUTDOWN_TIMEOUT, DEMO_AUTH_MODE *string
 
 	VAULT_CALLBACK_PATH, APP_URL, ERROR_REDIRECT_URL *string
 
@@ -42,10 +42,6 @@ type variables struct {
 
 	APIDECK_WEBHOOK_PATH, EVENTS_RELAY_URL, EVENTS_RELAY_SECRET, EVENTS_RELAY_SECRET_FILE, EVENTS_RELAY_TIMEOUT,
 	EVENTS_MAX_STREAMS *string
-
-	// For features this build does not have yet: no typos, but not read
-	// either; Load lists those set in Config.Planned.
-	APIDECK_ALLOW_HTTP, AUTH_FORWARD_MAX_CONCURRENCY, TRUSTED_PROXY_CIDRS, HTTP_MAX_CONNECTIONS *string `planned:"true"`
 }
 
 // ownedPrefixes are where an unknown variable is a typo, not another program's.
@@ -64,7 +60,7 @@ func Environ() []string {
 			out = append(out, v.Type().Field(i).Name+"="+*s)
 		}
 	}
-	known, _ := declared()
+	known := declared()
 	for _, e := range os.Environ() {
 		if name, _, _ := strings.Cut(e, "="); !slices.Contains(known, name) {
 			out = append(out, name)
@@ -73,35 +69,30 @@ func Environ() []string {
 	return out
 }
 
-// declared lists the known variables, and apart the planned ones.
-func declared() (known, planned []string) {
+// declared lists the known variables.
+func declared() (known []string) {
 	t := reflect.TypeFor[variables]()
 	for i := range t.NumField() {
-		if known = append(known, t.Field(i).Name); t.Field(i).Tag.Get("planned") != "" {
-			planned = append(planned, t.Field(i).Name)
-		}
+		known = append(known, t.Field(i).Name)
 	}
-	return known, planned
+	return known
 }
 
 // checkUnknown reports the unknown variables under vaultgate's prefixes
-// with the known name nearest to each, and returns the planned variables
-// set. Kubernetes defines <SERVICE>_SERVICE_HOST, <SERVICE>_SERVICE_PORT…
-// and <SERVICE>_PORT… for every Service in the namespace: no typos.
-func (p *parser) checkUnknown() (planned []string) {
-	known, unread := declared()
+// with the known name nearest to each. Kubernetes defines
+// <SERVICE>_SERVICE_HOST, <SERVICE>_SERVICE_PORT… and <SERVICE>_PORT… for
+// every Service in the namespace: no typos.
+func (p *parser) checkUnknown() {
+	known := declared()
 	for _, name := range slices.Sorted(maps.Keys(p.env)) {
 		owned := slices.ContainsFunc(strings.Fields(ownedPrefixes), func(prefix string) bool { return strings.HasPrefix(name, prefix) })
 		switch {
-		case slices.Contains(unread, name) && strings.TrimSpace(p.env[name]) != "":
-			planned = append(planned, name)
 		case slices.Contains(known, name) || !owned || strings.HasSuffix(name, "_SERVICE_HOST") || strings.Contains(name+"_", "_PORT_"):
 		default:
 			nearest := slices.MinFunc(known, func(a, b string) int { return editDistance(name, a) - editDistance(name, b) })
 			p.add(name, "unknown variable; did you mean %s?", nearest)
 		}
 	}
-	return planned
 }
 
 // editDistance is the Levenshtein distance between a and b.

@@ -114,7 +114,7 @@ type checks struct {
 // pass lets r through or says why not, reporting the consumer in out.
 func (g *gate) pass(r *http.Request, out *outcome, c checks) (auth.Identity, auth.Consumer, error) {
 	ctx, d := r.Context(), g.deps
-	if err := checkLimit(ctx, g.m, d.IPLimit, scopeIP, clientIP(r, d.Connect.TrustedProxyHops)); err != nil {
+	if err := checkLimit(ctx, g.m, d.IPLimit, scopeIP, clientIP(r, d.Connect.TrustedProxyHops, d.Connect.TrustedProxyCIDRs)); err != nil {
 		return auth.Identity{}, auth.Consumer{}, err
 	}
 	if c.prefetch {
@@ -134,15 +134,20 @@ func (g *gate) pass(r *http.Request, out *outcome, c checks) (auth.Identity, aut
 		g.m.authFailures.WithLabelValues(ae.Label()).Inc()
 		return auth.Identity{}, auth.Consumer{}, err
 	}
-	if c.userLimit {
+	consumer, mapErr := d.Connect.Mapping.Map(id.Claims)
+	if id.Subject == "" && mapErr == nil {
+		// Forward auth whose app names no user: the consumer is all we
+		// know, and unlike the cookie it cannot be varied to reset a budget.
+		id.Subject = "consumer:" + consumer.ID
+	}
+	if c.userLimit && id.Subject != "" {
 		if err := checkLimit(ctx, g.m, d.UserLimit, scopeUser, id.Subject); err != nil {
 			return auth.Identity{}, auth.Consumer{}, err
 		}
 	}
-	consumer, err := d.Connect.Mapping.Map(id.Claims)
-	if err != nil { // auth.ErrNoConsumer, Map's only error
+	if mapErr != nil { // auth.ErrNoConsumer, Map's only error
 		g.m.authFailures.WithLabelValues(reasonNoConsumer).Inc()
-		return auth.Identity{}, auth.Consumer{}, err
+		return auth.Identity{}, auth.Consumer{}, mapErr
 	}
 	out.consumerID = consumer.ID
 	if consumer.Warning != "" {

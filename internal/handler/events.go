@@ -41,7 +41,7 @@ func handleWebhook(d Deps) endpoint {
 		// The body must arrive within 10 s of the headers; a slower one is cut off.
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(events.BodyTimeout))
 		res, err := d.Events.Receive(r.Context(), events.Delivery{
-			IP:        clientIP(r, d.Connect.TrustedProxyHops),
+			IP:        clientIP(r, d.Connect.TrustedProxyHops, d.Connect.TrustedProxyCIDRs),
 			Signature: r.Header.Values("X-Apideck-Signature"),
 			Body:      r.Body,
 		})

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
+
+	"github.com/vaultgate/vaultgate/internal/auth"
 )
 
 // The refusals /connect makes before it creates a session: browser guards
@@ -76,24 +78,29 @@ func checkLimit(ctx context.Context, m *metrics, l Limiter, scope, key string) e
 	return nil
 }
 
-// clientIP is the address per-IP rate limits count against: with hops = n
-// > 0, the n-th X-Forwarded-For entry from the right, written by the
-// outermost trusted proxy (entries further left come from the client, so
-// are spoofable); otherwise, or when that entry is missing or no IP, the
-// TCP peer.
-func clientIP(r *http.Request, hops int) string {
+// clientIP is the key per-IP rate limits count against. With hops = n > 0
+// and a TCP peer inside trusted (the proxies), it is the n-th
+// X-Forwarded-For entry from the right, written by the outermost trusted
+// proxy (entries further left come from the client, so are spoofable);
+// otherwise, or when that entry is missing or no IP, the TCP peer. An IPv6
+// address counts as its /64: one subscriber usually holds a whole /64.
+func clientIP(r *http.Request, hops int, trusted []netip.Prefix) string {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
 	}
 	entries := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	if hops > 0 && len(entries) >= hops {
+	if hops > 0 && len(entries) >= hops && auth.TrustedPeer(r.RemoteAddr, trusted) {
 		if addr, err := netip.ParseAddr(strings.TrimSpace(entries[len(entries)-hops])); err == nil {
 			ip = addr.String()
 		}
 	}
-	if addr, err := netip.ParseAddr(ip); err == nil {
-		return addr.Unmap().WithZone("").String()
+	addr, err := netip.ParseAddr(ip)
+	switch addr = addr.Unmap().WithZone(""); {
+	case err != nil:
+		return ip
+	case addr.Is6():
+		return netip.PrefixFrom(addr, 64).Masked().String()
 	}
-	return ip
+	return addr.String()
 }

@@ -3,6 +3,7 @@ package handler
 import (
 	"errors"
 	"net/http"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -191,7 +192,7 @@ func TestRateLimits(t *testing.T) {
 			e := newEnv(t)
 			ipl, ul := &fakeLimiter{allow: tt.ip}, &fakeLimiter{allow: tt.user}
 			e.deps.IPLimit, e.deps.UserLimit = ipl, ul
-			e.deps.Connect.TrustedProxyHops = 1
+			e.deps.Connect.TrustedProxyHops, e.deps.Connect.TrustedProxyCIDRs = 1, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 			r := authed("GET", "/connect", "", "X-Forwarded-For", "6.6.6.6, 198.51.100.4")
 			r.RemoteAddr = "10.0.0.9:4444"
 			w := e.do(t, r)
@@ -228,6 +229,27 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
+// TestUserLimitWithoutSubjectCountsTheConsumer: forward auth whose app
+// names no user; keying on anything the client sends (its cookies) would
+// let a junk cookie reset the budget.
+func TestUserLimitWithoutSubjectCountsTheConsumer(t *testing.T) {
+	e := newEnv(t)
+	e.auth.authenticate = func(*http.Request) (auth.Identity, error) {
+		return auth.Identity{Claims: map[string]any{"org_id": "42"}}, nil
+	}
+	e.deps.Connect.Mapping.IDClaim, e.deps.Connect.Mapping.IDPrefix = "org_id", "org_"
+	ul := &fakeLimiter{allow: func(string) (state.Decision, error) { return state.Decision{Allowed: true}, nil }}
+	e.deps.UserLimit = ul
+	for _, junk := range []string{"a=1", "b=2"} {
+		if w := e.do(t, authed("GET", "/connect", "", "Cookie", junk)); w.Code != http.StatusFound {
+			t.Fatalf("status = %d", w.Code)
+		}
+	}
+	if diff := cmp.Diff([]string{"consumer:org_42", "consumer:org_42"}, ul.Keys()); diff != "" {
+		t.Errorf("user limiter keys (-want +got):\n%s", diff)
+	}
+}
+
 func TestFailOpenIsLoggedAtError(t *testing.T) {
 	e := newEnv(t)
 	e.deps.UserLimit = &fakeLimiter{allow: func(string) (state.Decision, error) {
@@ -243,6 +265,7 @@ func TestFailOpenIsLoggedAtError(t *testing.T) {
 }
 
 func TestClientIP(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	tests := []struct {
 		name   string
 		remote string
@@ -260,8 +283,10 @@ func TestClientIP(t *testing.T) {
 		{"hops 1 no header", "10.0.0.2:80", nil, 1, "10.0.0.2"},
 		{"hops 1 garbage entry", "10.0.0.2:80", []string{"1.2.3.4, not-an-ip"}, 1, "10.0.0.2"},
 		{"hops 1 entry with port is not an IP", "10.0.0.2:80", []string{"198.51.100.1:443"}, 1, "10.0.0.2"},
-		{"ipv6 peer", "[2001:db8::1]:443", nil, 0, "2001:db8::1"},
-		{"ipv6 forwarded", "10.0.0.2:80", []string{"2001:db8::7"}, 1, "2001:db8::7"},
+		{"header from an untrusted peer ignored", "203.0.113.7:5555", []string{"198.51.100.1"}, 1, "203.0.113.7"},
+		{"mapped trusted peer", "[::ffff:10.0.0.2]:80", []string{"198.51.100.1"}, 1, "198.51.100.1"},
+		{"ipv6 peer counts per /64", "[2001:db8:1:2:aaaa::1]:443", nil, 0, "2001:db8:1:2::/64"},
+		{"ipv6 forwarded per /64", "10.0.0.2:80", []string{"2001:db8::7"}, 1, "2001:db8::/64"},
 		{"mapped ipv4 normalised", "[::ffff:192.0.2.1]:80", nil, 0, "192.0.2.1"},
 		{"peer without port", "192.0.2.5", nil, 0, "192.0.2.5"},
 		{"empty entry", "10.0.0.2:80", []string{"1.2.3.4,"}, 1, "10.0.0.2"},
@@ -273,7 +298,7 @@ func TestClientIP(t *testing.T) {
 			for _, v := range tt.xff {
 				r.Header.Add("X-Forwarded-For", v)
 			}
-			if got := clientIP(r, tt.hops); got != tt.want {
+			if got := clientIP(r, tt.hops, proxies); got != tt.want {
 				t.Errorf("clientIP = %q, want %q", got, tt.want)
 			}
 		})

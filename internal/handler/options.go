@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"slices"
@@ -36,6 +37,7 @@ type ConnectConfig struct {
 	CallbackURL        string            // Apideck's OAuth callback, {APIDECK_BASE_URL}/vault/callback
 	CORSOrigins        []string          // exact origins, as browsers send them
 	TrustedProxyHops   int               // X-Forwarded-For entries to trust
+	TrustedProxyCIDRs  []netip.Prefix    // the only peers whose X-Forwarded-For is read
 }
 
 const (

@@ -1,7 +1,10 @@
 package state
 
 import (
+	"container/list"
 	"context"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -30,17 +33,34 @@ type Limiter interface {
 	Allow(ctx context.Context, key string) (Decision, error)
 }
 
-// memoryLimiter keeps the logs in this process.
+// maxLimiterKeys bounds the keys one memory limiter remembers: a flood of
+// distinct addresses must not grow memory without end. At ~0.5 KiB per
+// key (30 calls a minute) that is ~32 MiB when full.
+const maxLimiterKeys = 1 << 16
+
+// memoryLimiter keeps the logs in this process. When it remembers maxKeys
+// keys, a new key evicts the one asked about least recently: that key
+// regains its full budget, but every new key is still counted (a limit
+// that let new keys through when full would be no limit under a flood).
 type memoryLimiter struct {
-	limit  int
-	window time.Duration
-	start  time.Time // calls are offsets from it: monotonic, 8 bytes each
-	mu     sync.Mutex
-	logs   map[string][]time.Duration // allowed calls, oldest first
+	limit   int
+	maxKeys int
+	window  time.Duration
+	start   time.Time // calls are offsets from it: monotonic, 8 bytes each
+	mu      sync.Mutex
+	logs    map[string]*list.Element // of *keyLog
+	recent  *list.List               // the keys' logs, most recently asked first
+}
+
+// keyLog is one key's allowed calls, oldest first.
+type keyLog struct {
+	key   string
+	calls []time.Duration
 }
 
 func newMemoryLimiter(limit int, window time.Duration) *memoryLimiter {
-	return &memoryLimiter{limit: limit, window: window, start: time.Now(), logs: make(map[string][]time.Duration)}
+	return &memoryLimiter{limit: limit, maxKeys: maxLimiterKeys, window: window, start: time.Now(),
+		logs: make(map[string]*list.Element), recent: list.New()}
 }
 
 func (m *memoryLimiter) Allow(_ context.Context, key string) (Decision, error) {
@@ -48,16 +68,33 @@ func (m *memoryLimiter) Allow(_ context.Context, key string) (Decision, error) {
 	defer m.mu.Unlock()
 	// Read the clock under the lock so each log stays in time order.
 	now := time.Since(m.start)
-	log := m.logs[key]
+	e, ok := m.logs[key]
+	switch {
+	case ok:
+		m.recent.MoveToFront(e)
+	case len(m.logs) >= m.maxKeys:
+		// Reuse the least recently asked key's entry for the new one.
+		e = m.recent.Back()
+		old := e.Value.(*keyLog)
+		delete(m.logs, old.key)
+		old.key, old.calls = key, old.calls[:0]
+		m.recent.MoveToFront(e)
+		m.logs[key] = e
+	default:
+		e = m.recent.PushFront(&keyLog{key: key})
+		m.logs[key] = e
+	}
+	kl := e.Value.(*keyLog)
+	log := kl.calls
 	for len(log) > 0 && now-log[0] >= m.window { // a call counts while now-t < window
 		log = log[1:]
 	}
 	if len(log) >= m.limit {
-		m.logs[key] = log
+		kl.calls = log
 		return Decision{RetryAfter: log[0] + m.window - now}, nil
 	}
 	// append copies only the live entries when it grows: O(limit) per key.
-	m.logs[key] = append(log, now)
+	kl.calls = append(log, now)
 	return Decision{Allowed: true, Remaining: m.limit - len(log) - 1}, nil
 }
 
@@ -79,8 +116,13 @@ func (m *memoryLimiter) sweep() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Since(m.start)
-	maps.DeleteFunc(m.logs, func(_ string, log []time.Duration) bool {
-		return len(log) == 0 || now-log[len(log)-1] >= m.window
+	maps.DeleteFunc(m.logs, func(_ string, e *list.Element) bool {
+		log := e.Value.(*keyLog).calls
+		if len(log) == 0 || now-log[len(log)-1] >= m.window {
+			m.recent.Remove(e)
+			return true
+		}
+		return false
 	})
 }
 
@@ -113,20 +155,30 @@ type redisLimiter struct {
 	window time.Duration
 	id     string // with seq, makes members unique: calls in the same µs all count
 	seq    atomic.Uint64
+	keyMAC []byte // HMAC key for the Redis key names
 }
 
-func newRedisLimiter(client redis.UniversalClient, prefix string, limit int, window time.Duration) *redisLimiter {
+// newRedisLimiter keys its Redis key names with an HMAC under a key derived
+// from apiKey: replicas sharing the API key share the budgets, and a Redis
+// dump does not reveal the user ids or client addresses (an IPv4 address's
+// plain hash is undone by trying all 2^32).
+func newRedisLimiter(client redis.UniversalClient, prefix, apiKey string, limit int, window time.Duration) (*redisLimiter, error) {
+	keyMAC, err := hkdf.Key(sha256.New, []byte(apiKey), nil, "vaultgate rate limit v1 key names", 32)
+	if err != nil {
+		return nil, fmt.Errorf("state: rate limit key: %w", err)
+	}
 	return &redisLimiter{client: client, script: redis.NewScript(slidingLogScript),
-		prefix: prefix, limit: limit, window: window, id: rand.Text()}
+		prefix: prefix, limit: limit, window: window, id: rand.Text(), keyMAC: keyMAC}, nil
 }
 
 func (r *redisLimiter) Allow(ctx context.Context, key string) (Decision, error) {
 	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
 	defer cancel()
 	// Keys are user ids or client IPs: not for Redis to hold in the clear.
-	sum := sha256.Sum256([]byte(key))
+	mac := hmac.New(sha256.New, r.keyMAC)
+	mac.Write([]byte(key))
 	member := r.id + "-" + strconv.FormatUint(r.seq.Add(1), 36)
-	res, err := r.script.Run(ctx, r.client, []string{r.prefix + hex.EncodeToString(sum[:])},
+	res, err := r.script.Run(ctx, r.client, []string{r.prefix + hex.EncodeToString(mac.Sum(nil))},
 		r.limit, max(r.window.Microseconds(), 1), member).Int64Slice()
 	if err == nil && len(res) != 3 {
 		err = fmt.Errorf("script returned %d values, want 3", len(res))

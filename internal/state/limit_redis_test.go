@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/vaultgate/vaultgate/internal/testkit"
 )
@@ -17,7 +18,7 @@ import (
 func TestRedisAllowsExactlyLimitThenRefuses(t *testing.T) {
 	_, c := startRedis(t)
 	const limit = 5
-	l := newRedisLimiter(c, "test:rl:", limit, time.Minute)
+	l := testRedisLimiter(t, c, "test:rl:", limit, time.Minute)
 	for i := range limit {
 		d := allow(t, l, "user-1")
 		want := Decision{Allowed: true, Remaining: limit - i - 1}
@@ -44,8 +45,8 @@ func TestRedisReplicasShareOneBudget(t *testing.T) {
 	_, c := startRedis(t)
 	const limit = 4
 	replicas := []*redisLimiter{
-		newRedisLimiter(c, "test:rl:", limit, time.Minute),
-		newRedisLimiter(c, "test:rl:", limit, time.Minute),
+		testRedisLimiter(t, c, "test:rl:", limit, time.Minute),
+		testRedisLimiter(t, c, "test:rl:", limit, time.Minute),
 	}
 	allowed := 0
 	for i := range 2 * limit {
@@ -62,8 +63,8 @@ func TestRedisConcurrentBurstCountsEveryCall(t *testing.T) {
 	_, c := startRedis(t)
 	const limit, callers = 10, 60
 	replicas := []*redisLimiter{
-		newRedisLimiter(c, "test:rl:", limit, time.Minute),
-		newRedisLimiter(c, "test:rl:", limit, time.Minute),
+		testRedisLimiter(t, c, "test:rl:", limit, time.Minute),
+		testRedisLimiter(t, c, "test:rl:", limit, time.Minute),
 	}
 	var (
 		wg      sync.WaitGroup
@@ -101,7 +102,7 @@ func TestRedisWindowSlides(t *testing.T) {
 	// Three calls now and three more 0.6 windows later: a fixed window
 	// with a boundary in between would allow all six within one window.
 	const limit, window = 3, 2 * time.Second
-	l := newRedisLimiter(c, "test:rl:", limit, window)
+	l := testRedisLimiter(t, c, "test:rl:", limit, window)
 	start := time.Now()
 	for range limit {
 		if !allow(t, l, "user-1").Allowed {
@@ -129,24 +130,36 @@ func TestRedisWindowSlides(t *testing.T) {
 	}
 }
 
-func TestRedisKeysAreHashedAndExpire(t *testing.T) {
+// TestRedisKeysAreKeyedAndExpire: a Redis dump must not reveal client
+// addresses, whose plain SHA-256 is undone by hashing all 2^32 of them.
+func TestRedisKeysAreKeyedAndExpire(t *testing.T) {
 	_, c := startRedis(t)
 	const ip = "203.0.113.7"
-	l := newRedisLimiter(c, "test:rl:ip:", 3, time.Minute)
+	l := testRedisLimiter(t, c, "test:rl:ip:", 3, time.Minute)
 	allow(t, l, ip)
 	keys, err := c.Keys(context.Background(), "*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256([]byte(ip))
-	want := []string{"test:rl:ip:" + hex.EncodeToString(sum[:])}
-	if diff := cmp.Diff(want, keys); diff != "" {
-		t.Fatalf("keys (-want +got):\n%s", diff)
+	if len(keys) != 1 || !strings.HasPrefix(keys[0], "test:rl:ip:") {
+		t.Fatalf("keys = %q, want one under test:rl:ip:", keys)
 	}
-	for _, k := range keys {
-		if strings.Contains(k, ip) {
-			t.Fatalf("raw key stored in Redis: %q", k)
-		}
+	sum := sha256.Sum256([]byte(ip))
+	if name := strings.TrimPrefix(keys[0], "test:rl:ip:"); name == hex.EncodeToString(sum[:]) || strings.Contains(name, ip) {
+		t.Fatalf("key %q is the address's plain hash or the address itself", keys[0])
+	}
+	// Replicas with the same API key share the budget; another key, another name.
+	replica := testRedisLimiter(t, c, "test:rl:ip:", 3, time.Minute)
+	if allow(t, replica, ip); allow(t, replica, ip).Remaining != 0 {
+		t.Fatal("a replica with the same API key does not share the budget")
+	}
+	other, err := newRedisLimiter(c, "test:rl:ip:", "another-api-key", 3, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allow(t, other, ip)
+	if keys, _ := c.Keys(context.Background(), "*").Result(); len(keys) != 2 {
+		t.Fatalf("keys = %q, want 2: one per API key", keys)
 	}
 	ttl, err := c.PTTL(context.Background(), keys[0]).Result()
 	if err != nil {
@@ -168,7 +181,7 @@ func TestRedisOutageFailsOpenQuickly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, c := startRedis(t)
-			l := newRedisLimiter(c, "test:rl:", 1, time.Minute)
+			l := testRedisLimiter(t, c, "test:rl:", 1, time.Minute)
 			allow(t, l, "user-1") // uses the budget and pools a connection
 			if allow(t, l, "user-1").Allowed {
 				t.Fatal("over-limit call allowed while Redis is up")
@@ -212,4 +225,14 @@ func waitRedisOK(t *testing.T, l Limiter, key string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// testRedisLimiter is a limiter under a fixed test API key.
+func testRedisLimiter(t *testing.T, c redis.UniversalClient, prefix string, limit int, window time.Duration) *redisLimiter {
+	t.Helper()
+	l, err := newRedisLimiter(c, prefix, "test-api-key", limit, window)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -266,6 +266,32 @@ func TestSweepRemovesIdleKeys(t *testing.T) {
 	})
 }
 
+// TestKeyCapEvictsLeastRecentlyAsked: a flood of distinct addresses keeps
+// memory bounded, an active key keeps its count, and a new key is still
+// counted when the limiter is full.
+func TestKeyCapEvictsLeastRecentlyAsked(t *testing.T) {
+	t.Parallel()
+	m := newMemoryLimiter(2, time.Hour)
+	m.maxKeys = 100
+	allow(t, m, "active")
+	allow(t, m, "active")
+	for i := range 10_000 {
+		allow(t, m, fmt.Sprintf("2001:db8:%x::/64", i))
+		if i%50 == 0 && allow(t, m, "active").Allowed {
+			t.Fatalf("after %d flood keys the active key got a fresh budget", i)
+		}
+	}
+	if n := m.keys(); n != 100 {
+		t.Fatalf("%d keys remembered, want the cap of 100", n)
+	}
+	// A new key while full: counted, so refused after its budget.
+	allow(t, m, "newcomer")
+	allow(t, m, "newcomer")
+	if allow(t, m, "newcomer").Allowed {
+		t.Fatal("a new key was let through beyond its budget while the limiter was full")
+	}
+}
+
 // TestRun checks that run sweeps on its own and returns when ctx ends.
 func TestRun(t *testing.T) {
 	t.Parallel()

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -80,7 +81,16 @@ func (s *Sessions) Create(ctx context.Context, subject, consumerID string, req u
 			s.reuse.WithLabelValues("miss").Inc()
 		}
 	}
-	ch := s.group.DoChan(key, func() (any, error) {
+	ch := s.group.DoChan(key, func() (_ any, err error) {
+		defer func() {
+			// singleflight would re-raise it on a goroutine of its own,
+			// where nothing can recover it and the process would end.
+			if p := recover(); p != nil {
+				// The stack, not the value, which might quote a request.
+				s.log.Error().Str("panic_type", fmt.Sprintf("%T", p)).Bytes("stack", debug.Stack()).Msg("creating a session panicked")
+				err = &upstream.Error{Kind: upstream.KindUnavailable, Err: errors.New("creating a session panicked")}
+			}
+		}()
 		// The shared call must not die with the first caller's request: the
 		// upstream deadline bounds it instead.
 		ctx := context.WithoutCancel(ctx)

@@ -316,3 +316,30 @@ func TestMemoryStoreExpires(t *testing.T) {
 		}
 	})
 }
+
+// TestPanicInSharedCallIsAnError: singleflight re-raises a panic on a
+// goroutine of its own, which would end the process; callers get an error.
+func TestPanicInSharedCallIsAnError(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	c := &fakeCreator{create: func(context.Context, string, []byte) (upstream.Session, upstream.Result, error) {
+		<-release
+		panic("bug in the upstream client")
+	}}
+	s := newTestSessions(c, nil, 0, time.Hour)
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			_, _, err := s.Create(context.Background(), "user-1", "consumer-1", upstream.SessionRequest{})
+			errs <- err
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let the callers join one call
+	close(release)
+	for range 3 {
+		var ue *upstream.Error
+		if err := <-errs; !errors.As(err, &ue) || ue.Kind != upstream.KindUnavailable {
+			t.Fatalf("err = %v, want an *upstream.Error of KindUnavailable", err)
+		}
+	}
+}

@@ -59,20 +59,26 @@ func New(ctx context.Context, o Options, reg prometheus.Registerer, log zerolog.
 		log.Info().Msg("rate limits and session reuse are shared through Redis")
 	}
 	s.Sessions = newSessions(o.Upstream, st, o.ReuseTTL, o.SessionLifetime, reuse, log)
-	s.UserLimit, s.IPLimit = s.limiter(ctx, "user", o.UserPerMinute), s.limiter(ctx, "ip", o.IPPerMinute)
+	var err1, err2 error
+	s.UserLimit, err1 = s.limiter(ctx, "user", o.UserPerMinute, o.APIKey)
+	s.IPLimit, err2 = s.limiter(ctx, "ip", o.IPPerMinute, o.APIKey)
+	if err := errors.Join(err1, err2); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
-func (s *State) limiter(ctx context.Context, scope string, perMinute int) Limiter {
+func (s *State) limiter(ctx context.Context, scope string, perMinute int, apiKey string) (Limiter, error) {
 	switch {
 	case perMinute <= 0:
-		return nil
+		return nil, nil
 	case s.redis != nil:
-		return newRedisLimiter(s.redis, "vaultgate:rl:"+scope+":", perMinute, time.Minute)
+		return newRedisLimiter(s.redis, "vaultgate:rl:"+scope+":", apiKey, perMinute, time.Minute)
 	}
 	l := newMemoryLimiter(perMinute, time.Minute)
 	go l.run(ctx)
-	return l
+	return l, nil
 }
 
 // Redis is the client of REDIS_URL, for other state shared through it;
