@@ -197,3 +197,27 @@ func (b *browser) failShot() {
 	}
 	_ = os.WriteFile(filepath.Join(b.artifacts, b.prefix+"-failed.png"), png, 0o644)
 }
+
+// newTab opens a second tab in the same browser (same profile and
+// cookies), for pages that must react to what happens in another one.
+func (b *browser) newTab(prefix string) *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(viewportWidth, viewportHeight)); err != nil {
+		b.t.Fatalf("open a second tab: %v", err)
+	}
+	return &browser{t: b.t, ctx: ctx, prefix: prefix, artifacts: b.artifacts}
+}
+
+// within runs actions that must finish within d (a user-visible promise,
+// such as a live update), failing the test with what it was waiting for.
+func (b *browser) within(what string, d time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.failShot()
+		b.t.Fatalf("%s (within %s): %v", what, d, err)
+	}
+}

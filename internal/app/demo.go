@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/vaultgate/vaultgate/internal/config"
 	"github.com/vaultgate/vaultgate/internal/demo"
 	"github.com/vaultgate/vaultgate/internal/handler"
@@ -16,7 +18,9 @@ import (
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
-// The loopback server plays Apideck, the identity provider and the app's "who am I".
+// The loopback server plays Apideck, the identity provider and the app's
+// "who am I": what only servers call. What a browser opens (the app, vaultgate,
+// the simulated Vault pages) is on the public listener.
 const (
 	demoAppID             = "vaultgate-demo"
 	demoAudience          = "vaultgate-demo"
@@ -24,6 +28,9 @@ const (
 	demoSessionCookieName = "demo_app_session"
 	demoJWKSPath          = "/demo-idp/jwks.json"
 	demoMePath            = "/demo-app/api/me"
+	// demoWebhookPath is where the simulator delivers its signed webhooks
+	// (APIDECK_WEBHOOK_PATH), on vaultgate's own public listener.
+	demoWebhookPath = "/demo/webhooks/apideck"
 )
 
 // demoRun is one demo server: its listeners, variables and output.
@@ -36,8 +43,8 @@ type demoRun struct {
 
 // demoWiring is what demo mode fixes in the configuration: where it runs.
 type demoWiring struct {
-	appURL              string // http://localhost:<public port>: the cookie host the redirect URI uses
-	origin              string // the loopback simulator, identity provider and app backend
+	appURL              string // http://localhost:<public port>: the origin vaultgate is configured with, also Vault's
+	origin              string // the loopback simulator API, identity provider and app backend
 	apiKey              string
 	httpAddr, adminAddr string // the listeners' addresses; empty: as configured
 }
@@ -71,7 +78,10 @@ func runDemo(ctx context.Context, environ []string, stdout, stderr io.Writer, ch
 func demoConfig(environ []string, w demoWiring) (config.Config, error) {
 	d := config.Defaults()
 	d.APIKey = config.NewSecret(w.apiKey)
-	d.Upstream.AppID, d.Upstream.BaseURL, d.Upstream.VaultOrigin = demoAppID, w.origin, w.origin
+	// The simulated Vault pages are served on the public listener beside the
+	// app, so VAULT_ORIGIN is the app's origin; see demo.RelativeRedirects
+	// for browsers that use another name for it.
+	d.Upstream.AppID, d.Upstream.BaseURL, d.Upstream.VaultOrigin = demoAppID, w.origin, w.appURL
 	d.JWT.JWKSURL, d.JWT.Issuer, d.JWT.Audience = w.origin+demoJWKSPath, w.origin+"/demo-idp", demoAudience
 	d.JWT.Algorithms, d.JWT.CookieName = []string{"ES256"}, demoCookieName
 	d.Forward.URL = w.origin + demoMePath
@@ -85,6 +95,7 @@ func demoConfig(environ []string, w demoWiring) (config.Config, error) {
 	if d.Connect.Redirects, err = handler.NewAllowlist([]string{w.appURL + "/demo/"}); err != nil {
 		return config.Config{}, err
 	}
+	d.Events.WebhookPath = demoWebhookPath
 	d.LogFormat = "console"
 	cfg, err := config.LoadDemo(environ, d)
 	if err != nil {
@@ -125,11 +136,15 @@ func serveDemo(ctx context.Context, run demoRun) error {
 		return err
 	}
 	log := newLogger(run.stdout, cfg.LogLevel, cfg.LogFormat)
-	sim, err := simulator.New(simulator.Config{APIKey: w.apiKey, AppID: demoAppID})
+	var webhookURL string
+	if cfg.Events.WebhookPath != "" {
+		webhookURL = "http://" + loopbackAddr(run.public.Addr()) + cfg.Events.WebhookPath
+	}
+	sim, err := simulator.New(simulator.Config{APIKey: w.apiKey, AppID: demoAppID, WebhookURL: webhookURL, ErrorLog: newStdLogger(log)})
 	if err != nil {
 		return err
 	}
-	sim.SetVaultOrigin(w.origin)
+	sim.SetVaultOrigin(w.appURL)
 	mux := http.NewServeMux()
 	var app *demo.App
 	switch cfg.AuthMode {
@@ -152,8 +167,15 @@ func serveDemo(ctx context.Context, run demoRun) error {
 		}
 	}()
 	defer upstreamSrv.Close()
+	pages := func(r chi.Router) {
+		app.Routes(r)
+		// The simulated Vault pages a session URI or deep link leads to, and
+		// the forms on them.
+		r.Handle("/session/*", sim)
+		r.Handle("/integrations/*", sim)
+	}
 	return Serve(ctx, cfg, log, Options{
-		Public: run.public, Admin: run.admin, Mount: app.Routes,
+		Public: run.public, Admin: run.admin, Mount: pages, WrapPublic: demo.RelativeRedirects(w.appURL),
 		OnReady: func(_, admin net.Addr) {
 			printDemoBanner(run.stderr, w.appURL, cfg.AuthMode)
 			if run.onReady != nil {
@@ -162,6 +184,17 @@ func serveDemo(ctx context.Context, run demoRun) error {
 			}
 		},
 	})
+}
+
+// loopbackAddr is how the simulator reaches the public listener from inside
+// the process: over loopback when it listens on every address, else at the
+// one address it listens on.
+func loopbackAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // printDemoBanner tells the person who started the demo where to go.

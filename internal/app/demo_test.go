@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -218,4 +219,84 @@ func TestServeDemoRefusesBadConfig(t *testing.T) {
 		t.Fatalf("listener not released: %v", err)
 	}
 	l.Close()
+}
+
+// The demo is one listener whose redirects keep the name the browser used:
+// opened at 127.0.0.1 while configured for localhost, the login redirect,
+// /connect's redirect to Vault and Vault's link back all stay on 127.0.0.1.
+// This runs without a browser; the Chromium tests walk the same way.
+func TestDemoOneListener(t *testing.T) {
+	d := startStack(t, nil, demoMode)
+	base := strings.Replace(d.public, "localhost", "127.0.0.1", 1)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "text/html")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		return res, string(b)
+	}
+
+	if res, _ := get("/connect"); res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/?return_to=%2Fconnect" {
+		t.Errorf("signed-out /connect = %d to %q, want 302 to /?return_to=%%2Fconnect", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, err := client.PostForm(base+"/demo/signin", url.Values{"user": {"ada"}, "return_to": {"/connect"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/connect" {
+		t.Fatalf("sign-in = %d to %q, want 303 to /connect", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, _ = get("/connect")
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "/session/") {
+		t.Fatalf("/connect = %d to %q, want 302 to /session/… on the same listener", res.StatusCode, loc)
+	}
+	res, page := get(loc)
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `<a id="back-to-app" href="/demo/connected"`) {
+		t.Errorf("Vault page = %d; want 200 with a relative link back to /demo/connected", res.StatusCode)
+	}
+
+	// Connecting on the Vault page reaches the open event stream: the
+	// simulator's webhook went to vaultgate on the same listener.
+	stream, err := client.Get(base + "/connections/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	lines := bufio.NewScanner(stream.Body)
+	waitFor := func(want string) {
+		t.Helper()
+		for lines.Scan() {
+			if strings.Contains(lines.Text(), want) {
+				return
+			}
+		}
+		t.Fatalf("the event stream ended before %q: %v", want, lines.Err())
+	}
+	waitFor("event: ready")
+	res, err = client.PostForm(base+loc, url.Values{"unified_api": {"crm"}, "service_id": {"salesforce"}, "action": {"connect"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("connecting on the Vault page = %d, want 303", res.StatusCode)
+	}
+	waitFor(`"service_id":"salesforce","state":"callable"`)
+	d.logs.WantNoSecrets(t, strings.TrimPrefix(loc, "/session/"))
 }

@@ -48,6 +48,9 @@ type Options struct {
 	OnReady        func(public, admin net.Addr) // called once both listeners accept
 	Mount          func(chi.Router)             // adds routes to the public router (demo pages)
 	TracerProvider trace.TracerProvider         // traces instead of cfg.Tracing; the caller shuts it down
+
+	// WrapPublic, when set, wraps the whole public handler (demo mode's front door).
+	WrapPublic func(http.Handler) http.Handler
 }
 
 // Serve builds vaultgate's handlers from cfg and serves them until ctx is
@@ -236,6 +239,9 @@ func newServer(ctx context.Context, cfg config.Config, log zerolog.Logger, opt O
 		deps.Events, deps.WebhookPath = ev, e.WebhookPath
 	}
 	s.public = tracer.Handler(handler.NewPublic(deps))
+	if opt.WrapPublic != nil {
+		s.public = opt.WrapPublic(s.public)
+	}
 	checks := []handler.Check{
 		{Name: "draining", Critical: true, Fn: func(context.Context) error {
 			if s.draining.Load() {

@@ -34,7 +34,7 @@ const (
 // the simulator and demo identity it brings along.
 type stack struct {
 	public, admin string            // base URLs; in demo mode public is http://localhost:<port>
-	simURL        string            // the simulator's base URL, which is also VAULT_ORIGIN
+	simURL        string            // the simulator's base URL (VAULT_ORIGIN too, but not in demo mode)
 	env           map[string]string // every variable vaultgate was given
 	logs, banner  *testkit.Buffer   // banner: demo mode's stderr
 	// Not in demo mode:

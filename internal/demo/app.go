@@ -15,9 +15,11 @@ const CookieName = "vaultgate_demo"
 // id when none is given.
 const SessionCookieName = "demo_app_session"
 
-// contentSecurityPolicy keeps the pages to their own origin: the only script
-// is the embedded app.js, nothing may frame them, and forms post only here.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+// contentSecurityPolicy keeps the pages to their own origin: the only scripts
+// are the embedded ones, fetch and EventSource reach only this origin,
+// connector icons may be data: images, nothing may frame the pages, and
+// forms post only here.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // App serves the demo pages: sign in as a demo user, then connect
@@ -70,9 +72,10 @@ func newApp(creds credentials, cookieName string, log zerolog.Logger) *App {
 	return a
 }
 
-// Routes mounts the demo pages on r: GET / (home), POST /demo/signin,
-// POST /demo/signout, GET /demo/connected (the redirect_uri landing page)
-// and the embedded static files under /demo/static/.
+// Routes mounts the demo pages on r: GET / (home, with the integrations
+// list), POST /demo/signin, POST /demo/signout, GET /demo/connected (the
+// redirect_uri landing page) and the embedded static files under
+// /demo/static/.
 func (a *App) Routes(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(securityHeaders)
@@ -81,6 +84,7 @@ func (a *App) Routes(r chi.Router) {
 		r.With(a.csrf.Handler).Post("/demo/signin", a.handleSignIn())
 		r.With(a.csrf.Handler).Post("/demo/signout", a.handleSignOut())
 		r.Get("/demo/static/app.js", serveStatic("app.js", "text/javascript; charset=utf-8"))
+		r.Get("/demo/static/integrations.js", serveStatic("integrations.js", "text/javascript; charset=utf-8"))
 		r.Get("/demo/static/style.css", serveStatic("style.css", "text/css; charset=utf-8"))
 	})
 }

@@ -89,6 +89,7 @@ func TestSecurityHeaders(t *testing.T) {
 		"home":         httptest.NewRequest(http.MethodGet, "/", nil),
 		"connected":    httptest.NewRequest(http.MethodGet, "/demo/connected", nil),
 		"app.js":       httptest.NewRequest(http.MethodGet, "/demo/static/app.js", nil),
+		"list script":  httptest.NewRequest(http.MethodGet, "/demo/static/integrations.js", nil),
 		"style.css":    httptest.NewRequest(http.MethodGet, "/demo/static/style.css", nil),
 		"signin":       signInRequest("ada"),
 		"unknown user": signInRequest("mallory"),
@@ -129,7 +130,11 @@ func TestStaticFiles(t *testing.T) {
 			"fetch('/connect'", "method: 'POST'", "'Accept': 'application/json'", "credentials: 'same-origin'",
 			"connect-json", "json-result", "slice(0, 12)",
 		}},
-		{"/demo/static/style.css", http.StatusOK, "text/css; charset=utf-8", []string{".banner"}},
+		{"/demo/static/integrations.js", http.StatusOK, "text/javascript; charset=utf-8", []string{
+			"getJSON('/connections')", "credentials: 'same-origin'", "new EventSource('/connections/events')",
+			"addEventListener('ready'", "addEventListener('connection'", "'DELETE'", "textContent",
+		}},
+		{"/demo/static/style.css", http.StatusOK, "text/css; charset=utf-8", []string{".banner", ".badge"}},
 		{"/demo/static/", http.StatusNotFound, "", nil},
 		{"/demo/static/missing.js", http.StatusNotFound, "", nil},
 		{"/demo/static/../issuer.go", http.StatusNotFound, "", nil},
@@ -153,15 +158,17 @@ func TestStaticFiles(t *testing.T) {
 	}
 }
 
-// The script shows server answers; it must never turn them into markup.
+// The scripts show server answers; they must never turn them into markup.
 func TestScriptAvoidsInnerHTML(t *testing.T) {
-	b, err := staticFS.ReadFile("static/app.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("} {
-		if bytes.Contains(b, []byte(bad)) {
-			t.Errorf("app.js uses %s", bad)
+	for _, name := range []string{"app.js", "integrations.js"} {
+		b, err := staticFS.ReadFile("static/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("} {
+			if bytes.Contains(b, []byte(bad)) {
+				t.Errorf("%s uses %s", name, bad)
+			}
 		}
 	}
 }

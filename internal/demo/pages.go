@@ -21,7 +21,7 @@ type pages struct {
 // time and covered by tests, so a failure here is a programming error.
 func mustParsePages() pages {
 	parse := func(name string) *template.Template {
-		return template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name))
+		return template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/integrations.html", "templates/"+name))
 	}
 	return pages{
 		home:      parse("home.html"),
@@ -40,7 +40,11 @@ type homeData struct {
 	Stale      bool   // a cookie was sent but no longer verifies
 	AuthNote   string // how vaultgate learns who the user is
 	AuthMode   string // the AUTH_MODE that goes with it
+	ReturnTo   string // where sign-in continues; empty: home
 }
+
+// connectedData feeds connected.html.
+type connectedData struct{ SignedIn bool }
 
 // errorData feeds error.html.
 type errorData struct{ Title, Message string }
@@ -50,6 +54,9 @@ type errorData struct{ Title, Message string }
 func (a *App) handleHome() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		data := homeData{Orgs: byOrg(a.users), AuthNote: a.creds.describe(), AuthMode: a.creds.authMode()}
+		if rt := returnTo(r.URL.Query().Get("return_to")); rt != "/" {
+			data.ReturnTo = rt
+		}
 		if value := a.cookieValue(r); value != "" {
 			u, exp, err := a.creds.resolve(value)
 			switch {
@@ -73,10 +80,18 @@ func (a *App) handleHome() http.HandlerFunc {
 	}
 }
 
-// handleConnected is the redirect_uri landing page Vault sends users back to.
+// handleConnected is the redirect_uri landing page Vault sends users back
+// to. Coming back says nothing about what happened there (the user may have
+// closed Vault without connecting anything), so the page reads the
+// integrations list instead of claiming success.
 func (a *App) handleConnected() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		a.render(w, http.StatusOK, a.pages.connected, nil)
+		var data connectedData
+		if value := a.cookieValue(r); value != "" {
+			_, _, err := a.creds.resolve(value)
+			data.SignedIn = err == nil
+		}
+		a.render(w, http.StatusOK, a.pages.connected, data)
 	}
 }
 

@@ -3,6 +3,7 @@ package demo
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -115,17 +116,74 @@ func TestHomeStaleCookie(t *testing.T) {
 	}
 }
 
+// The landing page never claims a connection by itself: coming back from
+// Vault says nothing about what happened there.
 func TestConnectedPage(t *testing.T) {
 	ta := newTestApp(t)
-	res := ta.do(t, httptest.NewRequest(http.MethodGet, "/demo/connected?code=x", nil))
-	b := body(t, res)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("status = %d, want 200", res.StatusCode)
+	tok, err := ta.iss.Mint(Users()[0], time.Hour)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, s := range []string{`id="connected"`, "Integrations connected", `<a id="home" href="/">`} {
-		if !strings.Contains(b, s) {
-			t.Errorf("connected page lacks %q", s)
-		}
+	tests := []struct {
+		name      string
+		cookie    string
+		want, not []string
+	}{
+		{"signed in", tok,
+			[]string{"You are back from Vault", `id="back-summary"`, `id="connections"`, `src="/demo/static/integrations.js"`},
+			[]string{"Integrations connected", "Sign in to see"}},
+		{"signed out", "",
+			[]string{"You are back from Vault", "Sign in to see your integrations", `<a id="home" href="/">`},
+			[]string{"Integrations connected", `id="connections"`, "integrations.js"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/demo/connected?code=x", nil)
+			if tt.cookie != "" {
+				req.AddCookie(&http.Cookie{Name: "vaultgate_demo", Value: tt.cookie})
+			}
+			res := ta.do(t, req)
+			b := body(t, res)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d, want 200", res.StatusCode)
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(b, s) {
+					t.Errorf("connected page lacks %q", s)
+				}
+			}
+			for _, s := range tt.not {
+				if strings.Contains(b, s) {
+					t.Errorf("connected page has %q", s)
+				}
+			}
+		})
+	}
+}
+
+// The sign-in form carries a safe return_to on, and only a safe one.
+func TestHomeKeepsReturnTo(t *testing.T) {
+	ta := newTestApp(t)
+	tests := []struct{ query, want string }{
+		{"/connect", `name="return_to" value="/connect"`},
+		{"/connect?unified_apis=crm&service_id=salesforce", `value="/connect?unified_apis=crm&amp;service_id=salesforce"`},
+		{"https://evil.example/", ""},
+		{"//evil.example/", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			res := ta.do(t, httptest.NewRequest(http.MethodGet, "/?return_to="+url.QueryEscape(tt.query), nil))
+			b := body(t, res)
+			if tt.want == "" {
+				if strings.Contains(b, "return_to") {
+					t.Errorf("unsafe return_to %q reached the form", tt.query)
+				}
+				return
+			}
+			if !strings.Contains(b, tt.want) {
+				t.Errorf("form lacks %s", tt.want)
+			}
+		})
 	}
 }
 

@@ -2,14 +2,21 @@ package demo
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 )
 
-// maxFormBytes bounds the sign-in form; it holds one short user id.
-const maxFormBytes = 4 << 10
+const (
+	// maxFormBytes bounds the sign-in form; it holds one short user id and
+	// return_to.
+	maxFormBytes = 4 << 10
+	// maxReturnTo bounds return_to: one path and query of this site.
+	maxReturnTo = 2 << 10
+)
 
 // handleSignIn signs the chosen demo user in (a JWT or an opaque session id,
 // depending on the app's credentials), stores that in the sign-in cookie and
-// goes back home.
+// goes where return_to says (vaultgate's login redirect sets it), else home.
 func (a *App) handleSignIn() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -33,7 +40,7 @@ func (a *App) handleSignIn() http.HandlerFunc {
 			return
 		}
 		http.SetCookie(w, a.cookie(r, value, int(signInTTL.Seconds())))
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, returnTo(r.PostForm.Get("return_to")), http.StatusSeeOther)
 	}
 }
 
@@ -67,4 +74,22 @@ func (a *App) cookie(r *http.Request, value string, maxAge int) *http.Cookie {
 		Secure:   r.TLS != nil,
 		SameSite: http.SameSiteLaxMode,
 	}
+}
+
+// returnTo is where to go after sign-in: v when it is a path on this site,
+// else "/". Anything a browser could read as another site is refused, since
+// an open redirect would let any page send a freshly signed-in user
+// anywhere: a scheme or host, "//host", and backslashes and control
+// characters, which browsers turn into slashes or drop ("/\host",
+// "/\t/host").
+func returnTo(v string) string {
+	if v == "" || len(v) > maxReturnTo || v[0] != '/' || strings.HasPrefix(v, "//") ||
+		strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\\' }) {
+		return "/"
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	return v
 }

@@ -2,9 +2,11 @@ package demo
 
 import (
 	"crypto/tls"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -187,5 +189,40 @@ func TestSignInRoundTrip(t *testing.T) {
 	got = []bool{strings.Contains(out, `id="whoami"`), strings.Contains(out, `id="signin"`)}
 	if diff := cmp.Diff([]bool{false, true}, got); diff != "" {
 		t.Errorf("after sign-out [whoami, form] (-want +got):\n%s", diff)
+	}
+}
+
+// Sign-in continues to return_to only when that is a path on this site.
+func TestSignInReturnTo(t *testing.T) {
+	ta := newTestApp(t)
+	tests := []struct{ returnTo, want string }{
+		{"", "/"},
+		{"/connect", "/connect"},
+		{"/connect?unified_apis=crm&service_id=salesforce", "/connect?unified_apis=crm&service_id=salesforce"},
+		{"/demo/connected", "/demo/connected"},
+		{"https://evil.example/", "/"},
+		{"//evil.example/", "/"},
+		{"/\\evil.example/", "/"},
+		{"\\\\evil.example/", "/"},
+		{"/\t/evil.example/", "/"},
+		{"/%0a/evil.example", "/%0a/evil.example"}, // escaped: stays a path here
+		{"javascript:alert(1)", "/"},
+		{"connect", "/"},
+		{"http:/evil.example", "/"},
+		{"/" + strings.Repeat("a", maxReturnTo), "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.returnTo, func(t *testing.T) {
+			req := signInRequest("ada")
+			form := url.Values{"user": {"ada"}}
+			if tt.returnTo != "" {
+				form.Set("return_to", tt.returnTo)
+			}
+			req.Body = io.NopCloser(strings.NewReader(form.Encode()))
+			res := ta.do(t, req)
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != tt.want {
+				t.Errorf("sign-in went %d to %q, want 303 to %q", res.StatusCode, res.Header.Get("Location"), tt.want)
+			}
+		})
 	}
 }

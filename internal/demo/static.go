@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-//go:embed static/app.js static/style.css
+//go:embed static/app.js static/integrations.js static/style.css
 var staticFS embed.FS
 
 // serveStatic serves one embedded file under an explicit name and type (no

@@ -88,8 +88,24 @@ func (s *Simulator) renderVault(w http.ResponseWriter, token string, conn *conne
 		}
 	}
 	p := newVaultPage(claims, conn)
+	p.BackURL = s.relativeToVault(p.BackURL)
 	p.Integrations = s.integrationItems(claims, conn)
 	s.renderPage(w, http.StatusOK, "vault.html", p)
+}
+
+// relativeToVault makes a link on the configured Vault origin path-relative.
+// When the app and Vault share one listener (demo mode) the browser may know
+// it by another name (127.0.0.1, a forwarded port), and a relative link keeps
+// that name. A remainder a browser would read as another host stays absolute.
+func (s *Simulator) relativeToVault(link string) string {
+	s.mu.Lock()
+	origin := s.origin
+	s.mu.Unlock()
+	rest, ok := strings.CutPrefix(link, origin)
+	if origin == "" || !ok || !strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "//") || strings.HasPrefix(rest, `/\`) {
+		return link
+	}
+	return rest
 }
 
 // renderPage renders into a buffer first so a template error never leaves

@@ -252,3 +252,21 @@ func TestColorOr(t *testing.T) {
 func jsonString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
+
+// A redirect_uri on the Vault's own origin (the app and Vault on one
+// listener) becomes a relative link, so the browser keeps the host name it
+// used; anything else stays as sent.
+func TestVaultPageBackLinkOnOwnOrigin(t *testing.T) {
+	_, srv := startSim(t)
+	tests := []struct{ redirect, want string }{
+		{srv.URL + "/demo/connected?x=1", `href="/demo/connected?x=1"`},
+		{"https://app.acme.test/back", `href="https://app.acme.test/back"`},
+		{srv.URL + "//evil.example/", `href="` + srv.URL + `//evil.example/"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.redirect, func(t *testing.T) {
+			_, uri := createSession(t, srv.URL, `{"redirect_uri":"`+tt.redirect+`"}`)
+			assertContains(t, string(get(t, uri).body), `<a id="back-to-app" `+tt.want)
+		})
+	}
+}
