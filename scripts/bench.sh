@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 bin=$(mktemp -d "${TMPDIR:-/tmp}/vaultgate-bench.XXXXXX")
 trap 'rm -rf "$bin"' EXIT
 
-echo "## In-process benchmarks"
-echo
 if [ "${GO_BENCH:-1}" != 0 ]; then
+  echo "## In-process benchmarks"
+  echo
   echo '```'
   go test -run '^$' -bench 'BenchmarkConnectEndToEnd' -benchmem -count "${GO_BENCH_COUNT:-3}" ./internal/app
   go test -run '^$' -bench 'BenchmarkVerify' -benchmem -count "${GO_BENCH_COUNT:-3}" ./internal/auth

@@ -125,8 +125,10 @@ func (f fastReport) writeMarkdown(w io.Writer) {
 		}
 	}
 	p("")
-	p("Order of the targets: %s. Saturating: every connection sends its next request as soon as the last", strings.Join(orders, "; "))
-	p("is answered (throughput; latency there is connections ÷ throughput by Little's law). Paced: a fixed rate")
+	p("Order of the targets: %s.", strings.Join(orders, "; "))
+	p("")
+	p("Saturating: every connection sends its next request as soon as the last is answered (throughput;")
+	p("latency there is connections ÷ throughput by Little's law). Paced: a fixed rate")
 	p("spread over the same connections, latency counted from when each request was due. CPU/request is the")
 	p("target process's own user+system time (the mock's, for the mock direct). Upstream calls/answer counts")
 	p("vaultgate's successful upstream calls (from its /metrics) per answer: 1.00 means nothing was shared or reused.")
