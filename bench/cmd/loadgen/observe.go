@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -109,32 +110,64 @@ func clockTicks() int64 {
 	return 100
 }
 
-// metric reads one sample from vaultgate's /metrics: name with exactly the
-// given label string ("" for none), e.g. `outcome="success"`.
-func (o *observer) metric(ctx context.Context, admin, name, labels string) (float64, error) {
+// series selects the samples of one metric from vaultgate's /metrics:
+// those named name whose labels include every one of labels (each written
+// as in the exposition, e.g. `outcome="success"`), whatever other labels
+// they carry. Their values are summed.
+type series struct {
+	name   string
+	labels []string
+}
+
+// metrics reads several series from one scrape of vaultgate's /metrics,
+// so counters read together are consistent with each other. A series not
+// exported yet (no such event so far) is 0.
+func (o *observer) metrics(ctx context.Context, admin string, want ...series) ([]float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, admin+"/metrics", nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	res, err := o.client.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer res.Body.Close()
-	want := name + " "
-	if labels != "" {
-		want = name + "{" + labels + "} "
-	}
+	out := make([]float64, len(want))
 	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), want); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		sample, value, ok := strings.Cut(line, " ")
+		name, labels, _ := strings.Cut(strings.TrimSuffix(sample, "}"), "{")
+		if !ok {
+			continue
+		}
+		for i, s := range want {
+			if name == s.name && hasLabels(labels, s.labels) {
+				v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", sample, err)
+				}
+				out[i] += v
+			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return 0, err
+	return out, sc.Err()
+}
+
+// hasLabels reports whether the label list of a sample (`a="x",b="y"`)
+// includes every one of want. Label values compared here hold no commas.
+func hasLabels(list string, want []string) bool {
+	have := strings.Split(list, ",")
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
 	}
-	return 0, nil // not exported yet: no such event so far
+	return true
 }
 
 // waitReady polls /readyz until it answers 200.

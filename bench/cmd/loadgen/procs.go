@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// child is a process the load tool started: the simulator or vaultgate.
+// child is a process the load tool started: the mock, bare or vaultgate.
 type child struct {
 	name string
 	cmd  *exec.Cmd
@@ -108,34 +108,52 @@ func tail(path string, n int) string {
 	return string(b)
 }
 
-// startSimulator runs apideck-sim on a free loopback port and returns its
-// base URL (the one line it prints).
-func startSimulator(ctx context.Context, dir, name, bin string, latency time.Duration) (*child, string, error) {
-	c, err := startChild(dir, name, bin, []string{
-		"-addr", "127.0.0.1:0", "-api-key", benchAPIKey, "-app-id", benchAppID, "-latency", latency.String(),
-	}, nil)
+// server is a started process and where it listens.
+type server struct {
+	*child
+	public string // base URL
+	admin  string // vaultgate's admin base URL; empty for the others
+}
+
+// startPrinter runs a program that prints its base URL as a line (the lean
+// mock, the bare program) and waits for that line.
+func startPrinter(ctx context.Context, dir, name, bin string, args, env []string) (*server, error) {
+	c, err := startChild(dir, name, bin, args, env)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	url, err := c.waitLine(ctx, func(line string) (string, bool) {
 		return line, strings.HasPrefix(line, "http://127.0.0.1:")
 	})
 	if err != nil {
 		c.stop()
-		return nil, "", err
+		return nil, err
 	}
-	return c, url, nil
+	return &server{child: c, public: url}, nil
+}
+
+// startMock runs the lean mock of Apideck on a free loopback port.
+func startMock(ctx context.Context, dir, name, bin string, latency time.Duration) (*server, error) {
+	return startPrinter(ctx, dir, name, bin, []string{
+		"-addr", "127.0.0.1:0", "-api-key", benchAPIKey, "-app-id", benchAppID, "-latency", latency.String(),
+	}, nil)
+}
+
+// startBare runs the bare reference program against mockURL, with
+// exactly vaultgate's environment (it reads the variables it needs).
+func startBare(ctx context.Context, dir, name, bin, mockURL string) (*server, error) {
+	return startPrinter(ctx, dir, name, bin, nil, vaultgateEnv(mockURL, false))
 }
 
 // vaultgateEnv is a production-like configuration: HS256 tokens, the
-// consumer from a claim, metadata claims, an allow-listed redirect, a
-// theme, and no per-user rate limit (the load repeats users quickly).
-func vaultgateEnv(simURL string, pprof bool) []string {
+// consumer from a claim, metadata claims (by default), an allow-listed
+// redirect, a theme, and no per-user rate limit (the load repeats users).
+func vaultgateEnv(mockURL string, pprof bool) []string {
 	env := []string{
 		"APIDECK_API_KEY=" + benchAPIKey,
 		"APIDECK_APP_ID=" + benchAppID,
-		"APIDECK_BASE_URL=" + simURL,
-		"VAULT_ORIGIN=" + simURL,
+		"APIDECK_BASE_URL=" + mockURL,
+		"VAULT_ORIGIN=" + mockURL,
 		"AUTH_HS256_SECRET=" + benchHMAC,
 		"AUTH_ISSUER=" + benchIssuer,
 		"AUTH_AUDIENCE=" + benchAudience,
@@ -155,16 +173,10 @@ func vaultgateEnv(simURL string, pprof bool) []string {
 	return env
 }
 
-// vaultgate is a started vaultgate process and where it listens.
-type vaultgate struct {
-	*child
-	public, admin string // base URLs
-}
-
-// startVaultgate runs the server against simURL and waits until /readyz
+// startVaultgate runs the server against mockURL and waits until /readyz
 // answers 200. Its listeners are on free ports, read from its start-up log.
-func startVaultgate(ctx context.Context, dir, name, bin, simURL string, pprof bool) (*vaultgate, error) {
-	c, err := startChild(dir, name, bin, nil, vaultgateEnv(simURL, pprof))
+func startVaultgate(ctx context.Context, dir, name, bin, mockURL string, pprof bool) (*server, error) {
+	c, err := startChild(dir, name, bin, nil, vaultgateEnv(mockURL, pprof))
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +196,7 @@ func startVaultgate(ctx context.Context, dir, name, bin, simURL string, pprof bo
 		return nil, err
 	}
 	public, admin, _ := strings.Cut(addrs, " ")
-	v := &vaultgate{child: c, public: "http://" + public, admin: "http://" + admin}
+	v := &server{child: c, public: "http://" + public, admin: "http://" + admin}
 	if err := waitReady(ctx, v.admin); err != nil {
 		c.stop()
 		return nil, fmt.Errorf("%s: %w; its log:\n%s", name, err, tail(c.log, 2000))

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -81,5 +85,30 @@ func TestSignHS256(t *testing.T) {
 	const want = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.ZQBNfODvZbWEZlqkYu9Hjz8pREszIDnoFi82AvAUXvI"
 	if tok != want {
 		t.Errorf("token = %s, want %s", tok, want)
+	}
+}
+
+func TestMetricsSumsSeriesWhateverTheirOtherLabels(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `# HELP vaultgate_upstream_requests_total Attempts.
+# TYPE vaultgate_upstream_requests_total counter
+vaultgate_upstream_requests_total{operation="create_session",outcome="success"} 40
+vaultgate_upstream_requests_total{operation="list_connections",outcome="success"} 2
+vaultgate_upstream_requests_total{operation="create_session",outcome="rejected"} 7
+vaultgate_upstream_requests_total_other{outcome="success"} 1000
+go_goroutines 12
+`)
+	}))
+	defer srv.Close()
+	got, err := newObserver().metrics(context.Background(), srv.URL,
+		series{"vaultgate_upstream_requests_total", []string{`outcome="success"`}},
+		series{"vaultgate_upstream_requests_total", []string{`outcome="success"`, `operation="create_session"`}},
+		series{name: "go_goroutines"},
+		series{name: "vaultgate_not_exported_yet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]float64{42, 40, 12, 0}, got); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
 	}
 }

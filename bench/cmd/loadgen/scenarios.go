@@ -5,47 +5,70 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"time"
 )
 
 // options are the load tool's settings (flags).
 type options struct {
-	server, sim string // binaries
-	users       int
-	conns       int
-	duration    time.Duration
-	warmup      time.Duration
-	runs        int
-	rate        float64 // requests per second of the paced runs
-	slowConns   int
-	slowLatency time.Duration
-	slowRuns    int
-	slowDur     time.Duration
-	settle      time.Duration
-	skipSlow    bool
-	profileDir  string // non-empty: CPU and heap profiles of the first vaultgate run
+	server, bare, mock string // binaries
+	users              int
+	conns              int
+	duration           time.Duration
+	warmup             time.Duration
+	runs               int
+	rate               float64 // requests per second of the paced runs
+	slowConns          int
+	slowLatency        time.Duration
+	slowRuns           int
+	slowDur            time.Duration
+	settle             time.Duration
+	skipSlow           bool
+	profileDir         string // non-empty: CPU and heap profiles of the first vaultgate run
 }
 
-// pair is one run of the zero-latency comparison: vaultgate, then the
-// simulator directly, back to back so both see the same machine; first as
-// fast as they answer (throughput), then at a fixed rate (latency).
-type pair struct {
-	Vaultgate      result `json:"vaultgate"`
-	Ceiling        result `json:"ceiling"`
-	PacedVaultgate result `json:"paced_vaultgate"`
-	PacedCeiling   result `json:"paced_ceiling"`
+// The targets, as named in reports: vaultgate, the bare reference program,
+// and the lean mock answering directly (the ceiling).
+const (
+	targetVaultgate = "vaultgate"
+	targetBare      = "bare"
+	targetDirect    = "lean mock direct"
+)
+
+// fastTargets is the zero-latency scenario's targets in the order of run
+// 1; each later run rotates it by one.
+func fastTargets() []string { return []string{targetVaultgate, targetBare, targetDirect} }
+
+// fastRun is one run of the zero-latency comparison: every target as fast
+// as it answers (throughput), then every target at a fixed rate (latency),
+// both in Order.
+type fastRun struct {
+	Order      []string          `json:"order"`
+	Saturating map[string]result `json:"saturating"`
+	Paced      map[string]result `json:"paced"`
+}
+
+// procMemory is one process's resident set over the zero-latency scenario.
+type procMemory struct {
+	Idle  memory `json:"idle"`            // after start-up, before any load
+	Peak  int64  `json:"peak_rss_bytes"`  // VmHWM after every run
+	After int64  `json:"after_rss_bytes"` // settled after the last run
 }
 
 // fastReport is the zero-latency scenario.
 type fastReport struct {
-	Runs       []pair `json:"runs"`
-	IdleRSS    int64  `json:"idle_rss_bytes"`       // after start-up, before any load
-	IdleAnon   int64  `json:"idle_rss_anon_bytes"`  // its anonymous part
-	IdleFile   int64  `json:"idle_rss_file_bytes"`  // its file-backed part
-	PeakRSS    int64  `json:"peak_rss_bytes"`       // VmHWM after every run
-	AfterRSS   int64  `json:"after_load_rss_bytes"` // settled after the last run
-	Goroutines int    `json:"goroutines_after"`
+	Runs       []fastRun             `json:"runs"`
+	Memory     map[string]procMemory `json:"memory"` // by target; the mock's serves all three
+	Goroutines int                   `json:"vaultgate_goroutines_after"`
+}
+
+// slowRun is one run of the latency-bound scenario: vaultgate and the mock
+// directly, in Order, then vaultgate's state once the load has gone.
+type slowRun struct {
+	Order     []string   `json:"order"`
+	Vaultgate result     `json:"vaultgate"`
+	Direct    result     `json:"direct"`
+	After     slowSample `json:"vaultgate_after"`
 }
 
 // slowSample is vaultgate's state before the first slow run or after one.
@@ -55,180 +78,154 @@ type slowSample struct {
 	HWM        int64 `json:"hwm_bytes"`
 }
 
-// slowReport is the slow-upstream scenario: consecutive runs on one process.
+// slowReport is the latency-bound scenario: consecutive runs on one
+// vaultgate process, which is also the leak check.
 type slowReport struct {
-	Before slowSample   `json:"before"`
-	Runs   []result     `json:"runs"`
-	After  []slowSample `json:"after"`
+	Conns  int        `json:"conns"`
+	Before slowSample `json:"before"`
+	Runs   []slowRun  `json:"runs"`
 }
 
-// fastScenario measures vaultgate and the simulator ceiling, o.runs times,
-// against a simulator that answers at once.
+// measured is a target with the process whose CPU it costs.
+type measured struct {
+	t     target
+	proc  *server
+	admin string // vaultgate's, to count upstream calls; else empty
+}
+
+// fastScenario measures vaultgate, the bare program and the mock directly,
+// o.runs times, against a mock that answers at once.
 func fastScenario(ctx context.Context, o options, dir string, users []user, obs *observer) (fastReport, error) {
-	sim, simURL, err := startSimulator(ctx, dir, "sim-fast", o.sim, 0)
+	mock, err := startMock(ctx, dir, "mock-fast", o.mock, 0)
 	if err != nil {
 		return fastReport{}, err
 	}
-	defer sim.stop()
-	vg, err := startVaultgate(ctx, dir, "vaultgate-fast", o.server, simURL, o.profileDir != "")
+	defer mock.stop()
+	vg, err := startVaultgate(ctx, dir, "vaultgate-fast", o.server, mock.public, o.profileDir != "")
 	if err != nil {
 		return fastReport{}, err
 	}
 	defer vg.stop()
-
-	var rep fastReport
-	time.Sleep(o.settle)
-	idle, err := memoryOf(vg.pid())
+	bare, err := startBare(ctx, dir, "bare-fast", o.bare, mock.public)
 	if err != nil {
-		return rep, err
+		return fastReport{}, err
 	}
-	rep.IdleRSS, rep.IdleAnon, rep.IdleFile = idle.RSS, idle.Anon, idle.File
+	defer bare.stop()
 
-	vgClient, simClient := newLoadClient(o.conns), newLoadClient(o.conns)
-	defer vgClient.CloseIdleConnections()
-	defer simClient.CloseIdleConnections()
-	vgTarget, simTarget := connectTarget(vg.public, users), simulatorTarget(simURL, users)
+	rep := fastReport{Memory: map[string]procMemory{}}
+	targets := map[string]measured{
+		targetVaultgate: {connectTarget(targetVaultgate, vg.public, users), vg, vg.admin},
+		targetBare:      {connectTarget(targetBare, bare.public, users), bare, ""},
+		targetDirect:    {directTarget(mock.public, users), mock, ""},
+	}
+	time.Sleep(o.settle)
+	for name, m := range targets {
+		idle, err := memoryOf(m.proc.pid())
+		if err != nil {
+			return rep, err
+		}
+		rep.Memory[name] = procMemory{Idle: idle}
+	}
+	clients := map[string]*http.Client{}
+	for name := range targets {
+		clients[name] = newLoadClient(o.conns)
+		defer clients[name].CloseIdleConnections()
+	}
 	for i := range o.runs {
-		var p pair
-		vgRun := func(load loadFunc, profile bool) (result, error) {
-			return measure(ctx, o, vgClient, vgTarget, load, vg.pid(), obs, vg.admin, profile)
+		order := fastTargets()
+		k := i % len(order)
+		order = append(order[k:], order[:k]...)
+		run := fastRun{Order: order, Saturating: map[string]result{}, Paced: map[string]result{}}
+		for _, phase := range []struct {
+			load       loadFunc
+			into       map[string]result
+			saturating bool
+		}{{saturate, run.Saturating, true}, {paced, run.Paced, false}} {
+			for _, name := range order {
+				profile := o.profileDir != "" && i == 0 && phase.saturating && name == targetVaultgate
+				r, err := measure(ctx, o, o.warmup, clients[name], targets[name], phase.load, obs, profile)
+				if err != nil {
+					return rep, err
+				}
+				phase.into[name] = r
+			}
 		}
-		simRun := func(load loadFunc) (result, error) {
-			return measure(ctx, o, simClient, simTarget, load, sim.pid(), obs, "", false)
-		}
-		if p.Vaultgate, err = vgRun(saturate, i == 0 && o.profileDir != ""); err != nil {
-			return rep, err
-		}
-		if p.Ceiling, err = simRun(saturate); err != nil {
-			return rep, err
-		}
-		if p.PacedVaultgate, err = vgRun(paced, false); err != nil {
-			return rep, err
-		}
-		if p.PacedCeiling, err = simRun(paced); err != nil {
-			return rep, err
-		}
-		rep.Runs = append(rep.Runs, p)
+		rep.Runs = append(rep.Runs, run)
 	}
-	mem, err := memoryOf(vg.pid())
-	if err != nil {
-		return rep, err
+	for name, m := range targets {
+		mem, err := memoryOf(m.proc.pid())
+		if err != nil {
+			return rep, err
+		}
+		pm := rep.Memory[name]
+		pm.Peak = mem.HWM
+		rep.Memory[name] = pm
+		clients[name].CloseIdleConnections()
 	}
-	rep.PeakRSS = mem.HWM
-	vgClient.CloseIdleConnections()
 	time.Sleep(o.settle)
-	if mem, err = memoryOf(vg.pid()); err != nil {
+	for name, m := range targets {
+		mem, err := memoryOf(m.proc.pid())
+		if err != nil {
+			return rep, err
+		}
+		pm := rep.Memory[name]
+		pm.After = mem.RSS
+		rep.Memory[name] = pm
+	}
+	g, err := obs.metrics(ctx, vg.admin, series{name: "go_goroutines"})
+	if err != nil {
 		return rep, err
 	}
-	rep.AfterRSS = mem.RSS
-	g, err := obs.metric(ctx, vg.admin, "go_goroutines", "")
-	rep.Goroutines = int(g)
-	return rep, err
+	rep.Goroutines = int(g[0])
+	return rep, nil
 }
 
-// loadFunc is one way of driving a target for the measured time.
-type loadFunc func(ctx context.Context, o options, client *http.Client, t target) result
-
-// saturate keeps every connection busy: the throughput measurement.
-func saturate(ctx context.Context, o options, client *http.Client, t target) result {
-	return runLoad(ctx, client, t, o.conns, o.duration)
-}
-
-// paced offers o.rate requests per second: the latency measurement.
-func paced(ctx context.Context, o options, client *http.Client, t target) result {
-	return runPaced(ctx, client, t, o.conns, o.rate, o.duration)
-}
-
-// measure warms the connections up, runs load and adds the CPU the
-// process pid spent per measured request. With admin set (vaultgate) it
-// also counts upstream calls, and with profile it saves pprof profiles of
-// the measured time.
-func measure(ctx context.Context, o options, client *http.Client, t target, load loadFunc, pid int, obs *observer, admin string, profile bool) (result, error) {
-	if o.warmup > 0 {
-		runLoad(ctx, client, t, o.conns, o.warmup)
-	}
-	up0, err := upstreamCalls(ctx, obs, admin)
-	if err != nil {
-		return result{}, err
-	}
-	cpu0, err := obs.cpuOf(pid)
-	if err != nil {
-		return result{}, err
-	}
-	profDone := make(chan error, 1)
-	if profile {
-		secs := strconv.Itoa(max(1, int(o.duration.Seconds())))
-		go func() {
-			profDone <- obs.fetchProfile(ctx, admin, "/debug/pprof/profile?seconds="+secs, filepath.Join(o.profileDir, "vaultgate-cpu.pprof"))
-		}()
-	}
-	r := load(ctx, o, client, t)
-	cpu1, err := obs.cpuOf(pid)
-	if err != nil {
-		return result{}, err
-	}
-	if r.Requests > 0 {
-		r.CPUPerReq = (cpu1 - cpu0) / time.Duration(r.Requests)
-	}
-	up1, err := upstreamCalls(ctx, obs, admin)
-	if err != nil {
-		return result{}, err
-	}
-	r.UpstreamN = up1 - up0
-	if profile {
-		if err := <-profDone; err != nil {
-			return r, fmt.Errorf("cpu profile: %w", err)
-		}
-		if err := obs.fetchProfile(ctx, admin, "/debug/pprof/allocs", filepath.Join(o.profileDir, "vaultgate-allocs.pprof")); err != nil {
-			return r, fmt.Errorf("allocs profile: %w", err)
-		}
-	}
-	return r, nil
-}
-
-// upstreamCalls is vaultgate's count of successful upstream calls so far
-// (0 without admin).
-func upstreamCalls(ctx context.Context, obs *observer, admin string) (int, error) {
-	if admin == "" {
-		return 0, nil
-	}
-	v, err := obs.metric(ctx, admin, "vaultgate_upstream_requests_total", `outcome="success"`)
-	return int(v), err
-}
-
-// slowScenario runs the slow-upstream load o.slowRuns times on one
-// vaultgate process, sampling goroutines and memory before and after each.
+// slowScenario is the latency-bound load: o.slowRuns consecutive runs of
+// vaultgate on one process and of the mock directly, alternating which
+// goes first, with vaultgate's goroutines and memory sampled after each.
 func slowScenario(ctx context.Context, o options, dir string, users []user, obs *observer) (slowReport, error) {
-	sim, simURL, err := startSimulator(ctx, dir, "sim-slow", o.sim, o.slowLatency)
+	mock, err := startMock(ctx, dir, "mock-slow", o.mock, o.slowLatency)
 	if err != nil {
 		return slowReport{}, err
 	}
-	defer sim.stop()
-	vg, err := startVaultgate(ctx, dir, "vaultgate-slow", o.server, simURL, o.profileDir != "")
+	defer mock.stop()
+	vg, err := startVaultgate(ctx, dir, "vaultgate-slow", o.server, mock.public, o.profileDir != "")
 	if err != nil {
 		return slowReport{}, err
 	}
 	defer vg.stop()
 
-	var rep slowReport
+	rep := slowReport{Conns: o.slowConns}
 	time.Sleep(o.settle)
 	if rep.Before, err = sample(ctx, obs, vg); err != nil {
 		return rep, err
 	}
-	t := connectTarget(vg.public, users)
+	vgT := measured{connectTarget(targetVaultgate, vg.public, users), vg, vg.admin}
+	directT := measured{directTarget(mock.public, users), mock, ""}
 	for i := range o.slowRuns {
-		client := newLoadClient(o.slowConns)
-		r := runLoad(ctx, client, t, o.slowConns, o.slowDur)
-		// The load's connections go away between runs, as clients do;
-		// what vaultgate still holds afterwards is what a leak would show.
-		client.CloseIdleConnections()
-		rep.Runs = append(rep.Runs, r)
+		run := slowRun{Order: []string{targetVaultgate, targetDirect}}
+		if i%2 == 1 {
+			slices.Reverse(run.Order)
+		}
+		for _, name := range run.Order {
+			m, into := vgT, &run.Vaultgate
+			if name == targetDirect {
+				m, into = directT, &run.Direct
+			}
+			// Fresh connections each run, closed afterwards as clients do:
+			// what vaultgate still holds then is what a leak would show.
+			client := newLoadClient(o.slowConns)
+			*into, err = measure(ctx, o, 0, client, m, slowLoad, obs, false)
+			client.CloseIdleConnections()
+			if err != nil {
+				return rep, err
+			}
+		}
 		time.Sleep(o.settle)
-		s, err := sample(ctx, obs, vg)
-		if err != nil {
+		if run.After, err = sample(ctx, obs, vg); err != nil {
 			return rep, err
 		}
-		rep.After = append(rep.After, s)
+		rep.Runs = append(rep.Runs, run)
 		if o.profileDir != "" {
 			// What is still running after a run: the place to look if
 			// goroutines grow from run to run.
@@ -241,8 +238,8 @@ func slowScenario(ctx context.Context, o options, dir string, users []user, obs 
 	return rep, nil
 }
 
-func sample(ctx context.Context, obs *observer, vg *vaultgate) (slowSample, error) {
-	g, err := obs.metric(ctx, vg.admin, "go_goroutines", "")
+func sample(ctx context.Context, obs *observer, vg *server) (slowSample, error) {
+	g, err := obs.metrics(ctx, vg.admin, series{name: "go_goroutines"})
 	if err != nil {
 		return slowSample{}, err
 	}
@@ -250,5 +247,5 @@ func sample(ctx context.Context, obs *observer, vg *vaultgate) (slowSample, erro
 	if err != nil {
 		return slowSample{}, err
 	}
-	return slowSample{Goroutines: int(g), RSS: m.RSS, HWM: m.HWM}, nil
+	return slowSample{Goroutines: int(g[0]), RSS: m.RSS, HWM: m.HWM}, nil
 }

@@ -79,12 +79,12 @@ func signHS256(claims map[string]any, key []byte) (string, error) {
 	return input + "." + enc.EncodeToString(mac.Sum(nil)), nil
 }
 
-// connectTarget asks vaultgate for a session as user n%len(users), the way
-// a frontend's fetch() does (JSON answer, no redirect).
-func connectTarget(base string, users []user) target {
+// connectTarget asks vaultgate (or the bare program) for a session as user
+// n%len(users), the way a frontend's fetch() does (JSON answer, no redirect).
+func connectTarget(name, base string, users []user) target {
 	url := strings.TrimRight(base, "/") + "/connect?unified_apis=crm"
 	return target{
-		name:   "vaultgate GET /connect",
+		name:   name,
 		okBody: []byte(`"session_uri"`),
 		request: func(ctx context.Context, n int) (*http.Request, error) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -98,12 +98,12 @@ func connectTarget(base string, users []user) target {
 	}
 }
 
-// simulatorTarget sends what vaultgate would send for user n%len(users)
-// straight to the simulator: the ceiling vaultgate is measured against.
-func simulatorTarget(base string, users []user) target {
+// directTarget sends what vaultgate would send for user n%len(users)
+// straight to the mock: the ceiling vaultgate is measured against.
+func directTarget(base string, users []user) target {
 	url := strings.TrimRight(base, "/") + "/vault/sessions"
 	return target{
-		name:   "simulator POST /vault/sessions",
+		name:   targetDirect,
 		okBody: []byte(`"session_uri"`),
 		request: func(ctx context.Context, n int) (*http.Request, error) {
 			u := users[n%len(users)]
