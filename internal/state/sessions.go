@@ -81,7 +81,10 @@ func (s *Sessions) Create(ctx context.Context, subject, consumerID string, req u
 			s.reuse.WithLabelValues("miss").Inc()
 		}
 	}
-	ch := s.group.DoChan(key, func() (_ any, err error) {
+	// Do runs the call on the first caller's goroutine: no goroutine or
+	// channel per request. Everyone waits for it, bounded by the upstream
+	// deadline, as a caller whose client left would get nothing anyway.
+	v, err, shared := s.group.Do(key, func() (_ any, err error) {
 		defer func() {
 			// singleflight would re-raise it on a goroutine of its own,
 			// where nothing can recover it and the process would end.
@@ -102,16 +105,11 @@ func (s *Sessions) Create(ctx context.Context, subject, consumerID string, req u
 		}
 		return outcome{sess, res}, err
 	})
-	select {
-	case r := <-ch:
-		if r.Shared {
-			s.reuse.WithLabelValues("shared").Inc()
-		}
-		o, _ := r.Val.(outcome)
-		return o.session, o.result, r.Err
-	case <-ctx.Done():
-		return upstream.Session{}, upstream.Result{}, &upstream.Error{Kind: upstream.KindTimeout, Err: ctx.Err()}
+	if shared {
+		s.reuse.WithLabelValues("shared").Inc()
 	}
+	o, _ := v.(outcome)
+	return o.session, o.result, err
 }
 
 // sessionKey hashes subject, consumer and options, each behind its length.
