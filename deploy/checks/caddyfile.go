@@ -55,3 +55,64 @@ func (b CaddyBlock) Find(prefix ...string) (CaddyBlock, bool) {
 	}
 	return CaddyBlock{}, false
 }
+
+// CaddyRoutes reads the handle blocks of a site: the paths whose block
+// proxies to upstream (a named `@name path …` matcher resolved), where the
+// bare `handle` (the rest of the site) proxies to, and problems: upstream
+// reached other than through a path-limited handle, or another port of
+// upstream's host proxied at all.
+func CaddyRoutes(site CaddyBlock, upstream string) (paths []string, fallback string, problems []string) {
+	matchers := map[string][]string{}
+	for _, c := range site.Children {
+		if len(c.Tokens) > 0 && strings.HasPrefix(c.Tokens[0], "@") {
+			if len(c.Tokens) > 2 && c.Tokens[1] == "path" {
+				matchers[c.Tokens[0]] = c.Tokens[2:]
+			} else {
+				matchers[c.Tokens[0]] = nil
+			}
+		}
+	}
+	limited := 0
+	for _, c := range site.Children {
+		if len(c.Tokens) == 0 || c.Tokens[0] != "handle" {
+			continue
+		}
+		proxy, _ := c.Find("reverse_proxy")
+		targets := proxy.Tokens[min(1, len(proxy.Tokens)):]
+		switch {
+		case len(c.Tokens) == 1:
+			fallback = strings.Join(targets, " ")
+		case !slices.Contains(targets, upstream):
+		case strings.HasPrefix(c.Tokens[1], "@"):
+			m, ok := matchers[c.Tokens[1]]
+			if len(m) == 0 {
+				problems = append(problems, fmt.Sprintf("handle %s: want a `%s path …` matcher (defined: %t)", c.Tokens[1], c.Tokens[1], ok))
+			}
+			paths, limited = append(paths, m...), limited+1
+		default:
+			paths, limited = append(paths, c.Tokens[1:]...), limited+1
+		}
+	}
+	host, _, _ := strings.Cut(upstream, ":")
+	all := 0
+	var walk func(CaddyBlock)
+	walk = func(b CaddyBlock) {
+		if len(b.Tokens) > 1 && b.Tokens[0] == "reverse_proxy" {
+			for _, target := range b.Tokens[1:] {
+				if target == upstream {
+					all++
+				} else if strings.HasPrefix(target, host+":") {
+					problems = append(problems, fmt.Sprintf("proxies to %s: only %s belongs behind the proxy", target, upstream))
+				}
+			}
+		}
+		for _, c := range b.Children {
+			walk(c)
+		}
+	}
+	walk(site)
+	if all != limited {
+		problems = append(problems, fmt.Sprintf("%d of %d proxies to %s are outside a path-limited handle", all-limited, all, upstream))
+	}
+	return paths, fallback, problems
+}

@@ -122,14 +122,15 @@ func TestCompose(t *testing.T) {
 		}
 	})
 
-	t.Run("proxy routes /connect to vaultgate on one origin", func(t *testing.T) {
-		checkCaddyRouting(t, p.Services["proxy"])
+	t.Run("proxy routes the public paths to vaultgate on one origin", func(t *testing.T) {
+		checkCaddyRouting(t, p.Services["proxy"], vg)
 	})
 }
 
 // checkCaddyRouting reads the Caddyfile mounted into the proxy and wants
-// /connect sent to vaultgate's public port and everything else to the app.
-func checkCaddyRouting(t *testing.T, proxy types.ServiceConfig) {
+// exactly the paths of wantRoutes (for vaultgate's environment) sent to
+// vaultgate's public port and everything else to the app.
+func checkCaddyRouting(t *testing.T, proxy types.ServiceConfig, vaultgate types.ServiceConfig) {
 	t.Helper()
 	var src string
 	for _, v := range proxy.Volumes {
@@ -152,21 +153,29 @@ func checkCaddyRouting(t *testing.T, proxy types.ServiceConfig) {
 	if !ok {
 		t.Fatal("Caddyfile has no :80 site")
 	}
-	connect, ok := site.Find("handle", "/connect")
-	if !ok || len(connect.Tokens) != 2 {
-		t.Fatal("no `handle /connect` block (exactly that path)")
+	config := map[string]string{}
+	for k, v := range vaultgate.Environment {
+		config[k] = derefOr(v, "")
 	}
-	if _, ok := connect.Find("reverse_proxy", "vaultgate:8080"); !ok {
-		t.Errorf("/connect goes to %v, want reverse_proxy vaultgate:8080", connect.Children)
+	routed, fallback, problems := CaddyRoutes(site, "vaultgate:8080")
+	for _, p := range problems {
+		t.Error(p)
 	}
-	var fallback CaddyBlock
-	for _, c := range site.Children {
-		if slices.Equal(c.Tokens, []string{"handle"}) {
-			fallback = c
+	got := map[string]string{}
+	for _, p := range routed {
+		prefix, isPrefix := strings.CutSuffix(p, "/*")
+		switch {
+		case isPrefix && !strings.Contains(prefix, "*"):
+			got[prefix+"/"] = matchPrefix
+		case !strings.Contains(p, "*"):
+			got[p] = matchExact
+		default:
+			t.Errorf("Caddy path %q is neither exact nor a prefix at a segment boundary", p)
 		}
 	}
-	if _, ok := fallback.Find("reverse_proxy", "app:80"); !ok {
-		t.Error("the rest of the origin does not go to app:80")
+	checkRoutes(t, got, config)
+	if fallback != "app:80" {
+		t.Errorf("the rest of the origin goes to %q, want app:80", fallback)
 	}
 	published := slices.ContainsFunc(proxy.Ports, func(p types.ServicePortConfig) bool { return p.Target == 80 })
 	if !published {
@@ -199,6 +208,38 @@ func TestParseCaddyfile(t *testing.T) {
 			}
 			if _, ok := site.Children[0].Find("reverse_proxy", "a:1"); !ok {
 				t.Errorf("nested directive lost: %+v", site.Children[0])
+			}
+		})
+	}
+}
+
+func TestCaddyRoutes(t *testing.T) {
+	tests := []struct {
+		name, site   string
+		wantPaths    []string
+		wantFallback string
+		wantProblem  string
+	}{
+		{"named matcher", "@vg path /a /b/*\nhandle @vg {\n reverse_proxy vg:1\n}\nhandle {\n reverse_proxy app:80\n}", []string{"/a", "/b/*"}, "app:80", ""},
+		{"inline path", "handle /a {\n reverse_proxy vg:1\n}", []string{"/a"}, "", ""},
+		{"other matcher", "@vg header X-A b\nhandle @vg {\n reverse_proxy vg:1\n}", nil, "", "want a `@vg path …` matcher"},
+		{"everything", "handle {\n reverse_proxy vg:1\n}", nil, "vg:1", "outside a path-limited handle"},
+		{"outside handle", "reverse_proxy /a vg:1", nil, "", "outside a path-limited handle"},
+		{"admin port", "handle /metrics {\n reverse_proxy vg:9\n}", nil, "", "proxies to vg:9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			blocks, err := ParseCaddyfile(":80 {\n" + tt.site + "\n}\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			paths, fallback, problems := CaddyRoutes(blocks[0], "vg:1")
+			if !slices.Equal(paths, tt.wantPaths) || fallback != tt.wantFallback {
+				t.Errorf("paths %q fallback %q, want %q %q", paths, fallback, tt.wantPaths, tt.wantFallback)
+			}
+			joined := strings.Join(problems, "; ")
+			if (tt.wantProblem == "") != (joined == "") || !strings.Contains(joined, tt.wantProblem) {
+				t.Errorf("problems %q, want one containing %q", joined, tt.wantProblem)
 			}
 		})
 	}

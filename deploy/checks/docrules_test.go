@@ -110,13 +110,26 @@ func TestQueryProblems(t *testing.T) {
 	}{
 		{"/connect without route filter", "# share of /connect answered with an error\n" +
 			`sum(rate(vaultgate_http_requests_total{code!~"2..|3.."}[5m])) / sum(rate(vaultgate_http_requests_total{route="/connect"}[5m]))`,
-			`does not filter route="/connect"`},
+			`does not keep to route="/connect"`},
 		{"/connect filtered", "# share of /connect answered with an error\n" +
 			`sum(rate(vaultgate_http_requests_total{route="/connect", code!~"2..|3.."}[5m])) / sum(rate(vaultgate_http_requests_total{route="/connect"}[5m]))`, ""},
 		{"/connect latency filtered", "# /connect p99\n" +
 			`histogram_quantile(0.99, sum by (le) (rate(vaultgate_http_request_duration_seconds_bucket{route="/connect"}[5m])))`, ""},
-		{"a filter that keeps every route", "# /connect errors\n" + `sum(rate(vaultgate_http_requests_total{route=~".+"}[5m]))`, "does not filter"},
+		{"a filter that keeps every route", "# /connect errors\n" + `sum(rate(vaultgate_http_requests_total{route=~".+"}[5m]))`, "does not keep to"},
+		{"/connections is not /connect", "# /connections errors\n" + `sum(rate(vaultgate_http_requests_total{route="/connect"}[5m]))`, `does not keep to route="/connections"`},
+		{"/connections filtered", "# /connections errors\n" + `sum(rate(vaultgate_http_requests_total{route="/connections"}[5m]))`, ""},
+		{"two routes, one regex", "# /connect and /connections/{unified_api}/{service_id} latency\n" +
+			`sum(rate(vaultgate_http_request_duration_seconds_count{route=~"/connect|/connections/.*"}[5m]))`, ""},
+		{"two routes, one kept", "# /connect and /connections/events\n" + `sum(rate(vaultgate_http_requests_total{route="/connect"}[5m]))`, "does not keep to"},
+		{"a route left out", "# /connect and /connections, streams left out\n" +
+			`sum(rate(vaultgate_http_requests_total{route=~"/connect|/connections.*", route!="/connections/events"}[5m]))`, ""},
 		{"every route, said so", "# all public requests\n" + `sum(rate(vaultgate_http_requests_total[5m]))`, ""},
+		{"latency of every route", "# p99 of the public listener\n" +
+			`histogram_quantile(0.99, sum by (le) (rate(vaultgate_http_request_duration_seconds_bucket[5m])))`, "stay open for up to an hour"},
+		{"latency with the streams", "# /connect and /connections p99\n" +
+			`histogram_quantile(0.99, sum by (le) (rate(vaultgate_http_request_duration_seconds_bucket{route=~"/connect|/connections.*"}[5m])))`, "stay open for up to an hour"},
+		{"how long streams stay open", "# how long /connections/events streams stay open\n" +
+			`histogram_quantile(0.5, sum by (le) (rate(vaultgate_http_request_duration_seconds_bucket{route="/connections/events"}[5m])))`, ""},
 		{"unknown metric", `rate(vaultgate_sessions_total[5m])`, "vaultgate_sessions_total is not a metric"},
 		{"does not parse", `sum(rate(vaultgate_http_requests_total[5m])`, "does not parse"},
 	}

@@ -19,6 +19,8 @@ func TestRunbookCoversCodesAndMetrics(t *testing.T) {
 			"invalid_redirect_uri", "invalid_unified_apis", "invalid_request", "rate_limited",
 			"upstream_auth", "upstream_payment_required", "upstream_rejected", "upstream_busy",
 			"upstream_unavailable", "upstream_timeout", "upstream_invalid_response",
+			"action_not_allowed", "not_found", "invalid_signature", "payload_too_large", "relay_failed",
+			"too_many_webhooks", "too_many_streams",
 		}
 		for _, c := range codes {
 			if !rows["`"+c+"`"] {

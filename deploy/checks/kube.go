@@ -46,7 +46,7 @@ func newTyped(gvk schema.GroupVersionKind) (any, bool) {
 		return &networkingv1.NetworkPolicy{}, true
 	case networkingv1.SchemeGroupVersion.WithKind("Ingress"):
 		return &networkingv1.Ingress{}, true
-	case gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"):
+	case schema.GroupVersion(gatewayv1.GroupVersion).WithKind("HTTPRoute"):
 		return &gatewayv1.HTTPRoute{}, true
 	case monitoringv1.SchemeGroupVersion.WithKind("ServiceMonitor"):
 		return &monitoringv1.ServiceMonitor{}, true

@@ -30,34 +30,7 @@ func TestExampleOverlay(t *testing.T) {
 		}
 	})
 
-	t.Run("ingress routes /connect on the app's origin", func(t *testing.T) {
-		ing := mustGet[*networkingv1.Ingress](t, objs, "vaultgate")
-		svc := mustGet[*corev1.Service](t, objs, "vaultgate")
-		if len(ing.Spec.Rules) != 1 || ing.Spec.Rules[0].HTTP == nil {
-			t.Fatalf("want one HTTP rule, got %v", ing.Spec.Rules)
-		}
-		rule := ing.Spec.Rules[0]
-		if rule.Host != "app.example.com" {
-			t.Errorf("host %q, want app.example.com", rule.Host)
-		}
-		if len(ing.Spec.TLS) == 0 || !slices.Contains(ing.Spec.TLS[0].Hosts, rule.Host) {
-			t.Error("no TLS for the host")
-		}
-		paths := rule.HTTP.Paths
-		if len(paths) != 1 {
-			t.Fatalf("want only /connect routed to vaultgate, got %d paths", len(paths))
-		}
-		p := paths[0]
-		if p.Path != "/connect" || p.PathType == nil || *p.PathType != networkingv1.PathTypeExact {
-			t.Errorf("path %q (%s), want exactly /connect", p.Path, derefOr(p.PathType, ""))
-		}
-		b := p.Backend.Service
-		if b == nil || b.Name != svc.Name || !slices.ContainsFunc(svc.Spec.Ports, func(sp corev1.ServicePort) bool {
-			return sp.Name == b.Port.Name && sp.TargetPort == intstr.FromString("http")
-		}) {
-			t.Errorf("backend %+v is not the public port of Service %s", b, svc.Name)
-		}
-	})
+	t.Run("ingress routes the public paths on the app's origin", func(t *testing.T) { checkIngress(t, objs) })
 
 	t.Run("config placeholders merged over the base", func(t *testing.T) {
 		dep := mustGet[*appsv1.Deployment](t, objs, "vaultgate")
@@ -75,6 +48,66 @@ func TestExampleOverlay(t *testing.T) {
 	t.Run("redis component", func(t *testing.T) {
 		checkRedis(t, objs)
 	})
+}
+
+// TestEventsOverlay renders the example with connection events and the
+// OAuth callback turned on, and wants both paths routed beside the others.
+func TestEventsOverlay(t *testing.T) {
+	objs := render(t, "overlays/example-events")
+
+	t.Run("keeps the base invariants", func(t *testing.T) { checkVaultgate(t, objs) })
+
+	cm := envConfig(t, objs, container(t, mustGet[*appsv1.Deployment](t, objs, "vaultgate"), "vaultgate"))
+	for _, v := range pathVariables {
+		if cm.Data[v] == "" {
+			t.Errorf("%s is not set", v)
+		}
+	}
+	if n := len(All[*corev1.ConfigMap](objs)); n != 1 {
+		t.Errorf("%d ConfigMaps rendered: the merges made copies", n)
+	}
+	t.Run("ingress routes the public paths and the configured ones", func(t *testing.T) { checkIngress(t, objs) })
+}
+
+// checkIngress wants one Ingress rule, for the app's host with TLS, sending
+// exactly the paths of wantRoutes to the public port of Service vaultgate.
+func checkIngress(t *testing.T, objs []Object) {
+	t.Helper()
+	ing := mustGet[*networkingv1.Ingress](t, objs, "vaultgate")
+	svc := mustGet[*corev1.Service](t, objs, "vaultgate")
+	cm := envConfig(t, objs, container(t, mustGet[*appsv1.Deployment](t, objs, "vaultgate"), "vaultgate"))
+	if len(ing.Spec.Rules) != 1 || ing.Spec.Rules[0].HTTP == nil {
+		t.Fatalf("want one HTTP rule, got %v", ing.Spec.Rules)
+	}
+	if ing.Spec.DefaultBackend != nil {
+		t.Error("a default backend would send the rest of the host to vaultgate")
+	}
+	rule := ing.Spec.Rules[0]
+	if rule.Host != "app.example.com" {
+		t.Errorf("host %q, want app.example.com", rule.Host)
+	}
+	if len(ing.Spec.TLS) == 0 || !slices.Contains(ing.Spec.TLS[0].Hosts, rule.Host) {
+		t.Error("no TLS for the host")
+	}
+	got := map[string]string{}
+	for _, p := range rule.HTTP.Paths {
+		switch derefOr(p.PathType, "") {
+		case networkingv1.PathTypeExact:
+			got[p.Path] = matchExact
+		case networkingv1.PathTypePrefix:
+			got[p.Path] = matchPrefix
+		default:
+			// ImplementationSpecific is a regular expression to ingress-nginx.
+			t.Errorf("path %q has type %q, want Exact or Prefix", p.Path, derefOr(p.PathType, ""))
+		}
+		b := p.Backend.Service
+		if b == nil || b.Name != svc.Name || !slices.ContainsFunc(svc.Spec.Ports, func(sp corev1.ServicePort) bool {
+			return sp.Name == b.Port.Name && sp.TargetPort == intstr.FromString("http")
+		}) {
+			t.Errorf("path %q: backend %+v is not the public port of Service %s", p.Path, b, svc.Name)
+		}
+	}
+	checkRoutes(t, got, cm.Data)
 }
 
 func checkRedis(t *testing.T, objs []Object) {

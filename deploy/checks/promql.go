@@ -77,23 +77,31 @@ var httpMetrics = []string{
 	"vaultgate_http_request_duration_seconds_count",
 }
 
-// QueryProblems checks one documented query (its # comment lines
-// included): it parses, selects only metrics in defined (or up), and when
-// its comment speaks of /connect, every request-metric selector keeps to
-// route="/connect" — the admin listener is not counted, but unmatched
-// paths (route "other") and any later route would be.
+// QueryProblems checks one documented query, its # comment lines being
+// the prose ExprProblems reads.
 func QueryProblems(query string, defined []string) []string {
-	e, err := parser.NewParser(parser.Options{}).ParseExpr(query)
-	if err != nil {
-		return []string{fmt.Sprintf("does not parse: %v", err)}
-	}
 	var comment strings.Builder
 	for _, line := range strings.Split(query, "\n") {
 		if t := strings.TrimSpace(line); strings.HasPrefix(t, "#") {
-			comment.WriteString(t)
+			comment.WriteString(t + "\n")
 		}
 	}
-	aboutConnect := strings.Contains(comment.String(), "/connect")
+	return ExprProblems(query, comment.String(), defined)
+}
+
+// ExprProblems checks a PromQL expression and the prose describing it (a
+// query's comment, an alert's summary and description): it parses, selects
+// only metrics in defined (or up), and when the prose names public routes
+// (/connect, /connections, /connections/events, …) every request-metric
+// selector keeps to them — the admin listener is not counted, but
+// unmatched paths (route "other") and every other route would be. A
+// latency selector must leave out the event stream unless the prose names it.
+func ExprProblems(expr, prose string, defined []string) []string {
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+	if err != nil {
+		return []string{fmt.Sprintf("does not parse: %v", err)}
+	}
+	routes := NamedRoutes(prose)
 	var problems []string
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		vs, ok := n.(*parser.VectorSelector)
@@ -103,23 +111,71 @@ func QueryProblems(query string, defined []string) []string {
 		if name := trimHistogramSuffix(vs.Name); name != "up" && !slices.Contains(defined, name) {
 			problems = append(problems, fmt.Sprintf("%s is not a metric the service defines", vs.Name))
 		}
-		if aboutConnect && slices.Contains(httpMetrics, vs.Name) && !keepsToConnect(vs.LabelMatchers) {
-			problems = append(problems, fmt.Sprintf("%s: the query speaks of /connect but does not filter route=\"/connect\"", vs.String()))
+		if len(routes) > 0 && slices.Contains(httpMetrics, vs.Name) && !keepsTo(vs.LabelMatchers, routes) {
+			problems = append(problems, fmt.Sprintf("%s: the text speaks of %s but the selector does not keep to route=%q",
+				vs.String(), strings.Join(routes, ", "), strings.Join(routes, "|")))
+		}
+		if slices.Contains(latencySeries, vs.Name) && !slices.Contains(routes, streamRoute) &&
+			admits(vs.LabelMatchers, streamRoute) {
+			problems = append(problems, fmt.Sprintf("%s: counts %s, whose streams stay open for up to an hour, as latency",
+				vs.String(), streamRoute))
 		}
 		return nil
 	})
 	return problems
 }
 
-// keepsToConnect reports whether the matchers select route /connect and
-// not the other routes.
-func keepsToConnect(ms []*labels.Matcher) bool {
-	for _, m := range ms {
-		if m.Name == "route" && m.Matches("/connect") && !m.Matches("other") && !m.Matches("/") {
-			return true
+// routeNameRe finds public routes in prose: /connect, /connections and the
+// paths under it, route patterns included.
+var routeNameRe = regexp.MustCompile(`/connect(?:ions(?:/[a-z_{}/-]*[a-z_}])?)?`)
+
+// NamedRoutes returns the public routes a text names, in order, each once.
+func NamedRoutes(prose string) []string {
+	var routes []string
+	for _, m := range routeNameRe.FindAllStringIndex(prose, -1) {
+		if m[1] < len(prose) && (prose[m[1]] >= 'a' && prose[m[1]] <= 'z') {
+			continue // a longer word (/connects)
+		}
+		if r := prose[m[0]:m[1]]; !slices.Contains(routes, r) {
+			routes = append(routes, r)
 		}
 	}
-	return false
+	return routes
+}
+
+// latencySeries are the request-duration series that measure time (its
+// _count counts requests).
+var latencySeries = []string{
+	"vaultgate_http_request_duration_seconds",
+	"vaultgate_http_request_duration_seconds_bucket",
+	"vaultgate_http_request_duration_seconds_sum",
+}
+
+// streamRoute is the live page's event stream: its requests last as long
+// as the stream, so they are no measure of latency.
+const streamRoute = "/connections/events"
+
+// admits reports whether every route matcher (if any) selects route.
+func admits(ms []*labels.Matcher, route string) bool {
+	for _, m := range ms {
+		if m.Name == "route" && !m.Matches(route) {
+			return false
+		}
+	}
+	return true
+}
+
+// keepsTo reports whether the matchers select every one of routes and
+// filter out unmatched paths.
+func keepsTo(ms []*labels.Matcher, routes []string) bool {
+	for _, r := range routes {
+		if !admits(ms, r) {
+			return false
+		}
+	}
+	return slices.ContainsFunc(ms, func(m *labels.Matcher) bool {
+		return m.Name == "route" && !m.Matches("other") && !m.Matches("/")
+	})
 }
 
 // MentionedMetrics returns the vaultgate_ metric names mentioned in a
