@@ -4,10 +4,8 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/vaultgate/vaultgate/internal/state"
 	"github.com/vaultgate/vaultgate/internal/upstream"
 )
 
@@ -246,30 +245,15 @@ func rfc3339(t time.Time) string {
 }
 
 // share runs fn once for every identical call in flight (key's parts
-// never hold a NUL). The shared call does not end with the first caller's
-// request (the upstream deadline bounds it); a panic inside it becomes an
-// error for every caller instead of ending the process.
+// never hold a NUL).
 func share[T any](ctx context.Context, g *singleflight.Group, key []string, fn func(context.Context) (T, upstream.Result, error)) (T, upstream.Result, error) {
 	type result struct {
 		v   T
 		res upstream.Result
 	}
-	ch := g.DoChan(strings.Join(key, "\x00"), func() (_ any, err error) {
-		defer func() {
-			if v := recover(); v != nil {
-				zerolog.Ctx(ctx).Error().Str("panic", fmt.Sprint(v)).Bytes("stack", debug.Stack()).Msg("panic in a shared upstream call")
-				err = fmt.Errorf("panic in a shared upstream call: %v", v)
-			}
-		}()
-		v, res, err := fn(context.WithoutCancel(ctx))
+	r, _, err := state.Coalesce(ctx, g, strings.Join(key, "\x00"), func(ctx context.Context) (result, error) {
+		v, res, err := fn(ctx)
 		return result{v, res}, err
 	})
-	select {
-	case r := <-ch:
-		got, _ := r.Val.(result)
-		return got.v, got.res, r.Err
-	case <-ctx.Done():
-		var zero T
-		return zero, upstream.Result{}, &upstream.Error{Kind: upstream.KindTimeout, Err: context.Cause(ctx)}
-	}
+	return r.v, r.res, err
 }

@@ -285,8 +285,9 @@ func TestConnectionsCallerLeavesSharedCall(t *testing.T) {
 	}()
 	<-started
 	cancel()
-	<-done
+	// The call runs on the first caller's goroutine, which waits for it.
 	close(release)
+	<-done
 	if err := <-got; errors.Is(err, context.Canceled) {
 		t.Error("the shared call was canceled with its first caller")
 	}

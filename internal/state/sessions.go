@@ -81,22 +81,7 @@ func (s *Sessions) Create(ctx context.Context, subject, consumerID string, req u
 			s.reuse.WithLabelValues("miss").Inc()
 		}
 	}
-	// Do runs the call on the first caller's goroutine: no goroutine or
-	// channel per request. Everyone waits for it, bounded by the upstream
-	// deadline, as a caller whose client left would get nothing anyway.
-	v, err, shared := s.group.Do(key, func() (_ any, err error) {
-		defer func() {
-			// singleflight would re-raise it on a goroutine of its own,
-			// where nothing can recover it and the process would end.
-			if p := recover(); p != nil {
-				// The stack, not the value, which might quote a request.
-				s.log.Error().Str("panic_type", fmt.Sprintf("%T", p)).Bytes("stack", debug.Stack()).Msg("creating a session panicked")
-				err = &upstream.Error{Kind: upstream.KindUnavailable, Err: errors.New("creating a session panicked")}
-			}
-		}()
-		// The shared call must not die with the first caller's request: the
-		// upstream deadline bounds it instead.
-		ctx := context.WithoutCancel(ctx)
+	o, shared, err := Coalesce(ctx, &s.group, key, func(ctx context.Context) (outcome, error) {
 		sess, res, err := s.creator.CreateSession(ctx, consumerID, body)
 		if err == nil && s.store != nil {
 			if err := s.store.Set(ctx, key, sess, s.reuseTTL); err != nil {
@@ -108,8 +93,33 @@ func (s *Sessions) Create(ctx context.Context, subject, consumerID string, req u
 	if shared {
 		s.reuse.WithLabelValues("shared").Inc()
 	}
-	o, _ := v.(outcome)
 	return o.session, o.result, err
+}
+
+// ErrPanicked is what every caller of a call that panicked gets: a bug,
+// answered as an internal error.
+var ErrPanicked = errors.New("panic in a shared upstream call")
+
+// Coalesce runs fn once for every identical call (same key) in flight, on
+// the first caller's goroutine: no goroutine or channel per request. The
+// call does not end with the first caller's request (fn gets a context
+// without its cancellation; the upstream deadline bounds it), and everyone
+// waits for it, as a caller whose client left would get nothing anyway. A
+// panic inside fn becomes an error for every caller: singleflight would
+// re-raise it where nothing can recover it, ending the process.
+func Coalesce[T any](ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) (T, error)) (_ T, shared bool, _ error) {
+	v, err, shared := g.Do(key, func() (_ any, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				// The stack, not the value, which might quote a request.
+				zerolog.Ctx(ctx).Error().Str("panic_type", fmt.Sprintf("%T", p)).Bytes("stack", debug.Stack()).Msg("panic in a shared upstream call")
+				err = ErrPanicked
+			}
+		}()
+		return fn(context.WithoutCancel(ctx))
+	})
+	t, _ := v.(T)
+	return t, shared, err
 }
 
 // sessionKey hashes subject, consumer and options, each behind its length.

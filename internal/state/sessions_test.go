@@ -339,9 +339,8 @@ func TestPanicInSharedCallIsAnError(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // let the callers join one call
 	close(release)
 	for range 3 {
-		var ue *upstream.Error
-		if err := <-errs; !errors.As(err, &ue) || ue.Kind != upstream.KindUnavailable {
-			t.Fatalf("err = %v, want an *upstream.Error of KindUnavailable", err)
+		if err := <-errs; !errors.Is(err, ErrPanicked) {
+			t.Fatalf("err = %v, want ErrPanicked", err)
 		}
 	}
 }
