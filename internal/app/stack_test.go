@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"maps"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,6 +43,7 @@ type stack struct {
 	sim      *simulator.Simulator
 	issuer   *demo.Issuer  // mints the tokens vaultgate accepts
 	jwksHits *atomic.Int64 // requests for the issuer's JWKS
+	upstream *exchangeLog  // with recordUpstream: what vaultgate and the simulator said
 
 	cancel context.CancelFunc
 	done   chan error
@@ -50,7 +53,7 @@ type stack struct {
 type stackOption func(*stackSetup)
 
 type stackSetup struct {
-	exactEnv, demo bool
+	exactEnv, demo, record bool
 	logSink        io.Writer
 	serve          Options
 }
@@ -61,6 +64,10 @@ func exactEnv(c *stackSetup) { c.exactEnv = true }
 
 // demoMode serves the demo (serveDemo); env overrides demoTestVars.
 func demoMode(c *stackSetup) { c.demo = true }
+
+// recordUpstream keeps every request vaultgate sends the simulator, with
+// the answer's body, in s.upstream.
+func recordUpstream(c *stackSetup) { c.record = true }
 
 // logTo sends vaultgate's log to w instead of s.logs.
 func logTo(w io.Writer) stackOption { return func(c *stackSetup) { c.logSink = w } }
@@ -106,7 +113,7 @@ func startStack(t testing.TB, env map[string]string, opts ...stackOption) *stack
 		serve = func(ctx context.Context) error { return serveDemo(ctx, run) }
 	} else {
 		s.public = "http://" + pl.Addr().String()
-		cfg := s.startUpstream(t, env, c.exactEnv)
+		cfg := s.startUpstream(t, env, c)
 		var sink io.Writer = s.logs
 		if c.logSink != nil {
 			sink = c.logSink
@@ -153,7 +160,7 @@ func startStack(t testing.TB, env map[string]string, opts ...stackOption) *stack
 
 // startUpstream starts the simulated Apideck and the identity provider on
 // one loopback server, and returns vaultgate's configuration for them.
-func (s *stack) startUpstream(t testing.TB, env map[string]string, exact bool) config.Config {
+func (s *stack) startUpstream(t testing.TB, env map[string]string, c stackSetup) config.Config {
 	t.Helper()
 	sim, err := simulator.New(simulator.Config{APIKey: testAPIKey, AppID: testAppID})
 	if err != nil {
@@ -173,7 +180,12 @@ func (s *stack) startUpstream(t testing.TB, env map[string]string, exact bool) c
 		s.jwksHits.Add(1)
 		jwks.ServeHTTP(w, r)
 	}))
-	mux.Handle("/", sim)
+	var api http.Handler = sim
+	if c.record {
+		s.upstream = &exchangeLog{}
+		api = s.upstream.wrap(sim)
+	}
+	mux.Handle("/", api)
 
 	s.env = map[string]string{
 		// The README tells operators to mount the key as a file.
@@ -182,7 +194,7 @@ func (s *stack) startUpstream(t testing.TB, env map[string]string, exact bool) c
 		"APIDECK_BASE_URL":     srv.URL,
 		"VAULT_ORIGIN":         srv.URL,
 	}
-	if exact {
+	if c.exactEnv {
 		for k := range env {
 			if _, clash := s.env[k]; clash {
 				t.Fatalf("the README example sets %s itself; the test expects only authentication variables", k)
@@ -248,3 +260,66 @@ func (s *stack) tokenFor(t testing.TB, u demo.User) string {
 	}
 	return tok
 }
+
+// exchangeLog records the requests a handler serves with the bodies of its
+// answers.
+type exchangeLog struct {
+	mu        sync.Mutex
+	exchanges []exchange
+}
+
+type exchange struct {
+	request string // "METHOD /path?query consumer-id"
+	answer  []byte
+}
+
+func (l *exchangeLog) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tw := &teeWriter{ResponseWriter: w}
+		defer func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.exchanges = append(l.exchanges, exchange{
+				request: r.Method + " " + r.URL.RequestURI() + " " + r.Header.Get("X-Apideck-Consumer-Id"),
+				answer:  tw.body.Bytes(),
+			})
+		}()
+		next.ServeHTTP(tw, r)
+	})
+}
+
+// requests lists the recorded requests, oldest first.
+func (l *exchangeLog) requests() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, e := range l.exchanges {
+		out = append(out, e.request)
+	}
+	return out
+}
+
+// answers lists the recorded answers' bodies, oldest first.
+func (l *exchangeLog) answers() [][]byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out [][]byte
+	for _, e := range l.exchanges {
+		out = append(out, e.answer)
+	}
+	return out
+}
+
+// teeWriter keeps a copy of the body it writes; Unwrap lets the simulator
+// still hijack the connection to drop it.
+type teeWriter struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (w *teeWriter) Write(p []byte) (int, error) {
+	w.body.Write(p)
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *teeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
