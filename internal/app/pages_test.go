@@ -134,7 +134,7 @@ func TestErrorPagesForConnect(t *testing.T) {
 						!strings.Contains(page, `href="https://app.example.com/settings"`) {
 						t.Errorf("page: %d %v\n%s", res.StatusCode, res.Header, page)
 					}
-					if ra := res.Header.Get("Retry-After"); (ra != "") != tt.retry || (tt.retry && !strings.Contains(page, "try again in "+ra+" seconds")) {
+					if ra := res.Header.Get("Retry-After"); (ra != "") != tt.retry || (tt.retry && !strings.Contains(page, "try again in "+ra+" second")) {
 						t.Errorf("Retry-After %q (want one: %v), page:\n%s", ra, tt.retry, page)
 					}
 				}
