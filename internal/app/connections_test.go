@@ -24,7 +24,8 @@ var browserMembers = map[string]bool{"id": true, "unified_api": true, "service_i
 	"tag_line": true, "website": true, "icon": true, "logo": true, "auth_type": true, "state": true,
 	"health": true, "enabled": true, "created_at": true, "updated_at": true}
 
-// browserClient sends requests as a browser page would and keeps every
+// browserClient sends requests as a browser page would, checks that no
+// answer is a 500 and each carries the security headers, and keeps every
 // answer's body, to check at the end that none holds an upstream secret.
 type browserClient struct {
 	t      *testing.T
@@ -39,6 +40,15 @@ func (b *browserClient) do(method, path string) (*http.Response, []byte) {
 	b.bodies = append(b.bodies, string(body))
 	if res.StatusCode == http.StatusInternalServerError {
 		b.t.Errorf("%s %s: 500 %s", method, path, body)
+	}
+	for name, want := range map[string]string{"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+		"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"} {
+		if got := res.Header.Get(name); got != want {
+			b.t.Errorf("%s %s: %s = %q, want %q", method, path, name, got, want)
+		}
+	}
+	if res.Header.Get("X-Request-Id") == "" {
+		b.t.Errorf("%s %s: no X-Request-Id", method, path)
 	}
 	return res, body
 }

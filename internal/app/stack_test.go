@@ -54,8 +54,8 @@ type stackOption func(*stackSetup)
 
 type stackSetup struct {
 	exactEnv, demo, record bool
-	logSink        io.Writer
-	serve          Options
+	logSink                io.Writer
+	serve                  Options
 }
 
 // exactEnv gives vaultgate exactly env plus the Apideck variables, as a
@@ -262,29 +262,25 @@ func (s *stack) tokenFor(t testing.TB, u demo.User) string {
 }
 
 // exchangeLog records the requests a handler serves with the bodies of its
-// answers.
+// answers. Both are recorded before the client can see the answer, so a
+// test never misses an exchange that has been answered.
 type exchangeLog struct {
 	mu        sync.Mutex
-	exchanges []exchange
+	exchanges []*exchange
 }
 
 type exchange struct {
 	request string // "METHOD /path?query consumer-id"
-	answer  []byte
+	answer  bytes.Buffer
 }
 
 func (l *exchangeLog) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tw := &teeWriter{ResponseWriter: w}
-		defer func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			l.exchanges = append(l.exchanges, exchange{
-				request: r.Method + " " + r.URL.RequestURI() + " " + r.Header.Get("X-Apideck-Consumer-Id"),
-				answer:  tw.body.Bytes(),
-			})
-		}()
-		next.ServeHTTP(tw, r)
+		e := &exchange{request: r.Method + " " + r.URL.RequestURI() + " " + r.Header.Get("X-Apideck-Consumer-Id")}
+		l.mu.Lock()
+		l.exchanges = append(l.exchanges, e)
+		l.mu.Unlock()
+		next.ServeHTTP(&teeWriter{ResponseWriter: w, log: l, e: e}, r)
 	})
 }
 
@@ -299,26 +295,29 @@ func (l *exchangeLog) requests() []string {
 	return out
 }
 
-// answers lists the recorded answers' bodies, oldest first.
+// answers lists copies of the recorded answers' bodies, oldest first.
 func (l *exchangeLog) answers() [][]byte {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out [][]byte
 	for _, e := range l.exchanges {
-		out = append(out, e.answer)
+		out = append(out, bytes.Clone(e.answer.Bytes()))
 	}
 	return out
 }
 
-// teeWriter keeps a copy of the body it writes; Unwrap lets the simulator
+// teeWriter copies the body it writes into e; Unwrap lets the simulator
 // still hijack the connection to drop it.
 type teeWriter struct {
 	http.ResponseWriter
-	body bytes.Buffer
+	log *exchangeLog
+	e   *exchange
 }
 
 func (w *teeWriter) Write(p []byte) (int, error) {
-	w.body.Write(p)
+	w.log.mu.Lock()
+	w.e.answer.Write(p)
+	w.log.mu.Unlock()
 	return w.ResponseWriter.Write(p)
 }
 
