@@ -59,6 +59,18 @@ func TestCallbackEndToEnd(t *testing.T) {
 		t.Errorf("Apideck received %d callbacks, want %d: an oversized query went on", n, len(queries))
 	}
 	s.logs.WantNoSecrets(t, testAPIKey, code, state)
+
+	// No authentication, but the per-IP limit.
+	s = startStack(t, map[string]string{"VAULT_CALLBACK_PATH": "/vault/callback", "RATE_LIMIT_PER_IP_PER_MINUTE": "2"})
+	for i, want := range []int{302, 302, 429} {
+		res, _ := do(t, "GET", s.public+"/vault/callback?"+queries[0], nil, "")
+		if res.StatusCode != want {
+			t.Errorf("callback %d: %d, want %d", i+1, res.StatusCode, want)
+		}
+	}
+	res, _ = do(t, "GET", s.public+"/vault/callback?"+queries[0], nil, "")
+	testkit.WantProblem(t, res, 429, "rate_limited")
+	s.logs.WantNoSecrets(t, code, state)
 }
 
 func TestErrorPagesEndToEnd(t *testing.T) {
