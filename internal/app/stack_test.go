@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"maps"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -260,65 +258,3 @@ func (s *stack) tokenFor(t testing.TB, u demo.User) string {
 	}
 	return tok
 }
-
-// exchangeLog records the requests a handler serves with the bodies of its
-// answers. Both are recorded before the client can see the answer, so a
-// test never misses an exchange that has been answered.
-type exchangeLog struct {
-	mu        sync.Mutex
-	exchanges []*exchange
-}
-
-type exchange struct {
-	request string // "METHOD /path?query consumer-id"
-	answer  bytes.Buffer
-}
-
-func (l *exchangeLog) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e := &exchange{request: r.Method + " " + r.URL.RequestURI() + " " + r.Header.Get("X-Apideck-Consumer-Id")}
-		l.mu.Lock()
-		l.exchanges = append(l.exchanges, e)
-		l.mu.Unlock()
-		next.ServeHTTP(&teeWriter{ResponseWriter: w, log: l, e: e}, r)
-	})
-}
-
-// requests lists the recorded requests, oldest first.
-func (l *exchangeLog) requests() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, e := range l.exchanges {
-		out = append(out, e.request)
-	}
-	return out
-}
-
-// answers lists copies of the recorded answers' bodies, oldest first.
-func (l *exchangeLog) answers() [][]byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out [][]byte
-	for _, e := range l.exchanges {
-		out = append(out, bytes.Clone(e.answer.Bytes()))
-	}
-	return out
-}
-
-// teeWriter copies the body it writes into e; Unwrap lets the simulator
-// still hijack the connection to drop it.
-type teeWriter struct {
-	http.ResponseWriter
-	log *exchangeLog
-	e   *exchange
-}
-
-func (w *teeWriter) Write(p []byte) (int, error) {
-	w.log.mu.Lock()
-	w.e.answer.Write(p)
-	w.log.mu.Unlock()
-	return w.ResponseWriter.Write(p)
-}
-
-func (w *teeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
