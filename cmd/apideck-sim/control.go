@@ -25,6 +25,7 @@ type faultRequest struct {
 	Delay  string          `json:"delay"`
 	Hang   bool            `json:"hang"`
 	Count  int             `json:"count"`
+	Body   simulator.Body  `json:"body"`
 }
 
 // eventRequest is the body of POST /_sim/events.
@@ -53,7 +54,7 @@ func control(sim *simulator.Simulator) http.Handler {
 			}
 			delay = d
 		}
-		err := sim.Inject(simulator.Injection{Route: in.Route, Status: in.Status, Delay: delay, Hang: in.Hang, Count: in.Count})
+		err := sim.Inject(simulator.Injection{Route: in.Route, Status: in.Status, Delay: delay, Hang: in.Hang, Count: in.Count, Body: in.Body})
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return

@@ -13,7 +13,10 @@
 //	       delete_connection or "*"; status: the answer (4xx and 500 in
 //	       Apideck's JSON error shape, 502–504 as a gateway's HTML page);
 //	       delay: a Go duration (at most 1h) before answering; hang: never
-//	       answer; count: how many calls (0 or absent: until cleared).
+//	       answer; count: how many calls (0 or absent: until cleared);
+//	       body: "html" (200 with a maintenance page), "huge" (a success
+//	       padded past 5 MiB) or "extra" (a success with members Apideck's
+//	       schema lacks).
 //	       Injections apply in the order added. 204.
 //	DELETE /_sim/faults  clears every injection. 204.
 //	POST   /_sim/events  {"consumer_id":"org_42","unified_api":"crm","service_id":"salesforce",
@@ -62,7 +65,7 @@ const usageControl = `
 Control endpoints (loopback peers only, Content-Type: application/json):
   POST   /_sim/faults  {"route":"list_connections","status":429,"delay":"2s","hang":false,"count":3}
          route: create_session | list_connections | get_connection | delete_connection | *
-         count 0 or absent: until cleared
+         count 0 or absent: until cleared; "body":"html" | "huge" | "extra" changes a success
   DELETE /_sim/faults  clear every injection
   POST   /_sim/events  {"consumer_id":"org_42","unified_api":"crm","service_id":"salesforce",
                         "event_type":"vault.connection.callable"}  (needs -webhook-url)

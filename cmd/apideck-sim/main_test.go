@@ -111,6 +111,11 @@ func TestControlFaults(t *testing.T) {
 		t.Errorf("after clearing: %d", status)
 	}
 
+	call(t, http.MethodPost, url+"/_sim/faults", `{"route":"list_connections","body":"html","count":1}`)
+	if status, body := call(t, http.MethodGet, url+"/vault/connections", ""); status != 200 || !strings.Contains(body, "<html") {
+		t.Errorf("html body: %d %s", status, body)
+	}
+
 	call(t, http.MethodPost, url+"/_sim/faults", `{"route":"get_connection","delay":"60ms","count":1}`)
 	start := time.Now()
 	if status, _ := call(t, http.MethodGet, url+"/vault/connections/crm/hubspot", ""); status != 200 || time.Since(start) < 60*time.Millisecond {
@@ -124,6 +129,7 @@ func TestControlFaults(t *testing.T) {
 	}{
 		{http.MethodPost, `{"route":"nope","status":500}`, "application/json", 400},
 		{http.MethodPost, `{"route":"*","delay":"soon"}`, "application/json", 400},
+		{http.MethodPost, `{"route":"*","body":"gzip"}`, "application/json", 400},
 		{http.MethodPost, `{"route":"*","status":500,"extra":1}`, "application/json", 400},
 		{http.MethodPost, `{"route":"*","status":500}`, "text/plain", 415},
 		{http.MethodPost, `{"route":"*","status":500,"pad":"` + strings.Repeat("x", 5000) + `"}`, "application/json", 400},

@@ -41,6 +41,7 @@ type stack struct {
 	sim      *simulator.Simulator
 	issuer   *demo.Issuer  // mints the tokens vaultgate accepts
 	jwksHits *atomic.Int64 // requests for the issuer's JWKS
+	upstream *exchangeLog  // with recordUpstream: what vaultgate and the simulator said
 
 	cancel context.CancelFunc
 	done   chan error
@@ -50,9 +51,9 @@ type stack struct {
 type stackOption func(*stackSetup)
 
 type stackSetup struct {
-	exactEnv, demo bool
-	logSink        io.Writer
-	serve          Options
+	exactEnv, demo, record bool
+	logSink                io.Writer
+	serve                  Options
 }
 
 // exactEnv gives vaultgate exactly env plus the Apideck variables, as a
@@ -61,6 +62,10 @@ func exactEnv(c *stackSetup) { c.exactEnv = true }
 
 // demoMode serves the demo (serveDemo); env overrides demoTestVars.
 func demoMode(c *stackSetup) { c.demo = true }
+
+// recordUpstream keeps every request vaultgate sends the simulator, with
+// the answer's body, in s.upstream.
+func recordUpstream(c *stackSetup) { c.record = true }
 
 // logTo sends vaultgate's log to w instead of s.logs.
 func logTo(w io.Writer) stackOption { return func(c *stackSetup) { c.logSink = w } }
@@ -106,7 +111,7 @@ func startStack(t testing.TB, env map[string]string, opts ...stackOption) *stack
 		serve = func(ctx context.Context) error { return serveDemo(ctx, run) }
 	} else {
 		s.public = "http://" + pl.Addr().String()
-		cfg := s.startUpstream(t, env, c.exactEnv)
+		cfg := s.startUpstream(t, env, c)
 		var sink io.Writer = s.logs
 		if c.logSink != nil {
 			sink = c.logSink
@@ -153,7 +158,7 @@ func startStack(t testing.TB, env map[string]string, opts ...stackOption) *stack
 
 // startUpstream starts the simulated Apideck and the identity provider on
 // one loopback server, and returns vaultgate's configuration for them.
-func (s *stack) startUpstream(t testing.TB, env map[string]string, exact bool) config.Config {
+func (s *stack) startUpstream(t testing.TB, env map[string]string, c stackSetup) config.Config {
 	t.Helper()
 	sim, err := simulator.New(simulator.Config{APIKey: testAPIKey, AppID: testAppID})
 	if err != nil {
@@ -173,7 +178,12 @@ func (s *stack) startUpstream(t testing.TB, env map[string]string, exact bool) c
 		s.jwksHits.Add(1)
 		jwks.ServeHTTP(w, r)
 	}))
-	mux.Handle("/", sim)
+	var api http.Handler = sim
+	if c.record {
+		s.upstream = &exchangeLog{}
+		api = s.upstream.wrap(sim)
+	}
+	mux.Handle("/", api)
 
 	s.env = map[string]string{
 		// The README tells operators to mount the key as a file.
@@ -182,7 +192,7 @@ func (s *stack) startUpstream(t testing.TB, env map[string]string, exact bool) c
 		"APIDECK_BASE_URL":     srv.URL,
 		"VAULT_ORIGIN":         srv.URL,
 	}
-	if exact {
+	if c.exactEnv {
 		for k := range env {
 			if _, clash := s.env[k]; clash {
 				t.Fatalf("the README example sets %s itself; the test expects only authentication variables", k)

@@ -59,6 +59,19 @@ func TestErrorPageForNavigations(t *testing.T) {
 	}
 }
 
+func TestErrorPageSaysOneSecond(t *testing.T) {
+	for retry, want := range map[time.Duration]string{time.Second: "try again in 1 second.", 2 * time.Second: "try again in 2 seconds."} {
+		e := newEnv(t)
+		e.deps.UserLimit = &fakeLimiter{allow: func(string) (state.Decision, error) {
+			return state.Decision{RetryAfter: retry}, nil
+		}}
+		w := e.do(t, authed("GET", "/connect", "", "Accept", navAccept))
+		if body := w.Body.String(); w.Code != http.StatusTooManyRequests || !strings.Contains(body, want) {
+			t.Errorf("Retry-After %v: %d, page lacks %q:\n%s", retry, w.Code, want, body)
+		}
+	}
+}
+
 func TestErrorPageChoices(t *testing.T) {
 	tests := []struct {
 		name       string

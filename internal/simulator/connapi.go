@@ -30,7 +30,8 @@ func (s *Simulator) handleConnections(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, &apiError{status: http.StatusMethodNotAllowed, detail: "Use GET"})
 		return
 	}
-	if s.intercept(w, r, RouteListConnections) {
+	body, answered := s.intercept(w, r, RouteListConnections)
+	if answered {
 		return
 	}
 	consumer, e := s.checkConsumer(r.Header)
@@ -57,7 +58,7 @@ func (s *Simulator) handleConnections(w http.ResponseWriter, r *http.Request) {
 		}
 		data = append(data, s.view(c, l, ok))
 	}
-	jsonResponse(http.StatusOK, listBody{StatusCode: http.StatusOK, Status: "OK", Data: data}).write(w)
+	body.alter(jsonResponse(http.StatusOK, listBody{StatusCode: http.StatusOK, Status: "OK", Data: data})).write(w)
 }
 
 // handleConnection serves GET and DELETE
@@ -73,7 +74,8 @@ func (s *Simulator) handleConnection(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, &apiError{status: http.StatusMethodNotAllowed, detail: "Use GET or DELETE"})
 		return
 	}
-	if s.intercept(w, r, route) {
+	body, answered := s.intercept(w, r, route)
+	if answered {
 		return
 	}
 	consumer, e := s.checkConsumer(r.Header)
@@ -98,7 +100,7 @@ func (s *Simulator) handleConnection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l, connected := s.store.links(consumerKey{s.appID, consumer})[c.ID()]
-	jsonResponse(http.StatusOK, listBody{StatusCode: http.StatusOK, Status: "OK", Data: s.view(c, l, connected)}).write(w)
+	body.alter(jsonResponse(http.StatusOK, listBody{StatusCode: http.StatusOK, Status: "OK", Data: s.view(c, l, connected)})).write(w)
 }
 
 // view is a connection as the API shows it: callable when connected.

@@ -31,8 +31,9 @@ const (
 
 const (
 	trickleInterval = 100 * time.Millisecond
-	// hugeBodyBytes exceeds the 2 MiB a careful client reads of a session answer.
-	hugeBodyBytes = 3 << 20
+	// hugeBodyBytes exceeds what a careful client reads of any answer
+	// (vaultgate: 1 MiB of a session or connection, 4 MiB of a list).
+	hugeBodyBytes = 5 << 20
 	foreignOrigin = "https://evil.example"
 )
 
@@ -84,15 +85,17 @@ const maxInjections = 1024
 // Injection makes calls of a route misbehave, before any validation: after
 // Delay (or never, with Hang, until the client goes away or Reset), answer
 // Status instead of the real answer. A Status below 300 (or 0) answers
-// normally after the delay. Count is how many calls it applies to; 0 means
-// every call until ClearInjections or Reset. Each call takes the first
-// injection for its route, in the order they were added.
+// normally after the delay, changed as Body says. Count is how many calls
+// it applies to; 0 means every call until ClearInjections or Reset. Each
+// call takes the first injection for its route, in the order they were
+// added.
 type Injection struct {
 	Route  Route
 	Status int
 	Delay  time.Duration
 	Hang   bool
 	Count  int
+	Body   Body
 }
 
 // Inject adds in after the injections already waiting.
@@ -105,6 +108,9 @@ func (s *Simulator) Inject(in Injection) error {
 	}
 	if in.Delay < 0 || in.Delay > time.Hour || in.Count < 0 {
 		return errors.New("simulator: delay must be 0–1h and count at least 0")
+	}
+	if !slices.Contains(Bodies(), in.Body) {
+		return fmt.Errorf("simulator: unknown body %q", in.Body)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -153,8 +159,9 @@ func (s *Simulator) takeInjection(r Route) Injection {
 }
 
 // intercept applies r's injection to a call; it reports whether the call
-// has been answered (or dropped) and must not be handled further.
-func (s *Simulator) intercept(w http.ResponseWriter, req *http.Request, r Route) bool {
+// has been answered (or dropped) and must not be handled further, and
+// otherwise how the real answer is to be changed (Body.alter).
+func (s *Simulator) intercept(w http.ResponseWriter, req *http.Request, r Route) (Body, bool) {
 	s.mu.Lock()
 	in, release := s.takeInjection(r), s.release
 	s.mu.Unlock()
@@ -163,16 +170,20 @@ func (s *Simulator) intercept(w http.ResponseWriter, req *http.Request, r Route)
 		if pause(ctx, release, -1) {
 			abortConnection(w) // released by Reset while the client still waits
 		}
-		return true
+		return in.Body, true
 	}
 	if !pause(ctx, release, in.Delay) {
-		return true
+		return in.Body, true
 	}
-	if in.Status >= 300 {
+	switch {
+	case in.Status >= 300:
 		statusResponse(in.Status).write(w)
-		return true
+		return in.Body, true
+	case in.Body == BodyHTML:
+		html200().write(w)
+		return in.Body, true
 	}
-	return false
+	return in.Body, false
 }
 
 // SetLatency delays every answer of POST /vault/sessions by d. The delay

@@ -31,6 +31,7 @@ type sessionData struct {
 type callState struct {
 	status  int // injected status; 0 = none
 	hang    bool
+	body    Body
 	fault   Fault
 	latency time.Duration
 	origin  string
@@ -64,14 +65,14 @@ func (s *Simulator) handleSessions(w http.ResponseWriter, r *http.Request) {
 	case st.status >= 300:
 		statusResponse(st.status).write(w)
 		return
-	case st.fault == FaultHTML200:
+	case st.body == BodyHTML, st.fault == FaultHTML200:
 		html200().write(w)
 		return
 	case st.fault == FaultRetryAfter429:
 		retryAfter429().write(w)
 		return
 	}
-	resp := s.answer(r, body, st)
+	resp := st.body.alter(s.answer(r, body, st))
 	switch st.fault {
 	case FaultResetMidBody:
 		resetMidBody(w, resp)
@@ -88,7 +89,7 @@ func (s *Simulator) begin(h http.Header, body []byte) callState {
 	defer s.mu.Unlock()
 	s.last = Recorded{Header: h.Clone(), Body: cloneBytes(body)}
 	in := s.takeInjection(RouteCreateSession)
-	return callState{status: in.Status, hang: in.Hang, fault: s.fault, latency: s.latency + in.Delay, origin: s.origin, release: s.release}
+	return callState{status: in.Status, hang: in.Hang, body: in.Body, fault: s.fault, latency: s.latency + in.Delay, origin: s.origin, release: s.release}
 }
 
 // answer validates the request and, when it is valid, creates a session.
