@@ -260,7 +260,25 @@ func TestRelayTimeoutAndNetwork(t *testing.T) {
 		_ = c.Close()
 	}))
 	defer closing.Close()
-	for _, c := range []struct{ url, outcome string }{{hang.URL, relayTimeout}, {closing.URL, relayNetwork}} {
+	// A 200 whose body never arrives in full is not an acceptance.
+	cutOff := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, buf, _ := http.NewResponseController(w).Hijack()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"rec")
+		_ = buf.Flush()
+		_ = c.Close()
+	}))
+	defer cutOff.Close()
+	slowBody := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_ = http.NewResponseController(w).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer slowBody.Close()
+	for _, c := range []struct{ url, outcome string }{{hang.URL, relayTimeout}, {closing.URL, relayNetwork},
+		{cutOff.URL, relayNetwork}, {slowBody.URL, relayTimeout}} {
 		s, _ := newService(t, Options{RelayURL: c.url})
 		s.relay.client.Timeout = 200 * time.Millisecond
 		body := eventBody("evt-3", "created", "org_42", "crm", "salesforce", time.Now())
