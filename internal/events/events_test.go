@@ -369,6 +369,21 @@ func TestFailedVerificationsLimitTheIP(t *testing.T) {
 	}
 }
 
+func TestDeclaredOversizeRefusedUnread(t *testing.T) {
+	s, _ := newService(t, Options{})
+	body := `{"message":"Validating delivery URL"}`
+	unread := &countingReader{r: strings.NewReader(body)}
+	res, err := s.Receive(context.Background(), Delivery{IP: "192.0.2.1", Signature: signHex(body), Body: unread, Size: MaxBody + 1})
+	if !errors.Is(err, ErrTooLarge) || res.Outcome != OutcomeTooLarge || unread.n != 0 {
+		t.Fatalf("%+v %v, %d bytes read", res, err, unread.n)
+	}
+	// At the bound, the body is read and verified.
+	if _, err := s.Receive(context.Background(), Delivery{IP: "192.0.2.1", Signature: signHex(body),
+		Body: strings.NewReader(body), Size: MaxBody}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type countingReader struct {
 	r io.Reader
 	n int
