@@ -231,3 +231,28 @@ func TestRelayFailuresAreRetriedByApideck(t *testing.T) {
 	wantNoServerErrors(t, s)
 	s.logs.WantNoSecrets(t, secrets...)
 }
+
+// TestSlowRelayOutlastingWriteTimeout gives the relay longer than the
+// server's write timeout (APIDECK_TIMEOUT + AUTH_FORWARD_TIMEOUT + 5 s,
+// counted from the request's headers): Apideck must still get its 503,
+// not a dropped connection.
+func TestSlowRelayOutlastingWriteTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 6 s for the relay timeout")
+	}
+	t.Parallel()
+	app := startRelayApp(t)
+	app.set(func(_ http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	})
+	s := startStack(t, eventsEnv(map[string]string{"EVENTS_RELAY_URL": app.srv.URL + "/events",
+		"EVENTS_RELAY_SECRET": testRelaySecret, "EVENTS_RELAY_TIMEOUT": "6s",
+		"APIDECK_TIMEOUT": "100ms", "AUTH_FORWARD_TIMEOUT": "100ms"}))
+	body := connectionEvent("evt-slow-relay", "callable")
+	start := time.Now()
+	res, _ := s.deliver(t, body, signHex(body))
+	testkit.WantProblem(t, res, http.StatusServiceUnavailable, "relay_failed")
+	t.Logf("answered after %v", time.Since(start))
+	wantMetric(t, s.admin, `vaultgate_relay_requests_total{outcome="timeout"}`, 1)
+}
