@@ -11,7 +11,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -176,4 +178,94 @@ func TestWebhookSlowBodyIsCutOff(t *testing.T) {
 		t.Errorf("answered after %v, before the body timeout", elapsed)
 	}
 	wantNoServerErrors(t, s)
+}
+
+// openFDs counts this process's open file descriptors (server and clients
+// alike); -1 where /proc is missing.
+func openFDs() int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(fds)
+}
+
+// TestWebhookFloodKeepsServing sends 256 KiB bodies, unsigned or signed with
+// another key, from 32 connections for 2 s. /connect keeps answering a
+// real user during the flood; the address's failed verifications are
+// limited (60, then 429); goroutines and descriptors return to where they
+// were; no body or signature reaches the log.
+func TestWebhookFloodKeepsServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("floods for 2 s")
+	}
+	s := startStack(t, eventsEnv(map[string]string{"RATE_LIMIT_PER_MINUTE": "30"}))
+	const marker = "flood-body-marker-5d2a"
+	prefix := `{"payload":{"event_id":"` + marker + `","pad":"`
+	body := prefix + strings.Repeat("p", maxWebhookBody-len(prefix)-3) + `"}}`
+	badSig := wrongSignature(body)
+	client := floodClient(t, floodWorkers)
+	tok := s.token(t)
+	if r := sendConnect(client, s.public+"/connect", bearer(tok), ""); r.status != http.StatusOK {
+		t.Fatalf("warm-up: %d %v", r.status, r.err)
+	}
+	client.CloseIdleConnections()
+	baseG, baseFD := stableGoroutines(), openFDs()
+
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var errs []error
+	stop := time.Now().Add(2 * time.Second)
+	var wg sync.WaitGroup
+	for w := range floodWorkers {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				req, _ := http.NewRequest(http.MethodPost, s.public+testWebhookPath, strings.NewReader(body))
+				if (w+i)%2 == 1 {
+					req.Header.Set("X-Apideck-Signature", badSig)
+				}
+				res, err := client.Do(req)
+				status := 0
+				if err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					status = res.StatusCode
+				}
+				mu.Lock()
+				statuses[status]++
+				if err != nil && len(errs) < 3 {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(time.Second)
+	user := floodClient(t, 1)
+	during := sendConnect(user, s.public+"/connect", bearer(tok), "")
+	wg.Wait()
+	client.CloseIdleConnections()
+	user.CloseIdleConnections()
+
+	t.Logf("flood answers %v (transport errors %v); /connect during it: %d in %v", statuses, errs, during.status, during.elapsed)
+	if during.status != http.StatusOK {
+		t.Errorf("/connect during the flood: %d %v", during.status, during.err)
+	}
+	if n := statuses[http.StatusUnauthorized]; n < 60 || n > 60+floodWorkers {
+		t.Errorf("%d × 401 before the limit, want 60 (+ those in flight)", n)
+	}
+	if statuses[http.StatusTooManyRequests] == 0 || len(statuses) != 2 {
+		t.Errorf("answers %v, want only 401 then 429", statuses)
+	}
+	g := goroutinesAtMost(baseG+goroutineSlack, 10*time.Second)
+	fd := openFDs()
+	for deadline := time.Now().Add(5 * time.Second); fd > baseFD && time.Now().Before(deadline); fd = openFDs() {
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("goroutines %d → %d, open descriptors %d → %d", baseG, g, baseFD, fd)
+	if g > baseG+goroutineSlack || fd > baseFD {
+		t.Errorf("after the flood: goroutines %d (baseline %d), descriptors %d (baseline %d)", g, baseG, fd, baseFD)
+	}
+	wantNoServerErrors(t, s)
+	s.logs.WantNoSecrets(t, testAPIKey, tok, marker, badSig, "ppppppppp")
 }
