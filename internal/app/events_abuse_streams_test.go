@@ -201,4 +201,3 @@ func TestStreamRefusals(t *testing.T) {
 	wantNoServerErrors(t, s)
 	s.logs.WantNoSecrets(t, short, valid, testAPIKey)
 }
-
