@@ -77,6 +77,7 @@ type Delivery struct {
 	IP        string   // the client address failed verifications count against
 	Signature []string // the x-apideck-signature header lines
 	Body      io.Reader
+	Size      int64 // the declared body length; -1 when unknown
 }
 
 // Result is what the access line says about a delivery.
@@ -153,6 +154,9 @@ func (s *Service) Receive(ctx context.Context, d Delivery) (Result, error) {
 	sig, err := ParseSignature(d.Signature)
 	if err != nil {
 		return refuse(OutcomeInvalidSignature, err)
+	}
+	if d.Size > MaxBody { // refused before a byte of it is read
+		return refuse(OutcomeTooLarge, ErrTooLarge)
 	}
 	body, err := io.ReadAll(io.LimitReader(d.Body, MaxBody+1))
 	switch {

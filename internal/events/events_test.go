@@ -260,7 +260,25 @@ func TestRelayTimeoutAndNetwork(t *testing.T) {
 		_ = c.Close()
 	}))
 	defer closing.Close()
-	for _, c := range []struct{ url, outcome string }{{hang.URL, relayTimeout}, {closing.URL, relayNetwork}} {
+	// A 200 whose body never arrives in full is not an acceptance.
+	cutOff := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, buf, _ := http.NewResponseController(w).Hijack()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"rec")
+		_ = buf.Flush()
+		_ = c.Close()
+	}))
+	defer cutOff.Close()
+	slowBody := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_ = http.NewResponseController(w).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer slowBody.Close()
+	for _, c := range []struct{ url, outcome string }{{hang.URL, relayTimeout}, {closing.URL, relayNetwork},
+		{cutOff.URL, relayNetwork}, {slowBody.URL, relayTimeout}} {
 		s, _ := newService(t, Options{RelayURL: c.url})
 		s.relay.client.Timeout = 200 * time.Millisecond
 		body := eventBody("evt-3", "created", "org_42", "crm", "salesforce", time.Now())
@@ -347,6 +365,21 @@ func TestFailedVerificationsLimitTheIP(t *testing.T) {
 	// Other addresses are unaffected.
 	other := Delivery{IP: "192.0.2.2", Signature: signHex(body), Body: strings.NewReader(body)}
 	if _, err := s.Receive(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeclaredOversizeRefusedUnread(t *testing.T) {
+	s, _ := newService(t, Options{})
+	body := `{"message":"Validating delivery URL"}`
+	unread := &countingReader{r: strings.NewReader(body)}
+	res, err := s.Receive(context.Background(), Delivery{IP: "192.0.2.1", Signature: signHex(body), Body: unread, Size: MaxBody + 1})
+	if !errors.Is(err, ErrTooLarge) || res.Outcome != OutcomeTooLarge || unread.n != 0 {
+		t.Fatalf("%+v %v, %d bytes read", res, err, unread.n)
+	}
+	// At the bound, the body is read and verified.
+	if _, err := s.Receive(context.Background(), Delivery{IP: "192.0.2.1", Signature: signHex(body),
+		Body: strings.NewReader(body), Size: MaxBody}); err != nil {
 		t.Fatal(err)
 	}
 }

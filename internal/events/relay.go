@@ -108,9 +108,16 @@ func (r *relay) send(ctx context.Context, id, eventType string, body []byte) (in
 		// Do's error quotes the URL, which may carry a token of the app's.
 		return 0, relayNetwork, errors.New("relay: request failed")
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxRelayAnswer))
+	_, readErr := io.Copy(io.Discard, io.LimitReader(resp.Body, maxRelayAnswer))
 	_ = resp.Body.Close()
 	switch {
+	case readErr != nil:
+		// An answer cut off (or not finished in time) is no acceptance:
+		// the app may have crashed before keeping the event.
+		if ne, ok := errors.AsType[net.Error](readErr); ok && ne.Timeout() || errors.Is(readErr, context.DeadlineExceeded) {
+			return resp.StatusCode, relayTimeout, errors.New("relay: answer not finished in time")
+		}
+		return resp.StatusCode, relayNetwork, errors.New("relay: answer cut off")
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return resp.StatusCode, relayOK, nil
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:

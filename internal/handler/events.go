@@ -2,8 +2,8 @@ package handler
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -21,6 +21,8 @@ type Events interface {
 const (
 	pingEvery         = 15 * time.Second
 	streamWriteWait   = 10 * time.Second
+	webhookWriteWait  = 10 * time.Second
+	refusedBodyGrace  = time.Second
 	streamLifetimeMin = 50 * time.Minute
 	streamLifetimeMax = 60 * time.Minute
 	retryMinMillis    = 2000
@@ -39,19 +41,29 @@ func handleWebhook(d Deps) endpoint {
 			return out, &refusal{code: codeMethodNotAllowed}
 		}
 		// The body must arrive within 10 s of the headers; a slower one is cut off.
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(events.BodyTimeout))
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(events.BodyTimeout))
+		body := &bodyReader{r: r.Body}
 		res, err := d.Events.Receive(r.Context(), events.Delivery{
 			IP:        clientIP(r, d.Connect.TrustedProxyHops, d.Connect.TrustedProxyCIDRs),
 			Signature: r.Header.Values("X-Apideck-Signature"),
-			Body:      r.Body,
+			Body:      body,
+			Size:      r.ContentLength,
 		})
+		// The body's time and the relay's may outlast the server's write
+		// timeout, which counts from the headers: the answer gets its own.
+		_ = rc.SetWriteDeadline(time.Now().Add(webhookWriteWait))
 		out.eventType, out.webhookID, out.sigForm = res.EventType, res.WebhookID, res.Form
 		out.consumerID, out.upstreamStatus, out.upstreamDuration = res.ConsumerID, res.RelayStatus, res.RelayTime
+		if !body.done && r.ContentLength != 0 {
+			// A body refused unread: net/http would otherwise wait for it
+			// before answering, to reuse the connection. After the answer
+			// it still drops up to 256 KiB of it; that gets a second, so the
+			// client can read the answer before the hang-up.
+			w.Header().Set("Connection", "close")
+			_ = rc.SetReadDeadline(time.Now().Add(refusedBodyGrace))
+		}
 		if err != nil {
-			if errors.Is(err, events.ErrTooLarge) || errors.Is(err, events.ErrInvalid) && res.Form == "" {
-				// The rest of the body is never read: the connection cannot be reused.
-				w.Header().Set("Connection", "close")
-			}
 			return out, webhookRefusal(err, res.RetryAfter)
 		}
 		w.Header().Set("Content-Type", contentTypeJSON)
@@ -59,6 +71,18 @@ func handleWebhook(d Deps) endpoint {
 		_, _ = w.Write([]byte("{}"))
 		return out, nil
 	}
+}
+
+// bodyReader notes whether the request body was read to its end.
+type bodyReader struct {
+	r    io.Reader
+	done bool
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.done = b.done || err == io.EOF
+	return n, err
 }
 
 // handleEvents serves GET /connections/events: a Server-Sent Events stream
