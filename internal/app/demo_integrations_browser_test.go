@@ -135,7 +135,14 @@ func (s *browserScenario) wantRow(b *browser, serviceID, state, label string, d 
 	id := "crm-" + serviceID
 	b.within("list shows "+serviceID+" "+state, d,
 		chromedp.WaitVisible(chromedp.CSS(`#conn-`+id+`[data-state="`+state+`"]`)))
-	if got := b.text("state-" + id); got != label {
+	// The page may re-render the row (a re-read after the stream's ready)
+	// between the wait and the read: give the badge the same time.
+	got, deadline := b.text("state-"+id), time.Now().Add(d)
+	for got != label && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		got = b.text("state-" + id)
+	}
+	if got != label {
 		s.t.Errorf("%s badge = %q, want %q", serviceID, got, label)
 	}
 }

@@ -254,8 +254,14 @@ func TestWebhookFloodKeepsServing(t *testing.T) {
 	if n := statuses[http.StatusUnauthorized]; n < 60 || n > 60+floodWorkers {
 		t.Errorf("%d × 401 before the limit, want 60 (+ those in flight)", n)
 	}
-	if statuses[http.StatusTooManyRequests] == 0 || len(statuses) != 2 {
-		t.Errorf("answers %v, want only 401 then 429", statuses)
+	// 503 too_many_webhooks is the verification bound at work: on a loaded
+	// machine a request may wait more than a second for a slot.
+	others := len(statuses) - 2
+	if _, busy := statuses[http.StatusServiceUnavailable]; busy {
+		others--
+	}
+	if statuses[http.StatusTooManyRequests] == 0 || others != 0 {
+		t.Errorf("answers %v, want 401, then 429 (503 when every verification slot is busy)", statuses)
 	}
 	g := goroutinesAtMost(baseG+goroutineSlack, 10*time.Second)
 	fd := openFDs()
