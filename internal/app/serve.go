@@ -147,6 +147,9 @@ type unusedConns struct {
 
 // track is the server's ConnState hook.
 func (u *unusedConns) track(c net.Conn, state http.ConnState) {
+	if state == http.StateIdle {
+		return // an idle connection has served a request: it left StateNew before
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if state != http.StateNew {
