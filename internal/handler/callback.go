@@ -13,7 +13,7 @@ const maxCallbackQuery = 8 << 10
 // line has the route only).
 func handleCallback(d Deps, m *metrics) endpoint {
 	return func(w http.ResponseWriter, r *http.Request) (outcome, error) {
-		if err := checkLimit(r.Context(), m, d.IPLimit, scopeIP, clientIP(r, d.Connect.TrustedProxyHops, d.Connect.TrustedProxyCIDRs)); err != nil {
+		if err := checkIPLimit(r, m, &d); err != nil {
 			return outcome{}, err
 		}
 		if len(r.URL.RawQuery) > maxCallbackQuery {

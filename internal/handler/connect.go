@@ -114,7 +114,7 @@ type checks struct {
 // pass lets r through or says why not, reporting the consumer in out.
 func (g *gate) pass(r *http.Request, out *outcome, c checks) (auth.Identity, auth.Consumer, error) {
 	ctx, d := r.Context(), g.deps
-	if err := checkLimit(ctx, g.m, d.IPLimit, scopeIP, clientIP(r, d.Connect.TrustedProxyHops, d.Connect.TrustedProxyCIDRs)); err != nil {
+	if err := checkIPLimit(r, g.m, &d); err != nil {
 		return auth.Identity{}, auth.Consumer{}, err
 	}
 	if c.prefetch {

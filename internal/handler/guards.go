@@ -78,6 +78,14 @@ func checkLimit(ctx context.Context, m *metrics, l Limiter, scope, key string) e
 	return nil
 }
 
+// checkIPLimit counts r against the per-IP limit, when there is one.
+func checkIPLimit(r *http.Request, m *metrics, d *Deps) error {
+	if d.IPLimit == nil {
+		return nil // no address to work out
+	}
+	return checkLimit(r.Context(), m, d.IPLimit, scopeIP, clientIP(r, d.Connect.TrustedProxyHops, d.Connect.TrustedProxyCIDRs))
+}
+
 // clientIP is the key per-IP rate limits count against. With hops = n > 0
 // and a TCP peer inside trusted (the proxies), it is the n-th
 // X-Forwarded-For entry from the right, written by the outermost trusted

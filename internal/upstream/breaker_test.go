@@ -281,11 +281,10 @@ func TestCreateSessionSlotWaitBoundedByDeadline(t *testing.T) {
 		c.MaxConcurrency = 1
 		c.Timeout = 200 * time.Millisecond
 	})
-	release, ok := tc.slots.acquire(t.Context())
-	if !ok {
+	if !tc.slots.acquire(t.Context()) {
 		t.Fatal("no slot for the test")
 	}
-	t.Cleanup(release)
+	t.Cleanup(tc.slots.release)
 	_, res, err := tc.create(t.Context())
 	if e := asError(t, err); e.Kind != KindBusy || res.Duration > 900*time.Millisecond {
 		t.Errorf("kind %v after %v, want busy within the 200ms deadline", e.Kind, res.Duration)

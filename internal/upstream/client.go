@@ -45,13 +45,15 @@ var (
 // Client creates Vault sessions and reads and deletes connections at
 // Apideck. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	base    string // BaseURL without a trailing slash
-	http    *http.Client
-	m       *clientMetrics
-	log     zerolog.Logger
-	breaker *breaker
-	slots   *slots
+	cfg  Config
+	base string // BaseURL without a trailing slash
+	// authorization is the Authorization header's value: a secret.
+	authorization string
+	http          *http.Client
+	m             *clientMetrics
+	log           zerolog.Logger
+	breaker       *breaker
+	slots         *slots
 
 	backoffBase time.Duration // tests shorten it
 }
@@ -64,14 +66,15 @@ func New(cfg Config, reg prometheus.Registerer, log zerolog.Logger) (*Client, er
 	}
 	log = log.With().Str("component", "upstream").Logger()
 	return &Client{
-		cfg:         cfg,
-		base:        strings.TrimRight(cfg.BaseURL, "/"),
-		http:        newHTTPClient(cfg),
-		m:           m,
-		log:         log,
-		breaker:     newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, m.circuit, log),
-		slots:       &slots{ch: make(chan struct{}, cfg.MaxConcurrency), inFlight: m.inFlight},
-		backoffBase: defaultBackoffBase,
+		cfg:           cfg,
+		base:          strings.TrimRight(cfg.BaseURL, "/"),
+		authorization: "Bearer " + cfg.APIKey,
+		http:          newHTTPClient(cfg),
+		m:             m,
+		log:           log,
+		breaker:       newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, m.circuit, log),
+		slots:         &slots{ch: make(chan struct{}, cfg.MaxConcurrency), inFlight: m.inFlight},
+		backoffBase:   defaultBackoffBase,
 	}, nil
 }
 
@@ -122,8 +125,7 @@ func (c *Client) do(ctx context.Context, consumerID string, cl call) (Result, er
 	callCtx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errDeadline)
 	defer cancel()
 
-	release, ok := c.slots.acquire(callCtx)
-	if !ok {
+	if !c.slots.acquire(callCtx) {
 		done(errBreakerIgnored)
 		if ctx.Err() != nil {
 			return finish(callerGone())
@@ -132,7 +134,7 @@ func (c *Client) do(ctx context.Context, consumerID string, cl call) (Result, er
 		c.m.requests.WithLabelValues(cl.operation, outcomeBusy).Inc()
 		return finish(&Error{Kind: KindBusy, RetryAfter: defaultBusyRetry, Err: errNoSlot})
 	}
-	defer release()
+	defer c.slots.release()
 
 	callErr := c.attempts(callCtx, consumerID, cl, &res)
 	done(breakerOutcome(ctx, callErr))
@@ -196,7 +198,7 @@ func (c *Client) try(ctx context.Context, consumerID string, cl call) attempt {
 		// Only a base URL that does not parse gets here; config refuses those.
 		return attempt{outcome: outcomeNetworkError, kind: KindUnavailable, cause: errors.New("cannot build the request")}
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	req.Header.Set("Authorization", c.authorization)
 	req.Header.Set("X-Apideck-App-Id", c.cfg.AppID)
 	req.Header.Set("X-Apideck-Consumer-Id", consumerID)
 	if cl.body != nil {

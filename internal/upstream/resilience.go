@@ -116,29 +116,35 @@ type slots struct {
 	inFlight prometheus.Gauge
 }
 
-// acquire takes a slot, waiting at most slotWait or until ctx is done. The
-// returned release must be called exactly once when ok.
-func (s *slots) acquire(ctx context.Context) (release func(), ok bool) {
-	t := time.NewTimer(slotWait)
-	defer t.Stop()
+// acquire takes a slot, waiting at most slotWait or until ctx is done.
+// When it reports true, release must be called exactly once.
+func (s *slots) acquire(ctx context.Context) bool {
 	select {
-	case s.ch <- struct{}{}:
-	case <-t.C:
-		return nil, false
-	case <-ctx.Done():
-		return nil, false
+	case s.ch <- struct{}{}: // a free slot: no timer to make
+	default:
+		t := time.NewTimer(slotWait)
+		defer t.Stop()
+		select {
+		case s.ch <- struct{}{}:
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
 	}
-	// select picks at random when the slot and ctx are ready together; a
-	// slot taken after ctx ended would only yield a doomed attempt.
+	// A slot taken after ctx ended (select picks at random when both are
+	// ready) would only yield a doomed attempt.
 	if ctx.Err() != nil {
 		<-s.ch
-		return nil, false
+		return false
 	}
 	s.inFlight.Inc()
-	return func() {
-		s.inFlight.Dec()
-		<-s.ch
-	}, true
+	return true
+}
+
+func (s *slots) release() {
+	s.inFlight.Dec()
+	<-s.ch
 }
 
 const (
