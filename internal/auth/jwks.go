@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Algorithms lists the JWS algorithms a verifier can be configured with,
@@ -75,11 +75,11 @@ func parseJWKS(body []byte) (set *keySet, skipped int, err error) {
 }
 
 // candidates lists the keys that may verify alg and kid (a kid selects its keys).
-func (s *keySet) candidates(alg jose.SignatureAlgorithm, kid string) []any {
+func (s *keySet) candidates(alg jose.SignatureAlgorithm, kid string) []jwt.VerificationKey {
 	if s == nil {
 		return nil
 	}
-	var out []any
+	var out []jwt.VerificationKey
 	for _, k := range s.keys {
 		if (kid == "" || k.KeyID == kid) && keyFits(alg, k.Algorithm, k.Key) {
 			if out = append(out, k.Key); len(out) == maxKeyAttempts {
@@ -115,20 +115,6 @@ func keyFits(alg jose.SignatureAlgorithm, jwkAlg string, key any) bool {
 		return ok && len(k) > 0
 	}
 	return false
-}
-
-// headerAlg is the alg a token's header names, read without trusting it,
-// or "" when the header is not base64url JSON with an alg.
-func headerAlg(token string) jose.SignatureAlgorithm {
-	seg, _, _ := strings.Cut(token, ".")
-	raw, err := base64.RawURLEncoding.DecodeString(seg)
-	var h struct {
-		Alg string `json:"alg"`
-	}
-	if err != nil || json.Unmarshal(raw, &h) != nil {
-		return ""
-	}
-	return jose.SignatureAlgorithm(h.Alg)
 }
 
 // fetch loads the key set and swaps it in; on failure the known keys stay.

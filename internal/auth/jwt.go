@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,7 +14,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/singleflight"
@@ -36,7 +38,7 @@ type JWTConfig struct {
 // key from a JWKS (directly or via OIDC discovery). Safe for concurrent use.
 type JWT struct {
 	cfg         JWTConfig
-	algs        []jose.SignatureAlgorithm
+	parser      *jwt.Parser
 	client      *http.Client
 	fetches     *prometheus.CounterVec // vaultgate_jwks_fetches_total
 	log         zerolog.Logger
@@ -70,14 +72,13 @@ func newJWT(cfg JWTConfig, reg prometheus.Registerer, log zerolog.Logger) (*JWT,
 	if err := reg.Register(fetches); err != nil {
 		return nil, err
 	}
-	algs := make([]jose.SignatureAlgorithm, len(cfg.Algorithms))
-	for i, a := range cfg.Algorithms {
-		algs[i] = jose.SignatureAlgorithm(a)
-	}
 	log = log.With().Str("component", "jwt").Logger()
 	return &JWT{
-		cfg:         cfg,
-		algs:        algs,
+		cfg: cfg,
+		// The allow-list is never nil: golang-jwt would then allow every alg.
+		// Claims are validated by verify, with its own rules and reasons.
+		parser: jwt.NewParser(jwt.WithValidMethods(append([]string{}, cfg.Algorithms...)),
+			jwt.WithJSONNumber(), jwt.WithoutClaimsValidation()),
 		client:      &http.Client{Timeout: fetchTimeout, CheckRedirect: noRedirects},
 		fetches:     fetches,
 		log:         log,
@@ -156,51 +157,59 @@ type verified struct {
 // ErrUnavailable without keys. Errors never hold the token, a claim value or
 // a key.
 func (v *JWT) verify(ctx context.Context, token string) (verified, error) {
-	tok, err := jose.ParseSignedCompact(token, v.algs)
-	if err != nil || len(tok.Signatures) != 1 {
-		if alg := headerAlg(token); alg != "" && !slices.Contains(v.algs, alg) {
-			return verified{}, refused(ReasonAlgorithm, errors.New("token's alg is not in AUTH_ALGORITHMS"))
-		}
-		return verified{}, refused(ReasonMalformed, errors.New("token is not a compact JWS"))
-	}
-	payload, keys, err := v.verifiedPayload(ctx, tok)
+	var set *keySet
+	claims := jwt.MapClaims{}
+	tok, err := v.parser.ParseWithClaims(token, claims, func(tok *jwt.Token) (_ any, err error) {
+		var keys []jwt.VerificationKey
+		keys, set, err = v.candidateKeys(ctx, tok)
+		return jwt.VerificationKeySet{Keys: keys}, err
+	})
 	if err != nil {
-		return verified{}, err
+		return verified{}, v.refusal(tok, err)
 	}
-	claims, reg, err := decodeClaims(payload)
+	reg, err := registeredClaims(token, claims)
 	if err != nil {
 		return verified{}, refused(ReasonMalformed, err)
 	}
 	// go-jose's validation errors are fixed strings without claim values.
-	switch err := reg.ValidateWithLeeway(jwt.Expected{Issuer: v.cfg.Issuer, AnyAudience: jwt.Audience{v.cfg.Audience}}, v.cfg.ClockSkew); {
-	case errors.Is(err, jwt.ErrExpired):
+	switch err := reg.ValidateWithLeeway(josejwt.Expected{Issuer: v.cfg.Issuer, AnyAudience: josejwt.Audience{v.cfg.Audience}}, v.cfg.ClockSkew); {
+	case errors.Is(err, josejwt.ErrExpired):
 		return verified{}, refused(ReasonExpired, err)
-	case errors.Is(err, jwt.ErrNotValidYet), errors.Is(err, jwt.ErrIssuedInTheFuture):
+	case errors.Is(err, josejwt.ErrNotValidYet), errors.Is(err, josejwt.ErrIssuedInTheFuture):
 		return verified{}, refused(ReasonNotYetValid, err)
-	case errors.Is(err, jwt.ErrInvalidIssuer):
+	case errors.Is(err, josejwt.ErrInvalidIssuer):
 		// Claim values of a token our keys signed, never the token; bounded.
 		v.issuerLog.Info().Str("expected_issuer", v.cfg.Issuer).Str("token_issuer", bounded(reg.Issuer)).
 			Msg("token refused: its iss is not AUTH_ISSUER")
 		return verified{}, refused(ReasonIssuer, err)
-	case errors.Is(err, jwt.ErrInvalidAudience):
+	case errors.Is(err, josejwt.ErrInvalidAudience):
 		v.audienceLog.Info().Str("expected_audience", v.cfg.Audience).Strs("token_audience", boundedList(reg.Audience)).
 			Msg("token refused: its aud does not name AUTH_AUDIENCE")
 		return verified{}, refused(ReasonAudience, err)
 	case err != nil:
 		return verified{}, refused(ReasonInvalid, err)
 	}
-	return verified{id: Identity{Subject: reg.Subject, Claims: claims, Expires: reg.Expiry.Time()}, expiry: reg.Expiry.Time(), keys: keys}, nil
+	return verified{id: Identity{Subject: reg.Subject, Claims: claims, Expires: reg.Expiry.Time()}, expiry: reg.Expiry.Time(), keys: set}, nil
 }
 
-// verifiedPayload returns the payload verified by the first key that fits
-// alg and kid (refetching the JWKS for an unknown kid), and its key set.
-func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature) ([]byte, *keySet, error) {
-	alg, kid := jose.SignatureAlgorithm(tok.Signatures[0].Header.Algorithm), tok.Signatures[0].Header.KeyID
-	var candidates []any
+// candidateKeys returns the keys that fit the token's alg and kid
+// (refetching the JWKS for an unknown kid), and the key set they come from.
+func (v *JWT) candidateKeys(ctx context.Context, tok *jwt.Token) ([]jwt.VerificationKey, *keySet, error) {
+	// RFC 7515 §4.1.11: crit names extensions a recipient must understand;
+	// we understand none (b64: false included), so such a token never verifies.
+	if _, crit := tok.Header["crit"]; crit {
+		return nil, nil, refused(ReasonSignature, errors.New("token's header has crit: no JWS extension is understood"))
+	}
+	kid, isStr := tok.Header["kid"].(string)
+	if _, present := tok.Header["kid"]; present && !isStr {
+		return nil, nil, refused(ReasonMalformed, errors.New("token's kid is not a string"))
+	}
+	alg := jose.SignatureAlgorithm(tok.Method.Alg()) // in the allow-list: the parser checked
+	var candidates []jwt.VerificationKey
 	var set *keySet
 	if v.cfg.HS256Secret != nil {
 		if keyFits(alg, "", v.cfg.HS256Secret) {
-			candidates = []any{v.cfg.HS256Secret}
+			candidates = []jwt.VerificationKey{v.cfg.HS256Secret}
 		}
 	} else {
 		set = v.keys.Load()
@@ -214,21 +223,36 @@ func (v *JWT) verifiedPayload(ctx context.Context, tok *jose.JSONWebSignature) (
 	if len(candidates) == 0 {
 		return nil, nil, refused(ReasonSignature, errors.New("no known key matches the token's kid and alg"))
 	}
-	for _, key := range candidates {
-		if payload, err := tok.Verify(key); err == nil {
-			return payload, set, nil
-		}
-	}
-	return nil, nil, refused(ReasonSignature, errors.New("signature does not verify"))
+	return candidates, set, nil
 }
 
-// decodeClaims reads the registered claims from the map the mapping uses, so
-// they cannot disagree (jwt.Claims would take "EXP" for exp). exp and sub are
-// required; a registered claim of another JSON type (null too) is an error.
-func decodeClaims(payload []byte) (map[string]any, jwt.Claims, error) {
-	claims, err := decodeObject(payload)
-	if err != nil {
-		return nil, jwt.Claims{}, err
+// refusal is the reason for golang-jwt's err; its text is not kept, as some
+// of it quotes JSON errors about the token.
+func (v *JWT) refusal(tok *jwt.Token, err error) error {
+	if ae, ok := errors.AsType[*Error](err); ok {
+		return ae // from candidateKeys
+	}
+	if tok != nil {
+		if alg, _ := tok.Header["alg"].(string); alg != "" && !slices.Contains(v.cfg.Algorithms, alg) {
+			return refused(ReasonAlgorithm, errors.New("token's alg is not in AUTH_ALGORITHMS"))
+		}
+	}
+	if errors.Is(err, jwt.ErrTokenSignatureInvalid) {
+		return refused(ReasonSignature, errors.New("signature does not verify"))
+	}
+	return refused(ReasonMalformed, errors.New("token is not a compact JWS of JSON objects"))
+}
+
+// registeredClaims reads the registered claims from the map the mapping
+// uses, so they cannot disagree (josejwt.Claims would take "EXP" for exp).
+// exp and sub are required; a registered claim of another JSON type (null
+// too) is an error.
+func registeredClaims(token string, claims map[string]any) (josejwt.Claims, error) {
+	// golang-jwt decodes the payload's first JSON value and ignores the rest.
+	_, rest, _ := strings.Cut(token, ".")
+	payload, _, _ := strings.Cut(rest, ".")
+	if raw, err := base64.RawURLEncoding.DecodeString(payload); err != nil || !json.Valid(raw) {
+		return josejwt.Claims{}, errors.New("not a single JSON object")
 	}
 	ok := true
 	str := func(name string) string {
@@ -238,22 +262,22 @@ func decodeClaims(payload []byte) (map[string]any, jwt.Claims, error) {
 		return s
 	}
 	// go-jose's NumericDate refuses values that would wrap in time arithmetic.
-	date := func(name string) *jwt.NumericDate {
+	date := func(name string) *josejwt.NumericDate {
 		v, present := claims[name]
 		if !present {
 			return nil
 		}
 		n, isNum := v.(json.Number)
-		d := new(jwt.NumericDate)
+		d := new(josejwt.NumericDate)
 		ok = ok && isNum && d.UnmarshalJSON([]byte(n)) == nil
 		return d
 	}
-	c := jwt.Claims{Issuer: str("iss"), Subject: str("sub"), Expiry: date("exp"), NotBefore: date("nbf"), IssuedAt: date("iat")}
+	c := josejwt.Claims{Issuer: str("iss"), Subject: str("sub"), Expiry: date("exp"), NotBefore: date("nbf"), IssuedAt: date("iat")}
 	switch aud := claims["aud"].(type) {
 	case string:
-		c.Audience = jwt.Audience{aud}
+		c.Audience = josejwt.Audience{aud}
 	case []any: // RFC 7519 §4.1.3: a string or an array of strings
-		c.Audience = make(jwt.Audience, len(aud))
+		c.Audience = make(josejwt.Audience, len(aud))
 		for i, a := range aud {
 			s, isStr := a.(string)
 			c.Audience[i], ok = s, ok && isStr
@@ -264,13 +288,13 @@ func decodeClaims(payload []byte) (map[string]any, jwt.Claims, error) {
 	}
 	switch {
 	case !ok:
-		return nil, jwt.Claims{}, errors.New("a registered claim has the wrong type")
+		return josejwt.Claims{}, errors.New("a registered claim has the wrong type")
 	case c.Expiry == nil:
-		return nil, jwt.Claims{}, errors.New("exp claim is missing")
+		return josejwt.Claims{}, errors.New("exp claim is missing")
 	case c.Subject == "":
-		return nil, jwt.Claims{}, errors.New("sub claim is missing or empty")
+		return josejwt.Claims{}, errors.New("sub claim is missing or empty")
 	}
-	return claims, c, nil
+	return c, nil
 }
 
 // Claim values logged are cut short: they come from a signed token, but

@@ -40,6 +40,12 @@ func TestVerify(t *testing.T) {
 			c.Algorithms = []string{"RS256", "HS256"}
 			return c
 		}(), inMemory(srv)).v,
+		// An empty allow-list allows nothing (golang-jwt would allow all).
+		"none allowed": startJWT(t, func() JWTConfig {
+			c := hmacConfig()
+			c.Algorithms = nil
+			return c
+		}(), nil).v,
 	}
 
 	rsaDER, err := x509.MarshalPKIXPublicKey(keys.RSA.Public())
@@ -155,6 +161,18 @@ func TestVerify(t *testing.T) {
 			s[2] = other[2]
 			return strings.Join(s, ".")
 		}, ReasonSignature},
+		{"crit: an extension we do not understand", "jwks", func(t *testing.T) string {
+			return signWith(t, jose.RS256, keys.RSA, (&jose.SignerOptions{}).WithHeader("kid", "rsa-1").WithCritical("exp"), at(nil))
+		}, ReasonSignature},
+		{"b64 false: an unencoded payload (RFC 7797)", "hs", func(t *testing.T) string {
+			return signWith(t, jose.HS256, []byte(testHMACSecret), (&jose.SignerOptions{}).WithBase64(false), at(nil))
+		}, ReasonSignature},
+		{"kid not a string", "jwks", func(t *testing.T) string {
+			return signWith(t, jose.RS256, keys.RSA, (&jose.SignerOptions{}).WithHeader("kid", 1), at(nil))
+		}, ReasonMalformed},
+		{"empty allow-list", "none allowed", func(t *testing.T) string {
+			return testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", at(nil))
+		}, ReasonAlgorithm},
 		{"payload is an array", "hs", func(t *testing.T) string {
 			return testkit.Sign(t, jose.HS256, []byte(testHMACSecret), "", []byte(`["sub"]`))
 		}, ReasonMalformed},
@@ -282,6 +300,24 @@ func TestVerifyClaimsExact(t *testing.T) {
 	if diff := cmp.Diff(want, id); diff != "" {
 		t.Errorf("identity (-want +got):\n%s", diff)
 	}
+}
+
+// signWith signs claims with extra header parameters from opts.
+func signWith(t *testing.T, alg jose.SignatureAlgorithm, key any, opts *jose.SignerOptions, claims any) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := signer.Sign(mustJSON(t, claims))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func mustJSON(t *testing.T, v any) []byte {
