@@ -148,10 +148,24 @@ func browserRun[T any](b *browser, what string, a chromedp.Action[T]) T {
 	return v
 }
 
-// text is the visible text of the element with id.
+// text is the visible text of the element with id. A node found just
+// before the page replaces it (a navigation finishing, a list re-rendered)
+// can no longer be read: it is looked up again.
 func (b *browser) text(id string) string {
 	b.t.Helper()
-	return browserRun(b, "read #"+id, chromedp.Text(chromedp.ID(id)))
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id)))
+		if err == nil {
+			return v
+		}
+		if ctx.Err() != nil {
+			b.failShot()
+			b.t.Fatalf("read #%s: %v", id, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // location is the tab's current URL.
